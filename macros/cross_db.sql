@@ -1,0 +1,50 @@
+{#- Portable helpers. DuckDB-only syntax lives only here, behind adapter.dispatch, with a spark__ twin
+    beside each so that the same project builds on dbt-spark. -#}
+
+{#- Lenient cast: null instead of an error when the value does not parse. dbt.safe_cast is a plain
+    cast on DuckDB, which would fail the whole model on one bad row. -#}
+{% macro try_cast(expr, data_type) -%}
+    {{ return(adapter.dispatch('try_cast', 'cjo')(expr, data_type)) }}
+{%- endmacro %}
+{% macro default__try_cast(expr, data_type) -%}try_cast({{ expr }} as {{ data_type }}){%- endmacro %}
+{% macro spark__try_cast(expr, data_type) -%}try_cast({{ expr }} as {{ data_type }}){%- endmacro %}
+
+{#- Parse an ISO 8601 string with any offset (or none: taken as UTC) to a naive UTC timestamp. -#}
+{% macro parse_utc_timestamp(expr) -%}
+    {{ return(adapter.dispatch('parse_utc_timestamp', 'cjo')(expr)) }}
+{%- endmacro %}
+{% macro default__parse_utc_timestamp(expr) -%}
+    (try_cast({{ expr }} as timestamptz) at time zone 'UTC')
+{%- endmacro %}
+{% macro spark__parse_utc_timestamp(expr) -%}
+    {#- Spark parses the offset into the session time zone; the profile sets spark.sql.session.timeZone=UTC. -#}
+    try_cast({{ expr }} as timestamp)
+{%- endmacro %}
+
+{#- Remove every character that is not a digit. -#}
+{% macro digits_only(expr) -%}
+    {{ return(adapter.dispatch('digits_only', 'cjo')(expr)) }}
+{%- endmacro %}
+{% macro default__digits_only(expr) -%}regexp_replace({{ expr }}, '[^0-9]', '', 'g'){%- endmacro %}
+{% macro spark__digits_only(expr) -%}regexp_replace({{ expr }}, '[^0-9]', ''){%- endmacro %}
+
+{#- Does the string match a regular expression (full or partial match)? -#}
+{% macro regexp_matches(expr, pattern) -%}
+    {{ return(adapter.dispatch('regexp_matches', 'cjo')(expr, pattern)) }}
+{%- endmacro %}
+{% macro default__regexp_matches(expr, pattern) -%}regexp_matches({{ expr }}, '{{ pattern }}'){%- endmacro %}
+{% macro spark__regexp_matches(expr, pattern) -%}({{ expr }} rlike '{{ pattern }}'){%- endmacro %}
+
+{#- SHA-256 hex digest (ad-platform identifier hashing). -#}
+{% macro sha256(expr) -%}
+    {{ return(adapter.dispatch('sha256', 'cjo')(expr)) }}
+{%- endmacro %}
+{% macro default__sha256(expr) -%}sha256({{ expr }}){%- endmacro %}
+{% macro spark__sha256(expr) -%}sha2({{ expr }}, 256){%- endmacro %}
+
+{#- Median (DuckDB: median; Spark: percentile_approx). -#}
+{% macro median(expr) -%}
+    {{ return(adapter.dispatch('median', 'cjo')(expr)) }}
+{%- endmacro %}
+{% macro default__median(expr) -%}median({{ expr }}){%- endmacro %}
+{% macro spark__median(expr) -%}percentile_approx({{ expr }}, 0.5){%- endmacro %}

@@ -1,0 +1,330 @@
+"""Landing: turn raw deliveries into lineage-stamped Parquet that dbt's sources read.
+
+Why a landing step instead of pointing dbt straight at the raw CSVs:
+- a delivery missing a required column must fail fast, naming the file and the column, before dbt runs;
+- an empty file is skipped with a warning instead of breaking `read_csv`;
+- every row carries the file and record number it came from, and lines the CSV parser cannot read are
+  kept (with their line number) so they reach `fct_quarantined_rows` instead of vanishing;
+- CSV, gzipped CSV and Parquet deliveries all become one shape, every contract column as text, so a
+  bad value quarantines one row in staging rather than failing a whole load;
+- each delivery is landed once (its content hash is its id), atomically (temporary file, then rename),
+  so a crash mid-landing is finished by the next run and re-delivered files are not double counted.
+
+Landed layout: ``<landing>/<source>/<table>/<delivery_id>.parquet`` plus a zero-row ``_schema.parquet``
+per table (so the glob dbt reads always matches), and ``<landing>/_rejects/<source>/<table>/...``.
+"""
+
+from __future__ import annotations
+
+import csv
+import gzip
+import hashlib
+import json
+import logging
+import os
+from collections.abc import Iterable
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+import duckdb
+
+from orchestration.contract import TABLES, Table
+
+log = logging.getLogger(__name__)
+
+RAW_SUFFIXES = (".csv", ".csv.gz", ".parquet")
+MANIFEST = "_manifest.jsonl"
+REJECTS = "_rejects"
+SCHEMA_FILE = "_schema.parquet"
+
+
+class ContractViolation(Exception):
+    """A delivery does not meet the raw data contract in a way that must stop the pipeline."""
+
+
+@dataclass
+class LandedFile:
+    source_file: str
+    table: str
+    delivery_id: str
+    status: str  # landed | skipped_empty | already_landed | duplicate_delivery
+    rows: int = 0
+    rejected_lines: int = 0
+    ignored_columns: list[str] = field(default_factory=list)
+    landed_at: str = ""
+    message: str = ""
+
+
+@dataclass
+class LandingReport:
+    files: list[LandedFile] = field(default_factory=list)
+
+    @property
+    def landed(self) -> list[LandedFile]:
+        return [f for f in self.files if f.status == "landed"]
+
+    @property
+    def warnings(self) -> list[str]:
+        return [f.message for f in self.files if f.message]
+
+    def summary(self) -> dict[str, int]:
+        out: dict[str, int] = {}
+        for f in self.files:
+            out[f.status] = out.get(f.status, 0) + 1
+        out["rows_landed"] = sum(f.rows for f in self.landed)
+        out["lines_rejected"] = sum(f.rejected_lines for f in self.landed)
+        return out
+
+
+def _sql_str(value: str | Path) -> str:
+    return "'" + str(value).replace("'", "''") + "'"
+
+
+def discover(raw_dir: Path) -> list[tuple[Table, Path]]:
+    """All raw files under the contract's folders, in a stable order (oldest name first)."""
+    found: list[tuple[Table, Path]] = []
+    for t in TABLES:
+        folder = raw_dir / t.source / t.name
+        if not folder.is_dir():
+            continue
+        files = sorted(
+            p for p in folder.rglob("*")
+            if p.is_file() and p.name.lower().endswith(RAW_SUFFIXES) and not p.name.startswith((".", "_"))
+        )
+        found.extend((t, p) for p in files)
+    return found
+
+
+def unknown_folders(raw_dir: Path) -> list[Path]:
+    """Folders under the raw dir that the contract does not know (a typo in a table name is silent
+    otherwise)."""
+    known = {(t.source, t.name) for t in TABLES}
+    out = []
+    if not raw_dir.is_dir():
+        return out
+    for src in sorted(p for p in raw_dir.iterdir() if p.is_dir() and not p.name.startswith(("_", "."))):
+        for tbl in sorted(p for p in src.iterdir() if p.is_dir()):
+            if (src.name, tbl.name) not in known:
+                out.append(tbl)
+    return out
+
+
+def delivery_id(path: Path) -> str:
+    h = hashlib.sha256()
+    with path.open("rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()[:20]
+
+
+def _csv_header(path: Path) -> list[str]:
+    """The header record of a CSV delivery, read with Python's csv module so that ragged data rows
+    cannot confuse a sniffer."""
+    opener = gzip.open if path.name.lower().endswith(".gz") else open
+    with opener(path, "rt", encoding="utf-8-sig", newline="") as fh:
+        for record in csv.reader(fh):
+            return [c.strip() for c in record]
+    return []
+
+
+def _columns(con: duckdb.DuckDBPyConnection, path: Path) -> list[str]:
+    if path.name.lower().endswith(".parquet"):
+        rel = con.sql(f"select * from read_parquet({_sql_str(path)}) limit 0")
+        return list(rel.columns)
+    return _csv_header(path)
+
+
+def _reader(path: Path, columns: list[str]) -> str:
+    p = _sql_str(path)
+    if path.name.lower().endswith(".parquet"):
+        return f"read_parquet({p}, file_row_number=true)"
+    # The contract's dialect: comma, double quotes, a header row, UTF-8. Every column is read as text:
+    # typing happens in staging, where a bad value quarantines one row instead of the file.
+    # store_rejects keeps lines the parser cannot split, with their line number: nothing is dropped.
+    cols = "{" + ", ".join(f"{_sql_str(c)}: 'VARCHAR'" for c in columns) + "}"
+    return (f"read_csv({p}, header=true, auto_detect=false, delim=',', quote='\"', escape='\"', "
+            f"columns={cols}, store_rejects=true, strict_mode=true)")
+
+
+def _check_columns(t: Table, rel_name: str, columns: list[str]) -> list[str]:
+    """Fail fast on a missing required column; return the extra columns that will be ignored."""
+    normalized = {c.strip().lower(): c for c in columns}
+    missing = [c for c in t.required_columns if c not in normalized]
+    if missing:
+        raise ContractViolation(
+            f"{rel_name}: missing required column{'s' if len(missing) > 1 else ''} "
+            f"{', '.join(repr(m) for m in missing)} for raw table {t.fqn} "
+            f"(found columns: {', '.join(columns) or 'none'}). Fix or replace the file; nothing was landed "
+            f"from it and dbt was not run."
+        )
+    known = {c.name for c in t.columns}
+    return [c for c in columns if c.strip().lower() not in known]
+
+
+def _write_atomic(con: duckdb.DuckDBPyConnection, select_sql: str, target: Path) -> None:
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = target.with_name(f".{target.name}.tmp-{os.getpid()}")
+    con.execute(f"copy ({select_sql}) to {_sql_str(tmp)} (format parquet, compression zstd)")
+    os.replace(tmp, target)
+
+
+def _lineage_select(t: Table, cols_sql: str, rel_name: str, did: str, landed_at: str) -> str:
+    return (
+        f"select {cols_sql}, {_sql_str(rel_name)} as _source_file, _rownum::bigint as _source_row, "
+        f"{_sql_str(did)} as _delivery_id, {_sql_str(landed_at)}::timestamp as _landed_at"
+    )
+
+
+def ensure_schema_files(landing_dir: Path) -> None:
+    """A zero-row Parquet per table (and for rejects) so dbt's globs always match a file."""
+    con = duckdb.connect()
+    for t in TABLES:
+        target = landing_dir / t.source / t.name / SCHEMA_FILE
+        if target.exists():
+            continue
+        cols = ", ".join(f"null::varchar as {c.name}" for c in t.columns)
+        _write_atomic(
+            con,
+            f"select {cols}, null::varchar as _source_file, null::bigint as _source_row, "
+            f"null::varchar as _delivery_id, null::timestamp as _landed_at limit 0",
+            target,
+        )
+    target = landing_dir / REJECTS / SCHEMA_FILE
+    if not target.exists():
+        _write_atomic(con, _rejects_select_sql(None, "", "", "") + " limit 0", target)
+    con.close()
+
+
+def _rejects_select_sql(t: Table | None, rel_name: str, did: str, landed_at: str) -> str:
+    if t is None:
+        return (
+            "select null::varchar as source_table, null::varchar as _source_file, null::bigint as line, "
+            "null::varchar as error_type, null::varchar as error_message, null::varchar as raw_line, "
+            "null::varchar as _delivery_id, null::timestamp as _landed_at"
+        )
+    return (
+        f"select {_sql_str(t.fqn)} as source_table, {_sql_str(rel_name)} as _source_file, "
+        f"line::bigint as line, error_type, error_message, raw_line, "
+        f"{_sql_str(did)} as _delivery_id, {_sql_str(landed_at)}::timestamp as _landed_at "
+        f"from (select line, min(error_type::varchar) as error_type, min(error_message) as error_message, "
+        f"min(csv_line) as raw_line from reject_errors group by line)"
+    )
+
+
+def _already_landed(landing_dir: Path) -> dict[str, str]:
+    """delivery_id -> table fqn, from the files on disk (the truth) rather than the manifest."""
+    out: dict[str, str] = {}
+    for t in TABLES:
+        folder = landing_dir / t.source / t.name
+        if folder.is_dir():
+            for p in folder.glob("*.parquet"):
+                if p.name != SCHEMA_FILE:
+                    out[p.stem] = t.fqn
+    return out
+
+
+def land_file(
+    con: duckdb.DuckDBPyConnection, t: Table, path: Path, raw_dir: Path, landing_dir: Path,
+    landed_at: str,
+) -> LandedFile:
+    rel_name = path.relative_to(raw_dir).as_posix()
+    did = delivery_id(path)
+    if path.stat().st_size == 0:
+        return LandedFile(rel_name, t.fqn, did, "skipped_empty", message=f"{rel_name}: empty file, skipped")
+    try:
+        columns = _columns(con, path)
+    except duckdb.Error as exc:  # a file DuckDB cannot open at all
+        raise ContractViolation(f"{rel_name}: cannot be read as {path.suffix} ({exc})") from exc
+    ignored = _check_columns(t, rel_name, columns)
+    by_lower = {c.strip().lower(): c for c in columns}
+    cols_sql = ", ".join(
+        (f'nullif(trim(cast("{by_lower[c.name]}" as varchar)), \'\') as {c.name}' if c.name in by_lower
+         else f"null::varchar as {c.name}")
+        for c in t.columns
+    )
+    is_parquet = path.name.lower().endswith(".parquet")
+    rownum = "file_row_number + 1" if is_parquet else "row_number() over ()"
+    con.execute(
+        f"create or replace temp table _delivery as select *, {rownum} as _rownum from {_reader(path, columns)}")
+    rows = con.execute("select count(*) from _delivery").fetchone()[0]
+    rejected = 0
+    if not is_parquet:
+        rejected = con.execute("select count(distinct line) from reject_errors").fetchone()[0]
+    if rows == 0 and rejected == 0:
+        return LandedFile(rel_name, t.fqn, did, "skipped_empty", ignored_columns=ignored,
+                          message=f"{rel_name}: no data rows (header only), skipped")
+    if rejected:
+        _write_atomic(con, _rejects_select_sql(t, rel_name, did, landed_at),
+                      landing_dir / REJECTS / t.source / t.name / f"{did}.parquet")
+    _write_atomic(con, _lineage_select(t, cols_sql, rel_name, did, landed_at) + " from _delivery",
+                  landing_dir / t.source / t.name / f"{did}.parquet")
+    msg = ""
+    if ignored:
+        msg = f"{rel_name}: columns not in the contract were ignored: {', '.join(ignored)}"
+    if rejected:
+        msg = (msg + "; " if msg else "") + f"{rel_name}: {rejected} unparseable line(s) quarantined"
+    return LandedFile(rel_name, t.fqn, did, "landed", rows=rows, rejected_lines=rejected,
+                      ignored_columns=ignored, landed_at=landed_at, message=msg)
+
+
+def land(
+    raw_dir: Path, landing_dir: Path, *, only: Iterable[str] | None = None, now: datetime | None = None,
+) -> LandingReport:
+    """Land every raw file not landed yet. Raises ContractViolation before landing anything when a
+    new file breaks the contract, so a bad delivery never half-lands."""
+    landing_dir.mkdir(parents=True, exist_ok=True)
+    ensure_schema_files(landing_dir)
+    for folder in unknown_folders(raw_dir):
+        log.warning("raw folder %s is not in the contract and is ignored", folder)
+    wanted = set(only) if only else None
+    landed_at = (now or datetime.now(UTC)).replace(tzinfo=None).isoformat(sep=" ", timespec="microseconds")
+    done = _already_landed(landing_dir)
+    report = LandingReport()
+    todo: list[tuple[Table, Path, str]] = []
+    for t, path in discover(raw_dir):
+        if wanted and t.fqn not in wanted:
+            continue
+        did = delivery_id(path)
+        rel_name = path.relative_to(raw_dir).as_posix()
+        if did in done:
+            status = "already_landed" if done[did] == t.fqn else "duplicate_delivery"
+            report.files.append(LandedFile(rel_name, t.fqn, did, status))
+            continue
+        todo.append((t, path, did))
+        done[did] = t.fqn
+
+    con = duckdb.connect()
+    con.execute("set TimeZone='UTC'")
+    # Validate every new file's header first: a contract violation stops the run before anything lands.
+    for t, path, _ in todo:
+        if path.stat().st_size:
+            try:
+                cols = _columns(con, path)
+            except duckdb.Error as exc:
+                raise ContractViolation(
+                    f"{path.relative_to(raw_dir).as_posix()}: cannot be read ({exc})") from exc
+            _check_columns(t, path.relative_to(raw_dir).as_posix(), cols)
+    con.close()
+    for t, path, _ in todo:
+        # A fresh connection per file: DuckDB's reject tables belong to the connection.
+        with duckdb.connect() as file_con:
+            file_con.execute("set TimeZone='UTC'")
+            lf = land_file(file_con, t, path, raw_dir, landing_dir, landed_at)
+        if lf.message:
+            log.warning(lf.message)
+        report.files.append(lf)
+        _append_manifest(landing_dir, lf)
+    return report
+
+
+def _append_manifest(landing_dir: Path, lf: LandedFile) -> None:
+    with (landing_dir / MANIFEST).open("a") as fh:
+        fh.write(json.dumps(asdict(lf)) + "\n")
+
+
+def read_manifest(landing_dir: Path) -> list[dict]:
+    path = landing_dir / MANIFEST
+    if not path.exists():
+        return []
+    return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
