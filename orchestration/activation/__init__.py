@@ -1,0 +1,1 @@
+"""Activation: marketer audiences and diff-based reverse-ETL syncs (spec, engine, destinations)."""
