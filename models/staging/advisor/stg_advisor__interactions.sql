@@ -1,0 +1,42 @@
+-- advisor.interactions: rows that pass the contract, typed and normalized, one row per interaction_id.
+-- Dedup: an id delivered again (an exact duplicate or a re-delivered event) is kept once: first landed wins.
+
+with base as (
+
+    select * from {{ ref('base_advisor__interactions') }}
+    where _quarantine_reason is null
+
+),
+
+ranked as (
+
+    select
+        *,
+        row_number() over (
+            partition by interaction_id
+            order by _landed_at, _source_file, _source_row
+        ) as _version_rank
+    from base
+
+),
+
+final as (
+
+    select
+        interaction_id,
+        advisor_id,
+        wholesaler_id,
+        interaction_type,
+        outcome,
+        duration_minutes,
+        occurred_at,
+        _source_file,
+        _source_row,
+        _delivery_id,
+        _landed_at
+    from ranked
+    where _version_rank = 1
+
+)
+
+select * from final

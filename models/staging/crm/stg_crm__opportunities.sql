@@ -1,0 +1,43 @@
+-- crm.opportunities: rows that pass the contract, typed and normalized, one row per opportunity_id.
+-- Dedup: a later version of the same record supersedes the earlier one (newest wins).
+
+with base as (
+
+    select * from {{ ref('base_crm__opportunities') }}
+    where _quarantine_reason is null
+
+),
+
+ranked as (
+
+    select
+        *,
+        row_number() over (
+            partition by opportunity_id
+            order by closed_at desc nulls last, _landed_at desc, _source_file desc, _source_row desc
+        ) as _version_rank
+    from base
+
+),
+
+final as (
+
+    select
+        opportunity_id,
+        advisor_id,
+        wholesaler_id,
+        product_id,
+        stage,
+        amount,
+        created_at,
+        closed_at,
+        _source_file,
+        _source_row,
+        _delivery_id,
+        _landed_at
+    from ranked
+    where _version_rank = 1
+
+)
+
+select * from final

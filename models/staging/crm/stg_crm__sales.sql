@@ -1,0 +1,42 @@
+-- crm.sales: rows that pass the contract, typed and normalized, one row per sale_id.
+-- Dedup: an id delivered again (an exact duplicate or a re-delivered event) is kept once: first landed wins.
+
+with base as (
+
+    select * from {{ ref('base_crm__sales') }}
+    where _quarantine_reason is null
+
+),
+
+ranked as (
+
+    select
+        *,
+        row_number() over (
+            partition by sale_id
+            order by _landed_at, _source_file, _source_row
+        ) as _version_rank
+    from base
+
+),
+
+final as (
+
+    select
+        sale_id,
+        advisor_id,
+        product_id,
+        transaction_type,
+        amount,
+        traded_at,
+        case when transaction_type = 'redemption' then -amount else amount end as signed_amount,
+        _source_file,
+        _source_row,
+        _delivery_id,
+        _landed_at
+    from ranked
+    where _version_rank = 1
+
+)
+
+select * from final

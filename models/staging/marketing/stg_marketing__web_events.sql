@@ -1,0 +1,43 @@
+-- marketing.web_events: rows that pass the contract, typed and normalized, one row per event_id.
+-- Dedup: an id delivered again (an exact duplicate or a re-delivered event) is kept once: first landed wins.
+
+with base as (
+
+    select * from {{ ref('base_marketing__web_events') }}
+    where _quarantine_reason is null
+
+),
+
+ranked as (
+
+    select
+        *,
+        row_number() over (
+            partition by event_id
+            order by _landed_at, _source_file, _source_row
+        ) as _version_rank
+    from base
+
+),
+
+final as (
+
+    select
+        event_id,
+        anonymous_id,
+        email,
+        event_type,
+        page_url,
+        utm_source,
+        utm_campaign,
+        occurred_at,
+        _source_file,
+        _source_row,
+        _delivery_id,
+        _landed_at
+    from ranked
+    where _version_rank = 1
+
+)
+
+select * from final
