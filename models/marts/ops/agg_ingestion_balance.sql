@@ -27,10 +27,10 @@ with
 {% endfor %}
 
 unioned as (
-{% for t in cjo.staged_tables() %}
+    {% for t in cjo.staged_tables() %}
     select * from {{ t.source }}__{{ t.table }}
     {% if not loop.last %}union all{% endif %}
-{% endfor %}
+    {% endfor %}
 ),
 
 final as (

@@ -38,10 +38,10 @@ parse_rejects as (
 ),
 
 unioned as (
-{% for t in cjo.staged_tables() %}
+    {% for t in cjo.staged_tables() %}
     select * from {{ t.source }}__{{ t.table }}
     union all
-{% endfor %}
+    {% endfor %}
     select * from parse_rejects
 
 ),

@@ -55,12 +55,28 @@ final as (
                 case when raw_advisor_id is null then 'advisor_id is missing' end,
                 case when raw_wholesaler_id is null then 'wholesaler_id is missing' end,
                 case when raw_interaction_type is null then 'interaction_type is missing' end,
-                case when interaction_type is not null and interaction_type not in ('meeting', 'call', 'email') then 'interaction_type has an unknown value: ' || raw_interaction_type end,
-                case when outcome is not null and outcome not in ('positive', 'neutral', 'negative', 'no_answer') then 'outcome has an unknown value: ' || raw_outcome end,
-                case when raw_duration_minutes is not null and duration_minutes is null then 'duration_minutes is not a whole number: ' || raw_duration_minutes end,
+                case
+                    when
+                        interaction_type is not null and interaction_type not in ('meeting', 'call', 'email')
+                        then 'interaction_type has an unknown value: ' || raw_interaction_type
+                end,
+                case
+                    when
+                        outcome is not null and outcome not in ('positive', 'neutral', 'negative', 'no_answer')
+                        then 'outcome has an unknown value: ' || raw_outcome
+                end,
+                case
+                    when
+                        raw_duration_minutes is not null and duration_minutes is null
+                        then 'duration_minutes is not a whole number: ' || raw_duration_minutes
+                end,
                 case when duration_minutes < 0 then 'duration_minutes is negative: ' || raw_duration_minutes end,
                 case when raw_occurred_at is null then 'occurred_at is missing' end,
-                case when raw_occurred_at is not null and occurred_at is null then 'occurred_at is not a valid timestamp: ' || raw_occurred_at end
+                case
+                    when
+                        raw_occurred_at is not null and occurred_at is null
+                        then 'occurred_at is not a valid timestamp: ' || raw_occurred_at
+                end
             ),
             ''
         ) as _quarantine_reason,
@@ -76,13 +92,13 @@ final as (
             when raw_occurred_at is null then 'missing_required'
             when raw_occurred_at is not null and occurred_at is null then 'invalid_timestamp'
         end as _quarantine_code,
-        'interaction_id=' || coalesce(raw_interaction_id, '') ||
-        '; ' || 'advisor_id=' || coalesce(raw_advisor_id, '') ||
-        '; ' || 'wholesaler_id=' || coalesce(raw_wholesaler_id, '') ||
-        '; ' || 'interaction_type=' || coalesce(raw_interaction_type, '') ||
-        '; ' || 'outcome=' || coalesce(raw_outcome, '') ||
-        '; ' || 'duration_minutes=' || coalesce(raw_duration_minutes, '') ||
-        '; ' || 'occurred_at=' || coalesce(raw_occurred_at, '') as _raw_values,
+        'interaction_id=' || coalesce(raw_interaction_id, '')
+        || '; ' || 'advisor_id=' || coalesce(raw_advisor_id, '')
+        || '; ' || 'wholesaler_id=' || coalesce(raw_wholesaler_id, '')
+        || '; ' || 'interaction_type=' || coalesce(raw_interaction_type, '')
+        || '; ' || 'outcome=' || coalesce(raw_outcome, '')
+        || '; ' || 'duration_minutes=' || coalesce(raw_duration_minutes, '')
+        || '; ' || 'occurred_at=' || coalesce(raw_occurred_at, '') as _raw_values,
         _source_file,
         _source_row,
         _delivery_id,

@@ -61,11 +61,19 @@ final as (
             concat_ws(
                 '; ',
                 case when raw_advisor_id is null then 'advisor_id is missing' end,
-                case when raw_years_experience is not null and years_experience is null then 'years_experience is not a whole number: ' || raw_years_experience end,
+                case
+                    when
+                        raw_years_experience is not null and years_experience is null
+                        then 'years_experience is not a whole number: ' || raw_years_experience
+                end,
                 case when years_experience < 0 then 'years_experience is negative: ' || raw_years_experience end,
                 case when raw_created_at is null then 'created_at is missing' end,
-                case when raw_created_at is not null and created_at is null then 'created_at is not a valid timestamp: ' || raw_created_at end,
-                case when raw_updated_at is not null and updated_at is null then 'updated_at is not a valid timestamp: ' || raw_updated_at end
+                case
+                    when raw_created_at is not null and created_at is null then 'created_at is not a valid timestamp: ' || raw_created_at
+                end,
+                case
+                    when raw_updated_at is not null and updated_at is null then 'updated_at is not a valid timestamp: ' || raw_updated_at
+                end
             ),
             ''
         ) as _quarantine_reason,
@@ -77,16 +85,16 @@ final as (
             when raw_created_at is not null and created_at is null then 'invalid_timestamp'
             when raw_updated_at is not null and updated_at is null then 'invalid_timestamp'
         end as _quarantine_code,
-        'advisor_id=' || coalesce(raw_advisor_id, '') ||
-        '; ' || 'first_name=' || coalesce(raw_first_name, '') ||
-        '; ' || 'last_name=' || coalesce(raw_last_name, '') ||
-        '; ' || 'email=' || coalesce(raw_email, '') ||
-        '; ' || 'phone=' || coalesce(raw_phone, '') ||
-        '; ' || 'firm_id=' || coalesce(raw_firm_id, '') ||
-        '; ' || 'title=' || coalesce(raw_title, '') ||
-        '; ' || 'years_experience=' || coalesce(raw_years_experience, '') ||
-        '; ' || 'created_at=' || coalesce(raw_created_at, '') ||
-        '; ' || 'updated_at=' || coalesce(raw_updated_at, '') as _raw_values,
+        'advisor_id=' || coalesce(raw_advisor_id, '')
+        || '; ' || 'first_name=' || coalesce(raw_first_name, '')
+        || '; ' || 'last_name=' || coalesce(raw_last_name, '')
+        || '; ' || 'email=' || coalesce(raw_email, '')
+        || '; ' || 'phone=' || coalesce(raw_phone, '')
+        || '; ' || 'firm_id=' || coalesce(raw_firm_id, '')
+        || '; ' || 'title=' || coalesce(raw_title, '')
+        || '; ' || 'years_experience=' || coalesce(raw_years_experience, '')
+        || '; ' || 'created_at=' || coalesce(raw_created_at, '')
+        || '; ' || 'updated_at=' || coalesce(raw_updated_at, '') as _raw_values,
         _source_file,
         _source_row,
         _delivery_id,

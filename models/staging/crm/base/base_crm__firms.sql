@@ -48,8 +48,14 @@ final as (
             concat_ws(
                 '; ',
                 case when raw_firm_id is null then 'firm_id is missing' end,
-                case when firm_type is not null and firm_type not in ('wirehouse', 'ria', 'independent_bd', 'bank') then 'firm_type has an unknown value: ' || raw_firm_type end,
-                case when raw_created_at is not null and created_at is null then 'created_at is not a valid timestamp: ' || raw_created_at end
+                case
+                    when
+                        firm_type is not null and firm_type not in ('wirehouse', 'ria', 'independent_bd', 'bank')
+                        then 'firm_type has an unknown value: ' || raw_firm_type
+                end,
+                case
+                    when raw_created_at is not null and created_at is null then 'created_at is not a valid timestamp: ' || raw_created_at
+                end
             ),
             ''
         ) as _quarantine_reason,
@@ -58,12 +64,12 @@ final as (
             when firm_type is not null and firm_type not in ('wirehouse', 'ria', 'independent_bd', 'bank') then 'unknown_value'
             when raw_created_at is not null and created_at is null then 'invalid_timestamp'
         end as _quarantine_code,
-        'firm_id=' || coalesce(raw_firm_id, '') ||
-        '; ' || 'firm_name=' || coalesce(raw_firm_name, '') ||
-        '; ' || 'firm_type=' || coalesce(raw_firm_type, '') ||
-        '; ' || 'state=' || coalesce(raw_state, '') ||
-        '; ' || 'territory_id=' || coalesce(raw_territory_id, '') ||
-        '; ' || 'created_at=' || coalesce(raw_created_at, '') as _raw_values,
+        'firm_id=' || coalesce(raw_firm_id, '')
+        || '; ' || 'firm_name=' || coalesce(raw_firm_name, '')
+        || '; ' || 'firm_type=' || coalesce(raw_firm_type, '')
+        || '; ' || 'state=' || coalesce(raw_state, '')
+        || '; ' || 'territory_id=' || coalesce(raw_territory_id, '')
+        || '; ' || 'created_at=' || coalesce(raw_created_at, '') as _raw_values,
         _source_file,
         _source_row,
         _delivery_id,

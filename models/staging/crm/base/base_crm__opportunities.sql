@@ -60,7 +60,9 @@ final as (
                 case when raw_amount is not null and amount is null then 'amount is not a number: ' || raw_amount end,
                 case when amount < 0 then 'amount is negative: ' || raw_amount end,
                 case when raw_created_at is null then 'created_at is missing' end,
-                case when raw_created_at is not null and created_at is null then 'created_at is not a valid timestamp: ' || raw_created_at end,
+                case
+                    when raw_created_at is not null and created_at is null then 'created_at is not a valid timestamp: ' || raw_created_at
+                end,
                 case when raw_closed_at is not null and closed_at is null then 'closed_at is not a valid timestamp: ' || raw_closed_at end
             ),
             ''
@@ -75,14 +77,14 @@ final as (
             when raw_created_at is not null and created_at is null then 'invalid_timestamp'
             when raw_closed_at is not null and closed_at is null then 'invalid_timestamp'
         end as _quarantine_code,
-        'opportunity_id=' || coalesce(raw_opportunity_id, '') ||
-        '; ' || 'advisor_id=' || coalesce(raw_advisor_id, '') ||
-        '; ' || 'wholesaler_id=' || coalesce(raw_wholesaler_id, '') ||
-        '; ' || 'product_id=' || coalesce(raw_product_id, '') ||
-        '; ' || 'stage=' || coalesce(raw_stage, '') ||
-        '; ' || 'amount=' || coalesce(raw_amount, '') ||
-        '; ' || 'created_at=' || coalesce(raw_created_at, '') ||
-        '; ' || 'closed_at=' || coalesce(raw_closed_at, '') as _raw_values,
+        'opportunity_id=' || coalesce(raw_opportunity_id, '')
+        || '; ' || 'advisor_id=' || coalesce(raw_advisor_id, '')
+        || '; ' || 'wholesaler_id=' || coalesce(raw_wholesaler_id, '')
+        || '; ' || 'product_id=' || coalesce(raw_product_id, '')
+        || '; ' || 'stage=' || coalesce(raw_stage, '')
+        || '; ' || 'amount=' || coalesce(raw_amount, '')
+        || '; ' || 'created_at=' || coalesce(raw_created_at, '')
+        || '; ' || 'closed_at=' || coalesce(raw_closed_at, '') as _raw_values,
         _source_file,
         _source_row,
         _delivery_id,

@@ -45,23 +45,37 @@ final as (
             concat_ws(
                 '; ',
                 case when raw_product_id is null then 'product_id is missing' end,
-                case when asset_class is not null and asset_class not in ('equity', 'fixed_income', 'multi_asset', 'alternatives') then 'asset_class has an unknown value: ' || raw_asset_class end,
-                case when vehicle is not null and vehicle not in ('mutual_fund', 'etf', 'sma') then 'vehicle has an unknown value: ' || raw_vehicle end,
-                case when raw_launched_at is not null and launched_at is null then 'launched_at is not a valid timestamp: ' || raw_launched_at end
+                case
+                    when
+                        asset_class is not null and asset_class not in ('equity', 'fixed_income', 'multi_asset', 'alternatives')
+                        then 'asset_class has an unknown value: ' || raw_asset_class
+                end,
+                case
+                    when
+                        vehicle is not null and vehicle not in ('mutual_fund', 'etf', 'sma')
+                        then 'vehicle has an unknown value: ' || raw_vehicle
+                end,
+                case
+                    when
+                        raw_launched_at is not null and launched_at is null
+                        then 'launched_at is not a valid timestamp: ' || raw_launched_at
+                end
             ),
             ''
         ) as _quarantine_reason,
         case
             when raw_product_id is null then 'missing_required'
-            when asset_class is not null and asset_class not in ('equity', 'fixed_income', 'multi_asset', 'alternatives') then 'unknown_value'
+            when
+                asset_class is not null and asset_class not in ('equity', 'fixed_income', 'multi_asset', 'alternatives')
+                then 'unknown_value'
             when vehicle is not null and vehicle not in ('mutual_fund', 'etf', 'sma') then 'unknown_value'
             when raw_launched_at is not null and launched_at is null then 'invalid_timestamp'
         end as _quarantine_code,
-        'product_id=' || coalesce(raw_product_id, '') ||
-        '; ' || 'product_name=' || coalesce(raw_product_name, '') ||
-        '; ' || 'asset_class=' || coalesce(raw_asset_class, '') ||
-        '; ' || 'vehicle=' || coalesce(raw_vehicle, '') ||
-        '; ' || 'launched_at=' || coalesce(raw_launched_at, '') as _raw_values,
+        'product_id=' || coalesce(raw_product_id, '')
+        || '; ' || 'product_name=' || coalesce(raw_product_name, '')
+        || '; ' || 'asset_class=' || coalesce(raw_asset_class, '')
+        || '; ' || 'vehicle=' || coalesce(raw_vehicle, '')
+        || '; ' || 'launched_at=' || coalesce(raw_launched_at, '') as _raw_values,
         _source_file,
         _source_row,
         _delivery_id,

@@ -51,7 +51,11 @@ final as (
                 case when raw_sale_id is null then 'sale_id is missing' end,
                 case when raw_advisor_id is null then 'advisor_id is missing' end,
                 case when raw_transaction_type is null then 'transaction_type is missing' end,
-                case when transaction_type is not null and transaction_type not in ('purchase', 'redemption') then 'transaction_type has an unknown value: ' || raw_transaction_type end,
+                case
+                    when
+                        transaction_type is not null and transaction_type not in ('purchase', 'redemption')
+                        then 'transaction_type has an unknown value: ' || raw_transaction_type
+                end,
                 case when raw_amount is null then 'amount is missing' end,
                 case when raw_amount is not null and amount is null then 'amount is not a number: ' || raw_amount end,
                 case when amount < 0 then 'amount is negative: ' || raw_amount end,
@@ -71,12 +75,12 @@ final as (
             when raw_traded_at is null then 'missing_required'
             when raw_traded_at is not null and traded_at is null then 'invalid_timestamp'
         end as _quarantine_code,
-        'sale_id=' || coalesce(raw_sale_id, '') ||
-        '; ' || 'advisor_id=' || coalesce(raw_advisor_id, '') ||
-        '; ' || 'product_id=' || coalesce(raw_product_id, '') ||
-        '; ' || 'transaction_type=' || coalesce(raw_transaction_type, '') ||
-        '; ' || 'amount=' || coalesce(raw_amount, '') ||
-        '; ' || 'traded_at=' || coalesce(raw_traded_at, '') as _raw_values,
+        'sale_id=' || coalesce(raw_sale_id, '')
+        || '; ' || 'advisor_id=' || coalesce(raw_advisor_id, '')
+        || '; ' || 'product_id=' || coalesce(raw_product_id, '')
+        || '; ' || 'transaction_type=' || coalesce(raw_transaction_type, '')
+        || '; ' || 'amount=' || coalesce(raw_amount, '')
+        || '; ' || 'traded_at=' || coalesce(raw_traded_at, '') as _raw_values,
         _source_file,
         _source_row,
         _delivery_id,

@@ -61,13 +61,13 @@ final as (
             when raw_territory_id is null then 'missing_required'
             when raw_hired_at is not null and hired_at is null then 'invalid_timestamp'
         end as _quarantine_code,
-        'wholesaler_id=' || coalesce(raw_wholesaler_id, '') ||
-        '; ' || 'full_name=' || coalesce(raw_full_name, '') ||
-        '; ' || 'email=' || coalesce(raw_email, '') ||
-        '; ' || 'territory_id=' || coalesce(raw_territory_id, '') ||
-        '; ' || 'territory_name=' || coalesce(raw_territory_name, '') ||
-        '; ' || 'region=' || coalesce(raw_region, '') ||
-        '; ' || 'hired_at=' || coalesce(raw_hired_at, '') as _raw_values,
+        'wholesaler_id=' || coalesce(raw_wholesaler_id, '')
+        || '; ' || 'full_name=' || coalesce(raw_full_name, '')
+        || '; ' || 'email=' || coalesce(raw_email, '')
+        || '; ' || 'territory_id=' || coalesce(raw_territory_id, '')
+        || '; ' || 'territory_name=' || coalesce(raw_territory_name, '')
+        || '; ' || 'region=' || coalesce(raw_region, '')
+        || '; ' || 'hired_at=' || coalesce(raw_hired_at, '') as _raw_values,
         _source_file,
         _source_row,
         _delivery_id,

@@ -50,9 +50,17 @@ final as (
                 case when raw_member_id is null then 'member_id is missing' end,
                 case when raw_campaign_id is null then 'campaign_id is missing' end,
                 case when raw_assignment is null then 'assignment is missing' end,
-                case when assignment is not null and assignment not in ('treatment', 'control') then 'assignment has an unknown value: ' || raw_assignment end,
+                case
+                    when
+                        assignment is not null and assignment not in ('treatment', 'control')
+                        then 'assignment has an unknown value: ' || raw_assignment
+                end,
                 case when raw_assigned_at is null then 'assigned_at is missing' end,
-                case when raw_assigned_at is not null and assigned_at is null then 'assigned_at is not a valid timestamp: ' || raw_assigned_at end
+                case
+                    when
+                        raw_assigned_at is not null and assigned_at is null
+                        then 'assigned_at is not a valid timestamp: ' || raw_assigned_at
+                end
             ),
             ''
         ) as _quarantine_reason,
@@ -64,12 +72,12 @@ final as (
             when raw_assigned_at is null then 'missing_required'
             when raw_assigned_at is not null and assigned_at is null then 'invalid_timestamp'
         end as _quarantine_code,
-        'member_id=' || coalesce(raw_member_id, '') ||
-        '; ' || 'campaign_id=' || coalesce(raw_campaign_id, '') ||
-        '; ' || 'advisor_id=' || coalesce(raw_advisor_id, '') ||
-        '; ' || 'email=' || coalesce(raw_email, '') ||
-        '; ' || 'assignment=' || coalesce(raw_assignment, '') ||
-        '; ' || 'assigned_at=' || coalesce(raw_assigned_at, '') as _raw_values,
+        'member_id=' || coalesce(raw_member_id, '')
+        || '; ' || 'campaign_id=' || coalesce(raw_campaign_id, '')
+        || '; ' || 'advisor_id=' || coalesce(raw_advisor_id, '')
+        || '; ' || 'email=' || coalesce(raw_email, '')
+        || '; ' || 'assignment=' || coalesce(raw_assignment, '')
+        || '; ' || 'assigned_at=' || coalesce(raw_assigned_at, '') as _raw_values,
         _source_file,
         _source_row,
         _delivery_id,

@@ -48,7 +48,11 @@ final as (
             concat_ws(
                 '; ',
                 case when raw_campaign_id is null then 'campaign_id is missing' end,
-                case when channel is not null and channel not in ('email', 'webinar', 'paid_social', 'wholesaler') then 'channel has an unknown value: ' || raw_channel end,
+                case
+                    when
+                        channel is not null and channel not in ('email', 'webinar', 'paid_social', 'wholesaler')
+                        then 'channel has an unknown value: ' || raw_channel
+                end,
                 case when raw_start_at is not null and start_at is null then 'start_at is not a valid timestamp: ' || raw_start_at end,
                 case when raw_end_at is not null and end_at is null then 'end_at is not a valid timestamp: ' || raw_end_at end
             ),
@@ -60,12 +64,12 @@ final as (
             when raw_start_at is not null and start_at is null then 'invalid_timestamp'
             when raw_end_at is not null and end_at is null then 'invalid_timestamp'
         end as _quarantine_code,
-        'campaign_id=' || coalesce(raw_campaign_id, '') ||
-        '; ' || 'campaign_name=' || coalesce(raw_campaign_name, '') ||
-        '; ' || 'channel=' || coalesce(raw_channel, '') ||
-        '; ' || 'objective=' || coalesce(raw_objective, '') ||
-        '; ' || 'start_at=' || coalesce(raw_start_at, '') ||
-        '; ' || 'end_at=' || coalesce(raw_end_at, '') as _raw_values,
+        'campaign_id=' || coalesce(raw_campaign_id, '')
+        || '; ' || 'campaign_name=' || coalesce(raw_campaign_name, '')
+        || '; ' || 'channel=' || coalesce(raw_channel, '')
+        || '; ' || 'objective=' || coalesce(raw_objective, '')
+        || '; ' || 'start_at=' || coalesce(raw_start_at, '')
+        || '; ' || 'end_at=' || coalesce(raw_end_at, '') as _raw_values,
         _source_file,
         _source_row,
         _delivery_id,

@@ -49,25 +49,35 @@ final as (
                 '; ',
                 case when raw_event_id is null then 'event_id is missing' end,
                 case when raw_event_type is null then 'event_type is missing' end,
-                case when event_type is not null and event_type not in ('send', 'deliver', 'open', 'click', 'bounce', 'unsubscribe') then 'event_type has an unknown value: ' || raw_event_type end,
+                case
+                    when
+                        event_type is not null and event_type not in ('send', 'deliver', 'open', 'click', 'bounce', 'unsubscribe')
+                        then 'event_type has an unknown value: ' || raw_event_type
+                end,
                 case when raw_occurred_at is null then 'occurred_at is missing' end,
-                case when raw_occurred_at is not null and occurred_at is null then 'occurred_at is not a valid timestamp: ' || raw_occurred_at end
+                case
+                    when
+                        raw_occurred_at is not null and occurred_at is null
+                        then 'occurred_at is not a valid timestamp: ' || raw_occurred_at
+                end
             ),
             ''
         ) as _quarantine_reason,
         case
             when raw_event_id is null then 'missing_required'
             when raw_event_type is null then 'missing_required'
-            when event_type is not null and event_type not in ('send', 'deliver', 'open', 'click', 'bounce', 'unsubscribe') then 'unknown_value'
+            when
+                event_type is not null and event_type not in ('send', 'deliver', 'open', 'click', 'bounce', 'unsubscribe')
+                then 'unknown_value'
             when raw_occurred_at is null then 'missing_required'
             when raw_occurred_at is not null and occurred_at is null then 'invalid_timestamp'
         end as _quarantine_code,
-        'event_id=' || coalesce(raw_event_id, '') ||
-        '; ' || 'campaign_id=' || coalesce(raw_campaign_id, '') ||
-        '; ' || 'advisor_id=' || coalesce(raw_advisor_id, '') ||
-        '; ' || 'email=' || coalesce(raw_email, '') ||
-        '; ' || 'event_type=' || coalesce(raw_event_type, '') ||
-        '; ' || 'occurred_at=' || coalesce(raw_occurred_at, '') as _raw_values,
+        'event_id=' || coalesce(raw_event_id, '')
+        || '; ' || 'campaign_id=' || coalesce(raw_campaign_id, '')
+        || '; ' || 'advisor_id=' || coalesce(raw_advisor_id, '')
+        || '; ' || 'email=' || coalesce(raw_email, '')
+        || '; ' || 'event_type=' || coalesce(raw_event_type, '')
+        || '; ' || 'occurred_at=' || coalesce(raw_occurred_at, '') as _raw_values,
         _source_file,
         _source_row,
         _delivery_id,

@@ -56,9 +56,17 @@ final as (
                 case when raw_event_id is null then 'event_id is missing' end,
                 case when raw_anonymous_id is null then 'anonymous_id is missing' end,
                 case when raw_event_type is null then 'event_type is missing' end,
-                case when event_type is not null and event_type not in ('page_view', 'form_submit', 'login') then 'event_type has an unknown value: ' || raw_event_type end,
+                case
+                    when
+                        event_type is not null and event_type not in ('page_view', 'form_submit', 'login')
+                        then 'event_type has an unknown value: ' || raw_event_type
+                end,
                 case when raw_occurred_at is null then 'occurred_at is missing' end,
-                case when raw_occurred_at is not null and occurred_at is null then 'occurred_at is not a valid timestamp: ' || raw_occurred_at end
+                case
+                    when
+                        raw_occurred_at is not null and occurred_at is null
+                        then 'occurred_at is not a valid timestamp: ' || raw_occurred_at
+                end
             ),
             ''
         ) as _quarantine_reason,
@@ -70,14 +78,14 @@ final as (
             when raw_occurred_at is null then 'missing_required'
             when raw_occurred_at is not null and occurred_at is null then 'invalid_timestamp'
         end as _quarantine_code,
-        'event_id=' || coalesce(raw_event_id, '') ||
-        '; ' || 'anonymous_id=' || coalesce(raw_anonymous_id, '') ||
-        '; ' || 'email=' || coalesce(raw_email, '') ||
-        '; ' || 'event_type=' || coalesce(raw_event_type, '') ||
-        '; ' || 'page_url=' || coalesce(raw_page_url, '') ||
-        '; ' || 'utm_source=' || coalesce(raw_utm_source, '') ||
-        '; ' || 'utm_campaign=' || coalesce(raw_utm_campaign, '') ||
-        '; ' || 'occurred_at=' || coalesce(raw_occurred_at, '') as _raw_values,
+        'event_id=' || coalesce(raw_event_id, '')
+        || '; ' || 'anonymous_id=' || coalesce(raw_anonymous_id, '')
+        || '; ' || 'email=' || coalesce(raw_email, '')
+        || '; ' || 'event_type=' || coalesce(raw_event_type, '')
+        || '; ' || 'page_url=' || coalesce(raw_page_url, '')
+        || '; ' || 'utm_source=' || coalesce(raw_utm_source, '')
+        || '; ' || 'utm_campaign=' || coalesce(raw_utm_campaign, '')
+        || '; ' || 'occurred_at=' || coalesce(raw_occurred_at, '') as _raw_values,
         _source_file,
         _source_row,
         _delivery_id,

@@ -49,11 +49,19 @@ final as (
                 '; ',
                 case when raw_consent_event_id is null then 'consent_event_id is missing' end,
                 case when raw_channel is null then 'channel is missing' end,
-                case when channel is not null and channel not in ('email', 'phone', 'ads') then 'channel has an unknown value: ' || raw_channel end,
+                case
+                    when
+                        channel is not null and channel not in ('email', 'phone', 'ads')
+                        then 'channel has an unknown value: ' || raw_channel
+                end,
                 case when raw_status is null then 'status is missing' end,
                 case when status is not null and status not in ('opt_in', 'opt_out') then 'status has an unknown value: ' || raw_status end,
                 case when raw_occurred_at is null then 'occurred_at is missing' end,
-                case when raw_occurred_at is not null and occurred_at is null then 'occurred_at is not a valid timestamp: ' || raw_occurred_at end
+                case
+                    when
+                        raw_occurred_at is not null and occurred_at is null
+                        then 'occurred_at is not a valid timestamp: ' || raw_occurred_at
+                end
             ),
             ''
         ) as _quarantine_reason,
@@ -66,12 +74,12 @@ final as (
             when raw_occurred_at is null then 'missing_required'
             when raw_occurred_at is not null and occurred_at is null then 'invalid_timestamp'
         end as _quarantine_code,
-        'consent_event_id=' || coalesce(raw_consent_event_id, '') ||
-        '; ' || 'advisor_id=' || coalesce(raw_advisor_id, '') ||
-        '; ' || 'email=' || coalesce(raw_email, '') ||
-        '; ' || 'channel=' || coalesce(raw_channel, '') ||
-        '; ' || 'status=' || coalesce(raw_status, '') ||
-        '; ' || 'occurred_at=' || coalesce(raw_occurred_at, '') as _raw_values,
+        'consent_event_id=' || coalesce(raw_consent_event_id, '')
+        || '; ' || 'advisor_id=' || coalesce(raw_advisor_id, '')
+        || '; ' || 'email=' || coalesce(raw_email, '')
+        || '; ' || 'channel=' || coalesce(raw_channel, '')
+        || '; ' || 'status=' || coalesce(raw_status, '')
+        || '; ' || 'occurred_at=' || coalesce(raw_occurred_at, '') as _raw_values,
         _source_file,
         _source_row,
         _delivery_id,

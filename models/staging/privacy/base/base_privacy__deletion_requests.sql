@@ -43,7 +43,11 @@ final as (
                 '; ',
                 case when raw_request_id is null then 'request_id is missing' end,
                 case when raw_requested_at is null then 'requested_at is missing' end,
-                case when raw_requested_at is not null and requested_at is null then 'requested_at is not a valid timestamp: ' || raw_requested_at end
+                case
+                    when
+                        raw_requested_at is not null and requested_at is null
+                        then 'requested_at is not a valid timestamp: ' || raw_requested_at
+                end
             ),
             ''
         ) as _quarantine_reason,
@@ -52,10 +56,10 @@ final as (
             when raw_requested_at is null then 'missing_required'
             when raw_requested_at is not null and requested_at is null then 'invalid_timestamp'
         end as _quarantine_code,
-        'request_id=' || coalesce(raw_request_id, '') ||
-        '; ' || 'advisor_id=' || coalesce(raw_advisor_id, '') ||
-        '; ' || 'email=' || coalesce(raw_email, '') ||
-        '; ' || 'requested_at=' || coalesce(raw_requested_at, '') as _raw_values,
+        'request_id=' || coalesce(raw_request_id, '')
+        || '; ' || 'advisor_id=' || coalesce(raw_advisor_id, '')
+        || '; ' || 'email=' || coalesce(raw_email, '')
+        || '; ' || 'requested_at=' || coalesce(raw_requested_at, '') as _raw_values,
         _source_file,
         _source_row,
         _delivery_id,
