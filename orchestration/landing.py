@@ -328,3 +328,28 @@ def read_manifest(landing_dir: Path) -> list[dict]:
     if not path.exists():
         return []
     return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+
+
+def main(argv: list[str] | None = None) -> int:
+    """`python -m orchestration.landing [--raw DIR] [--landing DIR]`: land new deliveries."""
+    import argparse
+    import sys
+
+    from orchestration import settings
+
+    parser = argparse.ArgumentParser(description=main.__doc__)
+    parser.add_argument("--raw", type=Path, default=None, help="raw folder (default: CJO_RAW_DIR)")
+    parser.add_argument("--landing", type=Path, default=None, help="landing folder (default: CJO_LANDING_DIR)")
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(message)s")
+    try:
+        report = land(args.raw or settings.raw_dir(), args.landing or settings.landing_dir())
+    except ContractViolation as exc:
+        print(f"contract violation: {exc}", file=sys.stderr)
+        return 2
+    print(json.dumps(report.summary()))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
