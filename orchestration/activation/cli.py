@@ -1,0 +1,219 @@
+"""Marketer / operator CLI: ``cjo audiences ...`` and ``cjo sync ...``.
+
+The Dagster helper's ``cjo`` mounts :data:`audiences_app` and :data:`sync_app`; :data:`app` holds both
+for ``python -m orchestration.activation``. Reading commands use the PUBLISHED copy of the warehouse
+(never the live file: even a reader blocks DuckDB's single writer). ``sync run`` is a pipeline step:
+it is the writer for its duration.
+"""
+
+from __future__ import annotations
+
+import functools
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from orchestration.activation import audiences as aud
+from orchestration.activation.spec import SpecError, load_specs
+
+console = Console()
+err = Console(stderr=True)
+
+app = typer.Typer(help="Audiences and reverse-ETL syncs.", no_args_is_help=True)
+
+
+def _lookup_errors(fn):
+    """Turn an unknown audience / missing published copy into a one-line error, exit code 2."""
+
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        try:
+            return fn(*args, **kwargs)
+        except aud.AudienceLookupError as exc:
+            err.print(f"[red]{exc}[/red]")
+            raise typer.Exit(2) from None
+
+    return wrapper
+
+
+audiences_app = typer.Typer(help="Marketer audiences (reads the published warehouse copy).", no_args_is_help=True)
+sync_app = typer.Typer(help="Reverse-ETL syncs declared in syncs/*.yml.", no_args_is_help=True)
+app.add_typer(audiences_app, name="audiences")
+app.add_typer(sync_app, name="sync")
+
+SyncsDir = Annotated[Path | None, typer.Option("--syncs-dir", help="Folder of sync specs (default syncs/).")]
+
+
+def _specs(syncs_dir: Path | None):
+    try:
+        return load_specs(syncs_dir)
+    except SpecError as exc:
+        err.print(f"[red]bad sync spec[/red] {exc}")
+        raise typer.Exit(2) from None
+
+
+def _table(title: str, columns: list[str], rows: list[tuple]) -> None:
+    t = Table(title=title)
+    for c in columns:
+        t.add_column(c)
+    for r in rows:
+        t.add_row(*("" if v is None else str(v) for v in r))
+    console.print(t)
+
+
+# ------------------------------------------------------------------------------------------ sync
+
+
+@sync_app.command("list")
+def sync_list(syncs_dir: SyncsDir = None) -> None:
+    """List the declared syncs."""
+    specs = _specs(syncs_dir)
+    _table(
+        "syncs",
+        ["name", "audience", "destination", "mode", "key", "schedule", "blocking"],
+        [
+            (s.name, s.audience, s.destination.type, s.mode, s.primary_key, s.schedule, s.blocking)
+            for s in specs.values()
+        ],
+    )
+
+
+def _run(names: list[str], all_: bool, dry_run: bool, force: bool, db: Path | None, syncs_dir: Path | None) -> None:
+    from orchestration.activation.engine import run_sync
+    from orchestration.settings import duckdb_path
+
+    specs = _specs(syncs_dir)
+    chosen = list(specs) if all_ else names
+    if not chosen:
+        err.print("name a sync, or pass --all")
+        raise typer.Exit(2)
+    failed = False
+    for name in chosen:
+        if name not in specs:
+            err.print(f"[red]unknown sync {name!r}[/red]; known: {', '.join(specs) or '(none)'}")
+            raise typer.Exit(2)
+        try:
+            res = run_sync(specs[name], db_path=db or duckdb_path(), dry_run=dry_run, force=force, echo=console.print)
+        except Exception as exc:
+            err.print(f"[red]{name} failed[/red]: {type(exc).__name__}: {exc}")
+            failed = True
+            continue
+        console.print(
+            f"{name}: {res.status} sent={res.sent} acked={res.acked} rejected={res.rejected} "
+            f"batches={res.batches} in {res.duration_s}s (run {res.run_id})"
+        )
+    if failed:
+        raise typer.Exit(1)
+
+
+@sync_app.command("run")
+def sync_run(
+    names: Annotated[list[str] | None, typer.Argument(help="Sync names.")] = None,
+    all_: Annotated[bool, typer.Option("--all", help="Run every declared sync.")] = False,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Plan and store the diff; send nothing.")] = False,
+    force: Annotated[bool, typer.Option("--force", help="Override the mirror circuit breaker.")] = False,
+    db: Annotated[Path | None, typer.Option("--db", help="Live warehouse (default CJO_DUCKDB_PATH).")] = None,
+    syncs_dir: SyncsDir = None,
+) -> None:
+    """Run syncs against the live warehouse (a pipeline step: the single writer while it runs)."""
+    _run(names or [], all_, dry_run, force, db, syncs_dir)
+
+
+@sync_app.command("plan")
+def sync_plan(
+    names: Annotated[list[str] | None, typer.Argument(help="Sync names.")] = None,
+    all_: Annotated[bool, typer.Option("--all")] = False,
+    db: Annotated[Path | None, typer.Option("--db")] = None,
+    syncs_dir: SyncsDir = None,
+) -> None:
+    """Same as ``run --dry-run``: print and store the planned diff (ops.sync_planned_diffs)."""
+    _run(names or [], all_, True, False, db, syncs_dir)
+
+
+@sync_app.command("status")
+@_lookup_errors
+def sync_status(
+    name: Annotated[str | None, typer.Argument(help="Only this sync.")] = None,
+    limit: Annotated[int, typer.Option(help="Runs to show.")] = 20,
+) -> None:
+    """Recent runs and open rejected rows, from the published copy."""
+    with aud.reader() as con:
+        if not aud.has_table(con, "ops", "sync_runs"):
+            console.print("no sync has run yet (ops.sync_runs is not in the published copy)")
+            return
+        where, params = ("where sync_name = ?", [name]) if name else ("", [])
+        rows = con.execute(
+            f"select sync_name, started_at, status, dry_run, planned_added, planned_changed, planned_removed, "
+            f"planned_privacy_removed, sent, acked, rejected, round(duration_s, 2), error from ops.sync_runs "
+            f"{where} order by started_at desc limit ?",
+            [*params, limit],
+        ).fetchall()
+        _table(
+            "sync runs",
+            ["sync", "started", "status", "dry", "+", "~", "-", "privacy-", "sent", "acked", "rejected", "s", "error"],
+            rows,
+        )
+        if aud.has_table(con, "ops", "sync_rejected_rows"):
+            open_rej = con.execute(
+                f"select sync_name, count(*) from ops.sync_rejected_rows where resolved_at is null "
+                f"{'and sync_name = ?' if name else ''} group by 1 order by 1",
+                params,
+            ).fetchall()
+            _table("open rejected rows", ["sync", "rows"], open_rej)
+
+
+# ------------------------------------------------------------------------------------- audiences
+
+
+@audiences_app.command("list")
+@_lookup_errors
+def audiences_list() -> None:
+    """Audiences with their size and the change since the last run."""
+    _table("audiences", ["audience", "size", "entered", "exited", "as of"], aud.list_audiences())
+
+
+@audiences_app.command("show")
+@_lookup_errors
+def audiences_show(name: str, syncs_dir: SyncsDir = None) -> None:
+    """Definition, owner and destinations of one audience."""
+    info = aud.show(name, _specs(syncs_dir))
+    for k, v in info.items():
+        console.print(f"[bold]{k}[/bold]: {v}")
+
+
+@audiences_app.command("preview")
+@_lookup_errors
+def audiences_preview(name: str, limit: Annotated[int, typer.Option(help="Rows.")] = 20) -> None:
+    """First rows of an audience."""
+    cols, rows = aud.preview(name, limit)
+    _table(name, cols, rows)
+
+
+@audiences_app.command("export")
+@_lookup_errors
+def audiences_export(
+    name: str,
+    out: Annotated[Path, typer.Option("--out", help="File to write.")],
+    fmt: Annotated[str, typer.Option("--format", help="csv or parquet.")] = "csv",
+) -> None:
+    """Export an audience to CSV or Parquet (written atomically)."""
+    if fmt not in ("csv", "parquet"):
+        err.print("--format must be csv or parquet")
+        raise typer.Exit(2)
+    n = aud.export(name, out, fmt)
+    console.print(f"wrote {n} rows to {out}")
+
+
+@audiences_app.command("why")
+@_lookup_errors
+def audiences_why(name: str, customer_id: str) -> None:
+    """Why a customer is (or is not) in an audience: the rule, privacy and the eligibility ledger."""
+    for line in aud.why(name, customer_id):
+        console.print(line)
+
+
+def main() -> None:  # pragma: no cover - console entry
+    app()

@@ -1,0 +1,197 @@
+"""HTTP webhook / REST destination (httpx).
+
+Wire format (one POST per batch)::
+
+    {"sync": NAME, "batch_id": KEY, "records": [{"op": "upsert"|"insert"|"delete", "key": K, "data": {...}}]}
+
+Headers: ``X-CJO-Signature: sha256=<hex HMAC-SHA256 of the body with the secret from env>``,
+``Idempotency-Key: <batch content hash>`` (a re-sent batch after a crash carries the same key, so the
+receiver can drop the duplicate), ``X-CJO-Timestamp``.
+
+Answer: any 2xx acknowledges the batch, except the records listed in the body as
+``{"errors": [{"key": K, "status": 4xx, "reason": "..."}]}``, which are rejected (kept by the engine
+with the reason and retried on the next run). 429, 5xx, timeouts and connection resets are retried with
+exponential backoff and full jitter, honouring ``Retry-After``; a 4xx without per-record errors rejects
+the whole batch (400/409/413/422) or fails the run (401/403/404: configuration, not data).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import random
+import time
+from collections.abc import Callable
+from email.utils import parsedate_to_datetime
+
+import httpx
+
+from orchestration.activation.destinations.base import BatchResult, Destination, DestinationError, Record
+from orchestration.activation.spec import SyncSpec, WebhookDestination, resolve_secret
+
+SIGNATURE_HEADER = "X-CJO-Signature"
+IDEMPOTENCY_HEADER = "Idempotency-Key"
+_RETRY_STATUSES = {408, 425, 429, 500, 502, 503, 504}
+_FATAL_STATUSES = {401, 403, 404, 405}
+
+
+def sign(secret: str, body: bytes) -> str:
+    return "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+
+
+def retry_after_seconds(value: str | None, now: float | None = None) -> float | None:
+    """Parse Retry-After: delta-seconds or an HTTP date (RFC 9110 10.2.3)."""
+    if not value:
+        return None
+    value = value.strip()
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    try:
+        when = parsedate_to_datetime(value).timestamp()
+    except (TypeError, ValueError):
+        return None
+    return max(0.0, when - (now if now is not None else time.time()))
+
+
+def backoff_delay(attempt: int, base: float, cap: float, rng: random.Random) -> float:
+    """Exponential backoff with full jitter (AWS architecture blog): uniform(0, min(cap, base*2^n))."""
+    return rng.uniform(0, min(cap, base * (2**attempt)))
+
+
+class RateLimiter:
+    """At most ``rate`` requests per second for one destination (simple spacing, monotonic clock)."""
+
+    def __init__(self, rate: float | None, clock: Callable[[], float] = time.monotonic):
+        self.interval = 1.0 / rate if rate else 0.0
+        self.clock = clock
+        self.next_at = 0.0
+
+    def wait(self) -> None:
+        if not self.interval:
+            return
+        now = self.clock()
+        if now < self.next_at:
+            time.sleep(self.next_at - now)
+            now = self.next_at
+        self.next_at = now + self.interval
+
+
+class HttpBatchSender:
+    """POST signed JSON with retries; shared by the webhook and the ad-platform HTTP sink."""
+
+    def __init__(
+        self,
+        *,
+        name: str,
+        url: str,
+        secret: str,
+        timeout_s: float,
+        max_retries: int,
+        backoff_base_s: float = 0.5,
+        backoff_max_s: float = 30.0,
+        rate_limit: float | None = None,
+        seed: int | None = None,
+    ):
+        self.name, self.url, self.secret = name, url, secret
+        self.max_retries, self.base, self.cap = max_retries, backoff_base_s, backoff_max_s
+        self.limiter = RateLimiter(rate_limit)
+        self.rng = random.Random(seed)
+        self.client = httpx.Client(timeout=timeout_s, http2=False)
+        self.retries = 0
+
+    def post(self, body: bytes, batch_key: str) -> httpx.Response | None:
+        """The final response (2xx or non-retryable 4xx). Raises DestinationError after retries."""
+        last_error = ""
+        for attempt in range(self.max_retries + 1):
+            self.limiter.wait()
+            headers = {
+                "Content-Type": "application/json",
+                SIGNATURE_HEADER: sign(self.secret, body),
+                IDEMPOTENCY_HEADER: batch_key,
+                "X-CJO-Timestamp": str(int(time.time())),
+            }
+            wait: float | None = None
+            try:
+                resp = self.client.post(self.url, content=body, headers=headers)
+            except (httpx.TimeoutException, httpx.NetworkError, httpx.RemoteProtocolError) as exc:
+                last_error = f"{type(exc).__name__}: {exc}"
+            else:
+                if resp.status_code < 400 or (resp.status_code not in _RETRY_STATUSES and resp.status_code < 500):
+                    return resp
+                last_error = f"HTTP {resp.status_code}: {resp.text[:200]}"
+                wait = retry_after_seconds(resp.headers.get("Retry-After"))
+            if attempt == self.max_retries:
+                break
+            self.retries += 1
+            # Retry-After is the server telling us when; otherwise back off with jitter so many
+            # workers do not retry in lockstep. Both capped, so one bad header cannot stall a run.
+            jitter = backoff_delay(attempt, self.base, self.cap, self.rng)
+            time.sleep(min(wait, self.cap) if wait is not None else jitter)
+        raise DestinationError(
+            f"sync {self.name}: {self.url} failed after {self.max_retries + 1} attempts: {last_error}"
+        )
+
+    def close(self) -> None:
+        self.client.close()
+
+
+def parse_record_errors(resp: httpx.Response) -> dict[str, str]:
+    try:
+        body = resp.json()
+    except ValueError:
+        return {}
+    errors = body.get("errors") if isinstance(body, dict) else None
+    out: dict[str, str] = {}
+    for err in errors or []:
+        if isinstance(err, dict) and "key" in err:
+            out[str(err["key"])] = f"HTTP {err.get('status', resp.status_code)}: {err.get('reason', '')}"
+    return out
+
+
+def interpret(resp: httpx.Response, keys: list[str], name: str) -> BatchResult:
+    errors = parse_record_errors(resp)
+    if resp.status_code in _FATAL_STATUSES:
+        raise DestinationError(f"sync {name}: HTTP {resp.status_code} from destination: {resp.text[:200]}")
+    if resp.status_code >= 400 and not errors:
+        reason = f"HTTP {resp.status_code}: {resp.text[:200]}"
+        return BatchResult(rejected=dict.fromkeys(keys, reason))
+    rejected = {k: v for k, v in errors.items() if k in set(keys)}
+    return BatchResult(acked=[k for k in keys if k not in rejected], rejected=rejected)
+
+
+class WebhookSink(Destination):
+    def __init__(self, spec: SyncSpec, seed: int | None = None):
+        cfg = spec.destination
+        assert isinstance(cfg, WebhookDestination)
+        self.spec = spec
+        url = cfg.url or resolve_secret(cfg.url_env or "", f"sync {spec.name}")
+        self.sender = HttpBatchSender(
+            name=spec.name,
+            url=url,
+            secret=resolve_secret(cfg.secret_env, f"sync {spec.name}"),
+            timeout_s=cfg.timeout_s,
+            max_retries=cfg.max_retries,
+            backoff_base_s=cfg.backoff_base_s,
+            backoff_max_s=cfg.backoff_max_s,
+            rate_limit=spec.rate_limit,
+            seed=seed,
+        )
+
+    def send(self, records: list[Record], batch_key: str) -> BatchResult:
+        body = json.dumps(
+            {
+                "sync": self.spec.name,
+                "batch_id": batch_key,
+                "records": [{"op": r.op, "key": r.key, "data": r.data} for r in records],
+            },
+            separators=(",", ":"),
+        ).encode()
+        resp = self.sender.post(body, batch_key)
+        assert resp is not None
+        return interpret(resp, [r.key for r in records], self.spec.name)
+
+    def close(self) -> None:
+        self.sender.close()

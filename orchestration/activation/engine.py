@@ -1,0 +1,402 @@
+"""The sync engine: pure planning functions and a thin runner.
+
+Plan (pure): audience rows -> destination records (mapped, transformed, hashed) minus privacy-blocked
+people -> diff against the last ACKNOWLEDGED state into added / changed / removed (+ privacy removals,
+which every mode applies) -> batches.
+
+Run: for each batch, send it, then commit state for the acknowledged keys in one DuckDB transaction.
+Crash safety: a SIGKILL between the destination's commit and ours re-sends that batch on the next run;
+destinations apply it idempotently (upsert on key / delete by key / the same idempotency key for the
+same batch content), so the destination ends equal to the intended audience with no duplicates.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import duckdb
+
+from orchestration.activation import state as st
+from orchestration.activation.destinations import BatchResult, Destination, Record, build_destination
+from orchestration.activation.hashing import content_key, payload_hash, row_payload
+from orchestration.activation.privacy import blocked_customers
+from orchestration.activation.spec import SyncSpec
+
+AUDIENCE_SCHEMA = "activation"
+
+
+class CircuitBreakerOpen(RuntimeError):
+    """A mirror sync would remove more than its threshold of the destination; rerun with force."""
+
+
+class AudienceError(RuntimeError):
+    """The audience table is missing or lacks a column the spec maps."""
+
+
+@dataclass(frozen=True)
+class Current:
+    row_hash: str
+    customer_id: str | None
+    data: dict[str, object]
+
+
+@dataclass
+class Plan:
+    added: list[str] = field(default_factory=list)
+    changed: list[str] = field(default_factory=list)
+    removed: list[str] = field(default_factory=list)  # left the audience (mirror only)
+    privacy_removed: dict[str, str] = field(default_factory=dict)  # key -> reason (every mode)
+    unchanged: int = 0
+
+    @property
+    def total(self) -> int:
+        return len(self.added) + len(self.changed) + len(self.removed) + len(self.privacy_removed)
+
+
+@dataclass
+class RunResult:
+    run_id: str
+    sync_name: str
+    status: str
+    dry_run: bool
+    audience_rows: int = 0
+    privacy_blocked: int = 0
+    added: int = 0
+    changed: int = 0
+    removed: int = 0
+    privacy_removed: int = 0
+    sent: int = 0
+    acked: int = 0
+    rejected: int = 0
+    batches: int = 0
+    duration_s: float = 0.0
+    error: str | None = None
+    destination_meta: dict[str, object] = field(default_factory=dict)
+
+    def as_metadata(self) -> dict[str, object]:
+        return {k: v for k, v in self.__dict__.items() if k != "destination_meta" and v is not None}
+
+
+# --------------------------------------------------------------------------------- pure functions
+
+
+def build_current(
+    rows: list[dict[str, object]],
+    spec: SyncSpec,
+    *,
+    transform: Callable[[dict[str, object]], dict[str, object]] = lambda d: d,
+    validate: Callable[[dict[str, object]], str | None] = lambda d: None,
+    blocked: dict[str, str] | None = None,
+) -> tuple[dict[str, Current], dict[str, str], dict[str, str]]:
+    """``(current, privacy_blocked_by_key, invalid_by_key)`` from audience rows.
+
+    Rows whose key occurs more than once are all invalid (which one is right is not ours to guess).
+    """
+    blocked = blocked or {}
+    current: dict[str, Current] = {}
+    privacy: dict[str, str] = {}
+    invalid: dict[str, str] = {}
+    seen: set[str] = set()
+    for row in rows:
+        raw_key = row[spec.primary_key]
+        if raw_key is None:
+            continue  # a record without a key cannot be addressed at the destination
+        key = str(raw_key)
+        if key in seen:
+            invalid[key] = f"duplicate primary key {spec.primary_key}={key} in audience {spec.audience}"
+            current.pop(key, None)
+            privacy.pop(key, None)
+            continue
+        seen.add(key)
+        cid = row.get(spec.customer_id_column)
+        cid = None if cid is None else str(cid)
+        if cid is None or cid in blocked:
+            privacy[key] = blocked.get(cid or "", "no customer id for the privacy check")
+            continue
+        data = transform(row_payload(row, spec.mapping))
+        if reason := validate(data):
+            invalid[key] = reason
+            continue
+        current[key] = Current(payload_hash(data), cid, data)
+    for key in invalid:
+        current.pop(key, None)
+    return current, privacy, invalid
+
+
+def diff(
+    current: dict[str, Current],
+    state: dict[str, st.StateRow],
+    mode: str,
+    privacy_blocked_keys: dict[str, str],
+) -> Plan:
+    """Added / changed / removed against acknowledged state. Pure; O(n) in dict look-ups."""
+    plan = Plan()
+    for key, cur in current.items():
+        prev = state.get(key)
+        if prev is None:
+            plan.added.append(key)
+        elif prev.row_hash != cur.row_hash:
+            if mode == "insert":
+                plan.unchanged += 1  # insert mode never rewrites a record
+            else:
+                plan.changed.append(key)
+        else:
+            plan.unchanged += 1
+    for key in state.keys() - current.keys():
+        if key in privacy_blocked_keys:
+            plan.privacy_removed[key] = privacy_blocked_keys[key]
+        elif mode == "mirror":
+            plan.removed.append(key)
+    plan.added.sort()
+    plan.changed.sort()
+    plan.removed.sort()
+    return plan
+
+
+def breaker_tripped(plan: Plan, state_size: int, threshold: float) -> bool:
+    """Privacy removals never count: they must go whatever their number."""
+    return state_size > 0 and len(plan.removed) / state_size > threshold
+
+
+def plan_records(
+    plan: Plan, current: dict[str, Current], state: dict[str, st.StateRow], mode: str, *, include_normal: bool = True
+) -> list[Record]:
+    """Records in send order: privacy deletes first, then removals, then adds and changes."""
+    up_op = "insert" if mode == "insert" else "upsert"
+
+    def deleted(key: str) -> Record:
+        payload = state[key].payload
+        return Record("delete", key, json.loads(payload) if payload else None)
+
+    records = [deleted(k) for k in sorted(plan.privacy_removed)]
+    if include_normal:
+        records += [deleted(k) for k in plan.removed]
+        records += [Record(up_op, k, current[k].data) for k in (*plan.added, *plan.changed)]
+    return records
+
+
+def batched(records: list[Record], size: int) -> Iterator[list[Record]]:
+    for i in range(0, len(records), size):
+        yield records[i : i + size]
+
+
+def batch_key(spec: SyncSpec, records: list[Record], current: dict[str, Current]) -> str:
+    """Content-derived idempotency key: the same batch re-sent after a crash gets the same key."""
+    parts = [spec.name]
+    for r in records:
+        parts.append(f"{r.op}:{r.key}:{current[r.key].row_hash if r.key in current and r.op != 'delete' else ''}")
+    return content_key(parts)
+
+
+# --------------------------------------------------------------------------------------- runner
+
+
+def read_audience(con: duckdb.DuckDBPyConnection, spec: SyncSpec) -> list[dict[str, object]]:
+    cols = spec.source_columns
+    exists = con.execute(
+        "select column_name from information_schema.columns where table_schema = ? and table_name = ?",
+        [AUDIENCE_SCHEMA, spec.audience],
+    ).fetchall()
+    have = {c for (c,) in exists}
+    if not have:
+        raise AudienceError(f"sync {spec.name}: audience table {AUDIENCE_SCHEMA}.{spec.audience} is missing")
+    if missing := [c for c in cols if c not in have]:
+        raise AudienceError(f"sync {spec.name}: audience {AUDIENCE_SCHEMA}.{spec.audience} lacks column(s) {missing}")
+    select = ", ".join(f'"{c}"' for c in cols)
+    return con.execute(f'select {select} from "{AUDIENCE_SCHEMA}"."{spec.audience}"').fetch_arrow_table().to_pylist()
+
+
+def _crash_hook() -> None:
+    # Test/benchmark hook: widen the windows around each batch so a SIGKILL lands anywhere in them.
+    delay = os.environ.get("CJO_SYNC_BATCH_SLEEP")
+    if delay:
+        time.sleep(float(delay))
+
+
+def run_sync(
+    spec: SyncSpec,
+    *,
+    db_path: str | Path,
+    dry_run: bool = False,
+    force: bool = False,
+    destination: Destination | None = None,
+    echo: Callable[[str], None] = lambda s: None,
+) -> RunResult:
+    """Run one sync against the live warehouse (this process is the single writer for its duration)."""
+    started = time.perf_counter()
+    run_id = uuid.uuid4().hex
+    res = RunResult(run_id=run_id, sync_name=spec.name, status="running", dry_run=dry_run)
+    con = duckdb.connect(str(db_path))
+    try:
+        st.ensure_ops_tables(con)
+        st.start_run(
+            con,
+            run_id,
+            spec.name,
+            audience=spec.audience,
+            destination=spec.destination.type,
+            mode=spec.mode,
+            dry_run=dry_run,
+            forced=force,
+            status="running",
+        )
+        try:
+            _run(con, spec, res, dry_run=dry_run, force=force, destination=destination, echo=echo)
+        except Exception as exc:
+            res.status = "refused" if isinstance(exc, CircuitBreakerOpen) else "failed"
+            res.error = f"{type(exc).__name__}: {exc}"
+            raise
+        finally:
+            res.duration_s = round(time.perf_counter() - started, 3)
+            st.finish_run(
+                con,
+                run_id,
+                status=res.status,
+                audience_rows=res.audience_rows,
+                privacy_blocked=res.privacy_blocked,
+                planned_added=res.added,
+                planned_changed=res.changed,
+                planned_removed=res.removed,
+                planned_privacy_removed=res.privacy_removed,
+                sent=res.sent,
+                acked=res.acked,
+                rejected=res.rejected,
+                batches=res.batches,
+                error=res.error,
+            )
+    finally:
+        con.close()
+    return res
+
+
+def _run(
+    con: duckdb.DuckDBPyConnection,
+    spec: SyncSpec,
+    res: RunResult,
+    *,
+    dry_run: bool,
+    force: bool,
+    destination: Destination | None,
+    echo: Callable[[str], None],
+) -> None:
+    dest = destination or build_destination(spec, res.run_id)
+    rows = read_audience(con, spec)
+    state = st.load_state(con, spec.name)
+    ids = [r.get(spec.customer_id_column) for r in rows] + [s.customer_id for s in state.values()]
+    blocked = blocked_customers(con, [str(i) for i in ids if i is not None], spec.channel)
+    current, privacy_keys, invalid = build_current(
+        rows, spec, transform=dest.transform, validate=dest.validate, blocked=blocked
+    )
+    # A person in state whose customer is now blocked is removed whatever the mode.
+    for key, srow in state.items():
+        if srow.customer_id in blocked and key not in current:
+            privacy_keys.setdefault(key, blocked[srow.customer_id])
+    plan = diff(current, state, spec.mode, privacy_keys)
+    res.audience_rows = len(rows)
+    res.privacy_blocked = sum(1 for k in privacy_keys if k not in state)
+    res.added, res.changed, res.removed = len(plan.added), len(plan.changed), len(plan.removed)
+    res.privacy_removed = len(plan.privacy_removed)
+    echo(
+        f"{spec.name}: audience {len(rows)} rows, privacy-blocked {res.privacy_blocked}, invalid {len(invalid)}; "
+        f"plan +{res.added} ~{res.changed} -{res.removed} privacy-{res.privacy_removed} ={plan.unchanged}"
+    )
+    tripped = spec.mode == "mirror" and breaker_tripped(plan, len(state), spec.mirror_delete_threshold)
+    if dry_run:
+        rows_plan: list[tuple[str, str, str | None, str | None]] = []
+        rows_plan += [("add", k, current[k].row_hash, None) for k in plan.added]
+        rows_plan += [("change", k, current[k].row_hash, None) for k in plan.changed]
+        rows_plan += [("remove", k, None, None) for k in plan.removed]
+        rows_plan += [("privacy_remove", k, None, r) for k, r in plan.privacy_removed.items()]
+        rows_plan += [("reject", k, None, r) for k, r in invalid.items()]
+        st.store_planned_diff(con, res.run_id, spec.name, rows_plan)
+        if tripped:
+            echo(f"{spec.name}: circuit breaker WOULD refuse this run (use --force)")
+        res.status = "dry_run"
+        return
+    records = plan_records(plan, current, state, spec.mode, include_normal=not (tripped and not force))
+    # Invalid rows (duplicates, no usable identifier) never reach the destination: keep them as rejected.
+    if invalid:
+        st.commit_batch(
+            con,
+            sync_name=spec.name,
+            run_id=res.run_id,
+            batch_no=0,
+            upserted=[],
+            deleted=[],
+            rejected=[(k, "upsert", r) for k, r in invalid.items()],
+            ops_by_key=dict.fromkeys(invalid, "upsert"),
+        )
+        res.rejected += len(invalid)
+    dest.open()
+    try:
+        pending: list[tuple[int, list[Record], BatchResult]] = []
+        for batch_no, batch in enumerate(batched(records, spec.batch_size), start=1):
+            _crash_hook()
+            result = dest.send(batch, batch_key(spec, batch, current))
+            res.batches += 1
+            res.sent += len(batch)
+            if dest.ack_on_finalize:
+                pending.append((batch_no, batch, result))
+                continue
+            _crash_hook()
+            _commit(con, spec, res, batch_no, batch, result, current, state, dest)
+        if dest.ack_on_finalize:
+            res.destination_meta = dest.finalize()
+            for batch_no, batch, result in pending:
+                _commit(con, spec, res, batch_no, batch, result, current, state, dest)
+        else:
+            res.destination_meta = dest.finalize()
+    finally:
+        dest.close()
+    if tripped and not force:
+        raise CircuitBreakerOpen(
+            f"sync {spec.name}: mirror would remove {len(plan.removed)} of {len(state)} records "
+            f"(> {spec.mirror_delete_threshold:.0%}); privacy removals were applied, nothing else. "
+            "Re-run with --force if intended."
+        )
+    res.status = "success" if res.rejected == 0 else "partial"
+
+
+def _commit(
+    con: duckdb.DuckDBPyConnection,
+    spec: SyncSpec,
+    res: RunResult,
+    batch_no: int,
+    batch: list[Record],
+    result: BatchResult,
+    current: dict[str, Current],
+    state: dict[str, st.StateRow],
+    dest: Destination,
+) -> None:
+    ops_by_key = {r.key: r.op for r in batch}
+    acked = set(result.acked)
+    upserted = []
+    deleted = []
+    for r in batch:
+        if r.key not in acked:
+            continue
+        if r.op == "delete":
+            deleted.append(r.key)
+        else:
+            cur = current[r.key]
+            payload = json.dumps(cur.data, sort_keys=True) if dest.needs_payload_for_delete else None
+            upserted.append((r.key, cur.row_hash, cur.customer_id, payload))
+    rejected = [(k, ops_by_key.get(k, "?"), reason) for k, reason in result.rejected.items()]
+    st.commit_batch(
+        con,
+        sync_name=spec.name,
+        run_id=res.run_id,
+        batch_no=batch_no,
+        upserted=upserted,
+        deleted=deleted,
+        rejected=rejected,
+        ops_by_key=ops_by_key,
+    )
+    res.acked += len(upserted) + len(deleted)
+    res.rejected += len(rejected)

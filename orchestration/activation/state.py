@@ -1,0 +1,210 @@
+"""Sync bookkeeping in the warehouse (schema ``ops``), kept without limit.
+
+- ``ops.sync_state``: the last ACKNOWLEDGED record per sync and key (hash, customer, payload for
+  destinations that remove by payload). Written only after the destination acknowledged.
+- ``ops.sync_runs``: one row per run (counts, duration, errors, dry_run, status).
+- ``ops.sync_row_results``: one row per record sent (acked/rejected), per run.
+- ``ops.sync_rejected_rows``: rejected records with the reason; resolved when a later run acks them.
+- ``ops.sync_planned_diffs``: the diff a ``--dry-run`` planned.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import duckdb
+import pyarrow as pa
+
+DDL = [
+    "create schema if not exists ops",
+    """create table if not exists ops.sync_state (
+        sync_name varchar not null, primary_key varchar not null, row_hash varchar not null,
+        customer_id varchar, payload varchar, acked_at timestamptz not null)""",
+    """create table if not exists ops.sync_runs (
+        run_id varchar not null, sync_name varchar not null, audience varchar, destination varchar,
+        mode varchar, started_at timestamptz not null, finished_at timestamptz, duration_s double,
+        dry_run boolean not null, forced boolean not null, status varchar not null,
+        audience_rows bigint, privacy_blocked bigint, planned_added bigint, planned_changed bigint,
+        planned_removed bigint, planned_privacy_removed bigint, sent bigint, acked bigint,
+        rejected bigint, batches bigint, error varchar)""",
+    """create table if not exists ops.sync_row_results (
+        run_id varchar not null, sync_name varchar not null, batch_no integer not null,
+        primary_key varchar not null, op varchar not null, status varchar not null, reason varchar,
+        recorded_at timestamptz not null)""",
+    """create table if not exists ops.sync_rejected_rows (
+        run_id varchar not null, sync_name varchar not null, primary_key varchar not null,
+        op varchar not null, reason varchar not null, rejected_at timestamptz not null,
+        resolved_at timestamptz)""",
+    """create table if not exists ops.sync_planned_diffs (
+        run_id varchar not null, sync_name varchar not null, op varchar not null,
+        primary_key varchar not null, row_hash varchar, reason varchar, planned_at timestamptz not null)""",
+]
+
+
+def ensure_ops_tables(con: duckdb.DuckDBPyConnection) -> None:
+    for stmt in DDL:
+        con.execute(stmt)
+
+
+@dataclass
+class StateRow:
+    row_hash: str
+    customer_id: str | None
+    payload: str | None
+
+
+def load_state(con: duckdb.DuckDBPyConnection, sync_name: str) -> dict[str, StateRow]:
+    tbl = con.execute(
+        "select primary_key, row_hash, customer_id, payload from ops.sync_state where sync_name = ?",
+        [sync_name],
+    ).fetch_arrow_table()
+    keys, hashes, cids, payloads = (tbl.column(i).to_pylist() for i in range(4))
+    return {k: StateRow(h, c, p) for k, h, c, p in zip(keys, hashes, cids, payloads, strict=True)}
+
+
+def commit_batch(
+    con: duckdb.DuckDBPyConnection,
+    *,
+    sync_name: str,
+    run_id: str,
+    batch_no: int,
+    upserted: list[tuple[str, str, str | None, str | None]],  # key, hash, customer_id, payload
+    deleted: list[str],
+    rejected: list[tuple[str, str, str]],  # key, op, reason
+    ops_by_key: dict[str, str],
+) -> None:
+    """One transaction: state for acknowledged keys, rejects, per-row results."""
+    acked_keys = [u[0] for u in upserted] + deleted
+    con.execute("begin transaction")
+    try:
+        now = "current_timestamp"
+        if acked_keys:
+            con.register("_acked", pa.table({"k": pa.array(acked_keys, pa.string())}))
+            con.execute(
+                "delete from ops.sync_state where sync_name = ? and primary_key in (select k from _acked)",
+                [sync_name],
+            )
+            con.execute(
+                f"update ops.sync_rejected_rows set resolved_at = {now} where sync_name = ? "
+                "and resolved_at is null and primary_key in (select k from _acked)",
+                [sync_name],
+            )
+            con.unregister("_acked")
+        if upserted:
+            k, h, c, p = (list(x) for x in zip(*upserted, strict=True))
+            con.register(
+                "_up",
+                pa.table(
+                    {
+                        "k": pa.array(k, pa.string()),
+                        "h": pa.array(h, pa.string()),
+                        "c": pa.array(c, pa.string()),
+                        "p": pa.array(p, pa.string()),
+                    }
+                ),
+            )
+            con.execute(f"insert into ops.sync_state select ?, k, h, c, p, {now} from _up", [sync_name])
+            con.unregister("_up")
+        if rejected:
+            rk, rop, rr = (list(x) for x in zip(*rejected, strict=True))
+            con.register(
+                "_rej",
+                pa.table(
+                    {"k": pa.array(rk, pa.string()), "o": pa.array(rop, pa.string()), "r": pa.array(rr, pa.string())}
+                ),
+            )
+            con.execute(
+                f"insert into ops.sync_rejected_rows select ?, ?, k, o, r, {now}, null from _rej",
+                [run_id, sync_name],
+            )
+            con.unregister("_rej")
+        keys = acked_keys + [r[0] for r in rejected]
+        if keys:
+            status = ["acked"] * len(acked_keys) + ["rejected"] * len(rejected)
+            reasons: list[str | None] = [None] * len(acked_keys) + [r[2] for r in rejected]
+            con.register(
+                "_res",
+                pa.table(
+                    {
+                        "k": pa.array(keys, pa.string()),
+                        "o": pa.array([ops_by_key.get(x, "?") for x in keys], pa.string()),
+                        "s": pa.array(status, pa.string()),
+                        "r": pa.array(reasons, pa.string()),
+                    }
+                ),
+            )
+            con.execute(
+                f"insert into ops.sync_row_results select ?, ?, ?, k, o, s, r, {now} from _res",
+                [run_id, sync_name, batch_no],
+            )
+            con.unregister("_res")
+        con.execute("commit")
+    except Exception:
+        con.execute("rollback")
+        raise
+
+
+RUN_COLUMNS = [
+    "run_id",
+    "sync_name",
+    "audience",
+    "destination",
+    "mode",
+    "dry_run",
+    "forced",
+    "status",
+    "audience_rows",
+    "privacy_blocked",
+    "planned_added",
+    "planned_changed",
+    "planned_removed",
+    "planned_privacy_removed",
+    "sent",
+    "acked",
+    "rejected",
+    "batches",
+    "error",
+]
+
+
+def start_run(con: duckdb.DuckDBPyConnection, run_id: str, sync_name: str, **cols: object) -> None:
+    names = ["run_id", "sync_name", "started_at", *cols]
+    values = ", ".join(["?", "?", "current_timestamp", *(["?"] * len(cols))])
+    con.execute(
+        f"insert into ops.sync_runs ({', '.join(names)}) values ({values})",
+        [run_id, sync_name, *cols.values()],
+    )
+
+
+def finish_run(con: duckdb.DuckDBPyConnection, run_id: str, **cols: object) -> None:
+    sets = ", ".join(f"{c} = ?" for c in cols)
+    con.execute(
+        f"update ops.sync_runs set {sets}, finished_at = current_timestamp, "
+        "duration_s = epoch(current_timestamp) - epoch(started_at) where run_id = ?",
+        [*cols.values(), run_id],
+    )
+
+
+def store_planned_diff(
+    con: duckdb.DuckDBPyConnection, run_id: str, sync_name: str, rows: list[tuple[str, str, str | None, str | None]]
+) -> None:
+    """rows: (op, key, row_hash, reason)."""
+    if not rows:
+        return
+    o, k, h, r = (list(x) for x in zip(*rows, strict=True))
+    con.register(
+        "_plan",
+        pa.table(
+            {
+                "o": pa.array(o, pa.string()),
+                "k": pa.array(k, pa.string()),
+                "h": pa.array(h, pa.string()),
+                "r": pa.array(r, pa.string()),
+            }
+        ),
+    )
+    con.execute(
+        "insert into ops.sync_planned_diffs select ?, ?, o, k, h, r, current_timestamp from _plan",
+        [run_id, sync_name],
+    )
+    con.unregister("_plan")
