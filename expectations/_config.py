@@ -1,0 +1,41 @@
+"""Thresholds the suites use. One frozen dataclass, so suites are pure functions of their inputs.
+
+Dagster passes these from the typed ``QualityConfig`` resource (orchestration/quality/defs.py); tests
+build them directly. Defaults are chosen for the demo generator's dirt rates (a small share of malformed
+rows); a real source with a different rate changes them in the resource, not in code.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+
+@dataclass(frozen=True)
+class Thresholds:
+    # Share of a delivery's rows that staging may quarantine before the delivery blocks the run. Above
+    # it, a delivery is more likely a broken export than a few dirty rows; raise it and a broken export
+    # flows through as mass quarantine, lower it and ordinary dirt stops the pipeline.
+    max_quarantine_rate: float = 0.05
+    # Share of rows whose record key repeats within one delivery (exact re-sent rows are collapsed
+    # first; those are harmless). A conflicting re-use of an id inside one file is a source bug.
+    max_duplicate_key_rate: float = 0.0
+    # Event times before this, or later than now + future_tolerance_days, are implausible (a parser
+    # that read day-first, a 1970 epoch default, a clock in the future).
+    earliest_plausible: datetime = datetime(2000, 1, 1)
+    future_tolerance_days: int = 2
+    # An audience that shrinks below min_ratio or grows past max_ratio of its size at the last passing
+    # run is suspicious (a broken join halves it overnight); the sync waits for a human.
+    audience_min_ratio: float = 0.5
+    audience_max_ratio: float = 2.0
+    # Audiences smaller than this are not compared (a 3 -> 1 change is noise, not an incident).
+    audience_min_size_to_compare: int = 20
+
+    def latest_plausible(self, now: datetime | None = None) -> datetime:
+        now = now or datetime.now(UTC).replace(tzinfo=None)
+        return now + timedelta(days=self.future_tolerance_days)
+
+    @property
+    def row_mostly(self) -> float:
+        """``mostly`` for the per-column row checks: the same budget as the quarantine rate."""
+        return round(1.0 - self.max_quarantine_rate, 6)
