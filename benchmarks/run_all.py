@@ -1,0 +1,27 @@
+"""`make bench`: run every benchmarks/bench_*.py at its default (laptop) scale, one after another.
+
+Each benchmark writes its own benchmarks/results/<name>.json. Large runs (1M advisors) take flags
+documented in each script; they are not part of the default run.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+
+
+def main() -> int:
+    failed = []
+    for script in sorted(HERE.glob("bench_*.py")):
+        print(f"== {script.name}", flush=True)
+        if subprocess.call([sys.executable, str(script)], cwd=HERE.parent) != 0:
+            failed.append(script.name)
+    print("benchmarks failed: " + ", ".join(failed) if failed else "all benchmarks finished")
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
