@@ -135,7 +135,7 @@ def preview(name: str, limit: int = 20) -> tuple[list[str], list[tuple]]:
 def export(name: str, out: Path, fmt: str) -> int:
     with reader() as con:
         _require(con, name)
-        table = con.execute(f'select * from {SCHEMA}."{name}" order by 1').fetch_arrow_table()
+        table = con.sql(f'select * from {SCHEMA}."{name}" order by 1').to_arrow_table()
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = out.with_name(f".{out.name}.tmp")
     if fmt == "csv":

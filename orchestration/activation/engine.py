@@ -209,7 +209,7 @@ def read_audience(con: duckdb.DuckDBPyConnection, spec: SyncSpec) -> list[dict[s
     if missing := [c for c in cols if c not in have]:
         raise AudienceError(f"sync {spec.name}: audience {AUDIENCE_SCHEMA}.{spec.audience} lacks column(s) {missing}")
     select = ", ".join(f'"{c}"' for c in cols)
-    return con.execute(f'select {select} from "{AUDIENCE_SCHEMA}"."{spec.audience}"').fetch_arrow_table().to_pylist()
+    return con.sql(f'select {select} from "{AUDIENCE_SCHEMA}"."{spec.audience}"').to_arrow_table().to_pylist()
 
 
 def _crash_hook() -> None:

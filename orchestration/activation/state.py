@@ -54,10 +54,10 @@ class StateRow:
 
 
 def load_state(con: duckdb.DuckDBPyConnection, sync_name: str) -> dict[str, StateRow]:
-    tbl = con.execute(
+    tbl = con.sql(
         "select primary_key, row_hash, customer_id, payload from ops.sync_state where sync_name = ?",
-        [sync_name],
-    ).fetch_arrow_table()
+        params=[sync_name],
+    ).to_arrow_table()
     keys, hashes, cids, payloads = (tbl.column(i).to_pylist() for i in range(4))
     return {k: StateRow(h, c, p) for k, h, c, p in zip(keys, hashes, cids, payloads, strict=True)}
 

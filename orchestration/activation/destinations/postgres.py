@@ -70,12 +70,11 @@ class PostgresSink(Destination):
                     if ups[0].op == "insert":
                         action = sql.SQL("do nothing")
                     else:
+                        others = [f for f in self.fields if f != self.key]
                         sets = sql.SQL(", ").join(
-                            sql.SQL("{0} = excluded.{0}").format(sql.Identifier(f))
-                            for f in self.fields
-                            if f != self.key
+                            sql.SQL("{0} = excluded.{0}").format(sql.Identifier(f)) for f in others
                         )
-                        action = sql.SQL("do update set {}").format(sets) if sets.seq else sql.SQL("do nothing")
+                        action = sql.SQL("do update set {}").format(sets) if others else sql.SQL("do nothing")
                     cur.execute(
                         sql.SQL("insert into {t} ({c}) select {c} from _cjo_stage on conflict ({k}) {a}").format(
                             t=self.table, c=ident, k=sql.Identifier(self.key), a=action
