@@ -1,0 +1,327 @@
+"""Behavioural segmentation: preprocessing pipeline, k chosen by score, alternatives evaluated, stable ids.
+
+- Preprocessing is one scikit-learn pipeline: counts and amounts are log-transformed, capped at
+  learned quantiles (outliers), robust-scaled; categoricals are one-hot encoded (down-weighted so one
+  categorical cannot split the population by itself).
+- K-Means picks k in a range by silhouette (on a sample, silhouette is O(n^2)) and Davies-Bouldin;
+  inertia is reported for each k. GaussianMixture and DBSCAN are fitted on a sample as alternatives
+  and their scores are returned for the asset metadata.
+- Segment ids are stable across runs: the new clusters are placed in the PREVIOUS run's preprocessing
+  space and matched to the previous centroids with the Hungarian algorithm
+  (scipy.optimize.linear_sum_assignment), so segment 3 stays segment 3.
+- Each segment gets a readable profile and name ("new, low engagement, webinar-curious").
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import joblib
+import numpy as np
+import pandas as pd
+from scipy.optimize import linear_sum_assignment
+from sklearn.base import BaseEstimator, TransformerMixin
+from sklearn.cluster import DBSCAN, KMeans
+from sklearn.compose import ColumnTransformer
+from sklearn.metrics import adjusted_rand_score, davies_bouldin_score, silhouette_score
+from sklearn.mixture import GaussianMixture
+from sklearn.neighbors import NearestNeighbors
+from sklearn.pipeline import Pipeline
+from sklearn.preprocessing import FunctionTransformer, OneHotEncoder, RobustScaler
+
+# Behaviour, not identity: the persona is what segmentation should rediscover, so it is not an input.
+SEGMENT_NUMERIC: tuple[str, ...] = (
+    "email_touches_90d", "email_touches_365d",
+    "web_touches_90d", "web_touches_365d",
+    "webinar_touches_90d", "webinar_touches_365d",
+    "wholesaler_touches_90d", "wholesaler_touches_365d",
+    "engaged_touches_90d", "email_open_rate_90d",
+    "days_since_last_engaged", "tenure_days",
+    "purchases_365d", "purchase_amount_365d", "products_held",
+)
+SEGMENT_CATEGORICAL: tuple[str, ...] = ("stage",)
+# Weight of each one-hot column relative to a robust-scaled numeric column (1 = equal). Higher values
+# let the lifecycle stage dominate the clusters and hide the behavioural personas.
+CATEGORICAL_WEIGHT = 0.5
+CHANNEL_LABELS = {
+    "email": "email-responsive", "web": "web-browsing", "webinar": "webinar-curious",
+    "wholesaler": "wholesaler-led",
+}
+
+
+class QuantileCapper(BaseEstimator, TransformerMixin):
+    """Clip each column to quantiles learned at fit time (outlier capping / winsorizing)."""
+
+    def __init__(self, lower: float = 0.01, upper: float = 0.99):
+        self.lower = lower
+        self.upper = upper
+
+    def fit(self, X, y=None):
+        arr = np.asarray(X, dtype="float64")
+        self.lo_ = np.nanquantile(arr, self.lower, axis=0)
+        self.hi_ = np.nanquantile(arr, self.upper, axis=0)
+        return self
+
+    def transform(self, X):
+        return np.clip(np.asarray(X, dtype="float64"), self.lo_, self.hi_)
+
+
+def _signed_log1p(x):
+    x = np.asarray(x, dtype="float64")
+    return np.sign(x) * np.log1p(np.abs(x))
+
+
+def _scale(x, factor: float = 1.0):
+    return x * factor
+
+
+def build_preprocessor(
+    numeric: tuple[str, ...] = SEGMENT_NUMERIC,
+    categorical: tuple[str, ...] = SEGMENT_CATEGORICAL,
+    categorical_weight: float = CATEGORICAL_WEIGHT,
+) -> Pipeline:
+    numeric_pipe = Pipeline([
+        ("log", FunctionTransformer(_signed_log1p, feature_names_out="one-to-one")),
+        ("cap", QuantileCapper(0.01, 0.99)),
+        ("scale", RobustScaler(quantile_range=(10.0, 90.0))),
+    ])
+    cat_pipe = Pipeline([
+        ("onehot", OneHotEncoder(handle_unknown="ignore", sparse_output=False)),
+        ("weight", FunctionTransformer(_scale, kw_args={"factor": categorical_weight})),
+    ])
+    return Pipeline([
+        ("columns", ColumnTransformer(
+            [("num", numeric_pipe, list(numeric)), ("cat", cat_pipe, list(categorical))],
+            remainder="drop",
+        )),
+    ])
+
+
+@dataclass
+class SegmentationResult:
+    labels: np.ndarray  # stable segment id per row of the input frame
+    k: int
+    centroids: np.ndarray  # (k, d) in the preprocessing space of this run, row i = segment id i
+    k_scores: list[dict[str, float]]  # per candidate k: silhouette, davies_bouldin, inertia
+    alternatives: dict[str, dict[str, float]]
+    profiles: pd.DataFrame
+    preprocessor: Pipeline
+    id_mapping: dict[int, int] = field(default_factory=dict)  # raw k-means label -> stable id
+    matched_previous: bool = False
+
+    def metadata(self) -> dict[str, Any]:
+        chosen = next(s for s in self.k_scores if s["k"] == self.k)
+        return {
+            "k": self.k,
+            "silhouette": chosen["silhouette"],
+            "davies_bouldin": chosen["davies_bouldin"],
+            "inertia": chosen["inertia"],
+            "k_scores": self.k_scores,
+            "alternatives": self.alternatives,
+            "matched_previous_centroids": self.matched_previous,
+        }
+
+
+def _sample(n: int, size: int, rng: np.random.Generator) -> np.ndarray:
+    return np.arange(n) if n <= size else np.sort(rng.choice(n, size, replace=False))
+
+
+def choose_k(
+    X: np.ndarray, k_range: tuple[int, int], sample_size: int, seed: int
+) -> tuple[int, list[dict[str, float]]]:
+    """Fit K-Means for each k on a sample; pick by the rank sum of silhouette (high) and DB (low)."""
+    rng = np.random.default_rng(seed)
+    idx = _sample(len(X), sample_size, rng)
+    xs = X[idx]
+    scores = []
+    for k in range(k_range[0], k_range[1] + 1):
+        if k >= len(xs):
+            break
+        km = KMeans(n_clusters=k, n_init=4, random_state=seed).fit(xs)
+        labels = km.labels_
+        if len(set(labels)) < 2:
+            continue
+        scores.append({
+            "k": k,
+            "silhouette": float(silhouette_score(xs, labels, sample_size=min(len(xs), 4000), random_state=seed)),
+            "davies_bouldin": float(davies_bouldin_score(xs, labels)),
+            "inertia": float(km.inertia_),
+        })
+    if not scores:
+        raise ValueError(f"cannot cluster {len(X)} rows into k in {k_range}")
+    sil_rank = pd.Series([s["silhouette"] for s in scores]).rank(ascending=False)
+    db_rank = pd.Series([s["davies_bouldin"] for s in scores]).rank(ascending=True)
+    # Ties in the rank sum go to the better silhouette.
+    total = (sil_rank + db_rank).to_numpy()
+    ties = np.flatnonzero(total == total.min())
+    best = int(max(ties, key=lambda i: scores[i]["silhouette"]))
+    return int(scores[best]["k"]), scores
+
+
+def evaluate_alternatives(X: np.ndarray, k: int, sample_size: int, seed: int) -> dict[str, dict[str, float]]:
+    """GaussianMixture and DBSCAN on a sample, scored like K-Means (for comparison in metadata)."""
+    rng = np.random.default_rng(seed + 1)
+    xs = X[_sample(len(X), sample_size, rng)]
+    out: dict[str, dict[str, float]] = {}
+    gmm = GaussianMixture(n_components=k, covariance_type="diag", random_state=seed).fit(xs)
+    g_labels = gmm.predict(xs)
+    out["gaussian_mixture"] = {
+        "bic": float(gmm.bic(xs)),
+        "silhouette": float(silhouette_score(xs, g_labels)) if len(set(g_labels)) > 1 else float("nan"),
+        "davies_bouldin": float(davies_bouldin_score(xs, g_labels)) if len(set(g_labels)) > 1 else float("nan"),
+    }
+    # DBSCAN eps from the k-distance curve (a common heuristic): the 90th percentile of the distance
+    # to the min_samples-th neighbour.
+    min_samples = max(5, int(np.log(len(xs))))
+    dist, _ = NearestNeighbors(n_neighbors=min_samples).fit(xs).kneighbors(xs)
+    eps = float(np.quantile(dist[:, -1], 0.9)) or 1e-3
+    d_labels = DBSCAN(eps=eps, min_samples=min_samples).fit_predict(xs)
+    core = d_labels >= 0
+    n_clusters = len(set(d_labels[core]))
+    out["dbscan"] = {
+        "eps": eps,
+        "n_clusters": float(n_clusters),
+        "noise_fraction": float(1 - core.mean()),
+        "silhouette": float(silhouette_score(xs[core], d_labels[core])) if n_clusters > 1 else float("nan"),
+    }
+    return out
+
+
+def match_centroids(previous: np.ndarray, current: np.ndarray) -> dict[int, int]:
+    """Map each current cluster index to a stable id: Hungarian matching on Euclidean distance.
+
+    Clusters without a partner (k grew) get fresh ids after the largest previous id.
+    """
+    cost = np.linalg.norm(current[:, None, :] - previous[None, :, :], axis=2)
+    rows, cols = linear_sum_assignment(cost)
+    mapping = {int(r): int(c) for r, c in zip(rows, cols, strict=True)}
+    next_id = len(previous)
+    for r in range(len(current)):
+        if r not in mapping:
+            mapping[r] = next_id
+            next_id += 1
+    return mapping
+
+
+def _level(value: float, low: float, high: float, words: tuple[str, str, str]) -> str:
+    return words[0] if value <= low else words[2] if value >= high else words[1]
+
+
+def profile_segments(features: pd.DataFrame, labels: np.ndarray) -> pd.DataFrame:
+    """One row per segment: size, medians of the key features and a readable name."""
+    f = features.assign(segment_id=labels)
+    grouped = f.groupby("segment_id")
+    overall = {
+        c: (features[c].quantile(0.33), features[c].quantile(0.67))
+        for c in ("engaged_touches_90d", "tenure_days", "purchase_amount_365d")
+    }
+    channel_mean = {ch: features[f"{ch}_touches_90d"].mean() + 1e-9 for ch in CHANNEL_LABELS}
+    rows = []
+    for seg, g in grouped:
+        eng = g["engaged_touches_90d"].median()
+        ten = g["tenure_days"].median()
+        val = g["purchase_amount_365d"].median()
+        ratios = {ch: g[f"{ch}_touches_90d"].mean() / m for ch, m in channel_mean.items()}
+        top = max(ratios, key=ratios.get)
+        tenure_word = _level(ten, *overall["tenure_days"], ("new", "established", "long-standing"))
+        eng_word = _level(eng, *overall["engaged_touches_90d"], ("low", "medium", "high"))
+        val_word = _level(val, *overall["purchase_amount_365d"], ("no/low flows", "mid flows", "high flows"))
+        rows.append({
+            "segment_id": int(seg),
+            "customers": len(g),
+            "share": len(g) / len(features),
+            "segment_name": f"{tenure_word}, {eng_word} engagement, {CHANNEL_LABELS[top]}, {val_word}",
+            "dominant_channel": top,
+            "median_engaged_touches_90d": float(eng),
+            "median_tenure_days": float(ten),
+            "median_purchase_amount_365d": float(val),
+            **{f"mean_{ch}_touches_90d": float(g[f"{ch}_touches_90d"].mean()) for ch in CHANNEL_LABELS},
+            "top_stage": str(g["stage"].mode().iat[0]) if "stage" in g else "unknown",
+        })
+    prof = pd.DataFrame(rows).sort_values("segment_id").reset_index(drop=True)
+    # Names must be unique to be useful in a picker: suffix duplicates with the id.
+    dup = prof["segment_name"].duplicated(keep=False)
+    prof.loc[dup, "segment_name"] = prof.loc[dup].apply(
+        lambda r: f"{r['segment_name']} (#{r['segment_id']})", axis=1
+    )
+    return prof
+
+
+def load_state(state_dir: Path) -> tuple[Pipeline, np.ndarray] | None:
+    path = state_dir / "segmentation" / "centroids.joblib"
+    if not path.exists():
+        return None
+    saved = joblib.load(path)
+    return saved["preprocessor"], np.asarray(saved["centroids"])
+
+
+def save_state(state_dir: Path, result: SegmentationResult) -> Path:
+    folder = state_dir / "segmentation"
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / "centroids.joblib"
+    tmp = path.with_suffix(".tmp")
+    joblib.dump({"preprocessor": result.preprocessor, "centroids": result.centroids, "k": result.k}, tmp)
+    tmp.replace(path)
+    (folder / "segments.json").write_text(
+        json.dumps(result.profiles[["segment_id", "segment_name", "customers"]].to_dict("records"), indent=2)
+    )
+    return path
+
+
+def segment(
+    features: pd.DataFrame,
+    k_range: tuple[int, int] = (3, 8),
+    sample_size: int = 20_000,
+    fit_size: int = 100_000,
+    seed: int = 42,
+    previous: tuple[Pipeline, np.ndarray] | None = None,
+    evaluate_alternative_models: bool = True,
+) -> SegmentationResult:
+    """Fit and assign segments for a feature frame (see features.compute_features)."""
+    rng = np.random.default_rng(seed)
+    fit_idx = _sample(len(features), fit_size, rng)
+    pre = build_preprocessor().fit(features.iloc[fit_idx])
+    X = pre.transform(features).astype("float32")
+    k, k_scores = choose_k(X[fit_idx], k_range, sample_size, seed)
+    km = KMeans(n_clusters=k, n_init=4, random_state=seed).fit(X[fit_idx])
+    raw = km.predict(X)
+    matched = False
+    if previous is not None:
+        prev_pre, prev_centroids = previous
+        try:
+            X_prev = prev_pre.transform(features.iloc[fit_idx])
+            cur_in_prev = np.vstack([
+                X_prev[raw[fit_idx] == c].mean(axis=0) if (raw[fit_idx] == c).any()
+                else np.full(X_prev.shape[1], np.inf)
+                for c in range(k)
+            ])
+            cur_in_prev = np.nan_to_num(cur_in_prev, posinf=1e6)
+            mapping = match_centroids(prev_centroids, cur_in_prev)
+            matched = True
+        except (ValueError, KeyError):
+            # The previous preprocessing no longer fits the feature set: start a new numbering.
+            mapping = {c: c for c in range(k)}
+    else:
+        mapping = {c: c for c in range(k)}
+    # Stable ids may leave gaps (a segment disappeared); centroid rows follow the stable id order.
+    labels = np.vectorize(mapping.get)(raw) if len(raw) else raw
+    n_ids = max(mapping.values()) + 1
+    # Ids that vanished keep a far-away centroid: matched only when k grows again.
+    centroids = np.full((n_ids, km.cluster_centers_.shape[1]), 1e6)
+    for raw_c, stable in mapping.items():
+        centroids[stable] = km.cluster_centers_[raw_c]
+    alternatives = evaluate_alternatives(X, k, min(sample_size, 3000), seed) if evaluate_alternative_models else {}
+    profiles = profile_segments(features, labels)
+    return SegmentationResult(
+        labels=np.asarray(labels, dtype="int64"), k=k, centroids=centroids, k_scores=k_scores,
+        alternatives=alternatives, profiles=profiles, preprocessor=pre, id_mapping=mapping,
+        matched_previous=matched,
+    )
+
+
+def persona_agreement(labels: np.ndarray, personas: pd.Series) -> float:
+    """Adjusted Rand index between segments and known personas (1 = identical partitions)."""
+    return float(adjusted_rand_score(personas.astype(str).to_numpy(), labels))
