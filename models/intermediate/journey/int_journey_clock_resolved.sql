@@ -1,0 +1,37 @@
+-- The journey clock: one row. var('as_of_ts') when set (reproducible back-testing), else the newest
+-- event in the data (demo data ends in the past, so "now" would make everyone lapsed).
+
+with touchpoints as (
+
+    select occurred_at as event_at from {{ ref('fct_touchpoints') }}
+
+),
+
+sales as (
+
+    select traded_at as event_at from {{ ref('stg_crm__sales') }}
+
+),
+
+event_times as (
+
+    select event_at from touchpoints
+    union all
+    select event_at from sales
+
+),
+
+{%- set as_of_ts = var('as_of_ts') %}
+
+final as (
+
+    select
+        coalesce(
+            cast({{ "'" ~ as_of_ts ~ "'" if as_of_ts is not none else 'null' }} as {{ dbt.type_timestamp() }}),
+            max(event_at)
+        ) as as_of_at
+    from event_times
+
+)
+
+select * from final
