@@ -1,0 +1,456 @@
+"""The journey simulation: one vectorized step per day over all people.
+
+Each person carries a small latent state (aware, engaged, customer, dormant, an interest score that
+decays, a purchase boost after a good meeting). Every day, numpy draws who receives campaign emails
+and opens or clicks them, who visits the website (on which cookie, how many pages, whether they log in
+or fill a form), whom the territory's wholesaler meets or calls and how that goes, who registers for
+and attends webinars, and who buys or redeems. The draws depend on persona, seasonality, wholesaler
+skill, territory potential and the campaigns' planted effects. The output is clean, true event arrays
+(with the true person on every row); dirt is added when the files are written.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from orchestration.generate.calendar import DAY, Calendar, time_of_day
+from orchestration.generate.world import NEWCOMER, SEASONED, World
+
+# codes: positions in the contract's enumerations
+SEND, DELIVER, OPEN, CLICK, BOUNCE, UNSUB = range(6)
+PAGE_VIEW, FORM_SUBMIT, LOGIN = range(3)
+REGISTER, ATTEND = range(2)
+MEETING, CALL, EMAIL_1TO1 = range(3)
+POSITIVE, NEUTRAL, NEGATIVE, NO_ANSWER = range(4)
+CH_EMAIL, CH_PHONE, CH_ADS = range(3)
+OPT_IN, OPT_OUT = range(2)
+PURCHASE, REDEMPTION = range(2)
+UTM_SOURCES = ("", "google", "bing", "email", "linkedin", "newsletter")
+UTM_NONE, UTM_GOOGLE, UTM_BING, UTM_EMAIL, UTM_LINKEDIN, UTM_NEWSLETTER = range(6)
+CAMPAIGN_CHANNELS = ("email", "webinar", "paid_social", "wholesaler")
+C_EMAIL, C_WEBINAR, C_SOCIAL, C_WHOLESALER = range(4)
+OBJECTIVES = ("awareness", "nurture", "conversion", "retention")
+O_AWARE, O_NURTURE, O_CONVERT, O_RETAIN = range(4)
+EFFECT_TAIL_DAYS = 14  # the planted effect lasts from the campaign start to 14 days after its end
+WEBINAR_DELAY_DAYS = 10  # the webinar takes place this many days after the invitation
+
+
+class Buf:
+    """Collects column arrays per table, concatenated once at the end."""
+
+    def __init__(self, *cols: str) -> None:
+        self.cols = cols
+        self.parts: dict[str, list[np.ndarray]] = {c: [] for c in cols}
+
+    def add(self, **arrays: np.ndarray | int | float) -> None:
+        sizes = [np.size(a) for a in arrays.values() if np.ndim(a) > 0]
+        size = max(sizes) if sizes else 0
+        if size == 0:
+            return
+        for c in self.cols:
+            a = arrays[c]
+            self.parts[c].append(np.broadcast_to(a, (size,)) if np.ndim(a) == 0 else np.asarray(a))
+
+    def finish(self) -> dict[str, np.ndarray]:
+        return {c: (np.concatenate(v) if v else np.zeros(0, np.int64)) for c, v in self.parts.items()}
+
+
+@dataclass
+class Campaigns:
+    channel: np.ndarray
+    objective: np.ndarray
+    start_day: np.ndarray
+    end_day: np.ndarray
+    control_share: np.ndarray
+    visit_lift: np.ndarray  # planted: absolute lift of the daily web-visit probability of treated members
+    buy_lift: np.ndarray  # planted: absolute lift of the daily purchase probability (treated, engaged)
+    members: list[np.ndarray] = field(default_factory=list)  # person ids, filled at the start day
+    treated: list[np.ndarray] = field(default_factory=list)  # bool per member
+
+    @property
+    def n(self) -> int:
+        return len(self.channel)
+
+
+def plan_campaigns(rng: np.random.Generator, days: int) -> Campaigns:
+    k = max(3, round(days / 18))
+    starts = np.sort(rng.integers(2, max(3, days - 14), k))
+    objective = rng.choice(4, k, p=[0.25, 0.25, 0.25, 0.25])
+    by_obj = {O_AWARE: ([C_EMAIL, C_SOCIAL], [0.6, 0.4]), O_NURTURE: ([C_WEBINAR, C_EMAIL], [0.6, 0.4]),
+              O_CONVERT: ([C_EMAIL, C_WHOLESALER, C_WEBINAR], [0.45, 0.35, 0.2]),
+              O_RETAIN: ([C_EMAIL, C_WHOLESALER, C_WEBINAR], [0.5, 0.3, 0.2])}
+    channel = np.array([rng.choice(by_obj[o][0], p=by_obj[o][1]) for o in objective])
+    end = np.minimum(starts + rng.integers(14, 36, k), days - 1)
+    null_effect = rng.random(k) < 0.2  # some campaigns do nothing: the pipeline must not find an effect
+    visit_lift = np.where(null_effect, 0.0, np.round(rng.uniform(0.004, 0.02, k), 4))
+    buy_lift = np.where(null_effect, 0.0, np.round(rng.uniform(0.0008, 0.004, k), 4))
+    return Campaigns(channel=channel, objective=objective, start_day=starts, end_day=end,
+                     control_share=np.round(rng.uniform(0.10, 0.20, k), 3),
+                     visit_lift=visit_lift, buy_lift=buy_lift)
+
+
+@dataclass
+class Simulation:
+    email: dict[str, np.ndarray]
+    web: dict[str, np.ndarray]
+    webinar: dict[str, np.ndarray]
+    interactions: dict[str, np.ndarray]
+    sales: dict[str, np.ndarray]
+    consent: dict[str, np.ndarray]
+    members: dict[str, np.ndarray]
+    deletions: dict[str, np.ndarray]
+    campaigns: Campaigns
+    forgotten_ts: np.ndarray  # per person, int64 max when never forgotten
+    noise_visits: int
+
+
+def _pick_cookie(rng: np.random.Generator, w: World, people: np.ndarray) -> np.ndarray:
+    return w.person_cookie_start[people] + (rng.random(len(people)) * w.person_cookie_count[people]).astype(
+        np.int64)
+
+
+def simulate(rng: np.random.Generator, w: World, cal: Calendar) -> Simulation:
+    n, D = w.n, cal.days
+    newcomer = w.persona == NEWCOMER
+    seasoned = w.persona == SEASONED
+
+    # ---- per-person propensities (fixed traits)
+    web_base = rng.lognormal(np.log(0.012), 0.8, n) * np.where(newcomer, 1.3, 1.0)
+    open_p = np.clip(rng.beta(2, 6, n) * np.where(newcomer, 1.3, 0.85), 0.01, 0.9)
+    click_p = np.where(newcomer, 0.16, 0.10) * rng.uniform(0.5, 1.5, n)
+    identify_p = np.where(rng.random(n) < 0.12, 0.0, rng.uniform(0.10, 0.30, n)) * w.has_email
+    webinar_p = np.where(newcomer, 0.30, 0.08)  # registration given an opened invitation
+    buy_base = np.where(newcomer, 0.004, 0.008) * rng.lognormal(0, 0.5, n)
+    repeat_base = np.where(newcomer, 0.008, 0.02) * rng.lognormal(0, 0.5, n)
+    ticket = np.where(newcomer, 25_000.0, 120_000.0) * rng.lognormal(0, 0.5, n) * w.terr_potential[w.terr]
+    churn_h = np.where(newcomer, 1 / 220, 1 / 320) * rng.lognormal(0, 0.3, n)
+    react_h = np.full(n, 1 / 300)
+    prod_pref = np.where(newcomer[:, None], [0.2, 0.15, 0.5, 0.15], [0.35, 0.3, 0.15, 0.2])
+    # wholesaler contact rate: fewer advisors per wholesaler -> more contacts each
+    per_terr = np.bincount(w.terr, minlength=w.n_terr).astype(float)
+    contact_base = np.clip(6.0 / np.maximum(per_terr[w.terr], 1.0), 0.001, 0.05)
+
+    # ---- latent state
+    aware_day = np.full(n, -1, np.int32)
+    engaged_day = np.full(n, -1, np.int32)
+    first_buy_day = np.full(n, -1, np.int32)
+    dormant = np.zeros(n, bool)
+    interest = np.zeros(n, np.float32)
+    boost = np.ones(n, np.float32)
+    boost_until = np.full(n, -1, np.int32)
+    holdings = np.zeros(n)
+    email_ok = w.has_email.copy()
+    visit_lift = np.zeros(n)
+    buy_lift = np.zeros(n)
+    social_campaign = np.full(n, -1, np.int32)
+    ws_campaign = np.full(n, -1, np.int32)
+    consent_email = rng.random(n) < 0.6
+    forgotten_day = np.full(n, np.iinfo(np.int32).max, np.int32)
+    fg = np.flatnonzero(rng.random(n) < 0.005)
+    forgotten_day[fg] = rng.integers(D // 3, D, len(fg))
+
+    email = Buf("person", "rec", "campaign", "type", "ts")
+    web = Buf("cookie", "type", "page", "utm", "campaign", "ts")
+    webinar = Buf("person", "campaign", "type", "ts")
+    inter = Buf("person", "rec", "terr", "type", "outcome", "duration", "ts")
+    sales = Buf("person", "rec", "product", "type", "amount", "ts")
+    consent = Buf("person", "rec", "channel", "status", "ts")
+    members = Buf("person", "rec", "campaign", "treated", "ts")
+
+    def record_for(people: np.ndarray) -> np.ndarray:
+        """Which CRM record a source system uses for a person: mostly the primary, sometimes the
+        duplicate (a list synced from the other record)."""
+        dup = w.person_dup_rec[people]
+        use_dup = (dup >= 0) & (rng.random(len(people)) < 0.3)
+        return np.where(use_dup, dup, people)
+
+    # ---- initial consent (given when the CRM record was created, before the window)
+    created_ts = cal.start_ts - w.created_days.astype(np.int64) * DAY + time_of_day(rng, n)
+    for ch, share in ((CH_EMAIL, None), (CH_PHONE, 0.35), (CH_ADS, 0.45)):
+        who = np.flatnonzero(consent_email & w.has_email) if share is None else \
+            np.flatnonzero(rng.random(n) < share)
+        consent.add(person=who, rec=who, channel=ch, status=OPT_IN, ts=created_ts[who] + 60)
+
+    camp = plan_campaigns(rng, D)
+    starts_on: dict[int, list[int]] = {}
+    for c in range(camp.n):
+        starts_on.setdefault(int(camp.start_day[c]), []).append(c)
+    lift_changes: dict[int, list[tuple[int, np.ndarray, float]]] = {}
+    sends: dict[int, list[tuple[int, np.ndarray]]] = {}
+    webinar_day: dict[int, list[tuple[int, np.ndarray]]] = {}
+    registered: dict[int, list[np.ndarray]] = {}
+    noise_visits = 0
+
+    for d in range(D):
+        t0 = int(cal.day_ts[d])
+        alive = forgotten_day > d
+        act = cal.activity[d]
+
+        # ---------------------------------------------------------------- campaigns starting today
+        for c in starts_on.get(d, []):
+            obj = camp.objective[c]
+            base = alive & email_ok & (consent_email | (obj == O_RETAIN))
+            if obj == O_AWARE:
+                pool = base & (engaged_day < 0)
+            elif obj == O_NURTURE:
+                pool = base & newcomer & (first_buy_day < 0)
+            elif obj == O_CONVERT:
+                pool = base & (engaged_day >= 0) & (first_buy_day < 0)
+            else:
+                pool = base & (first_buy_day >= 0)
+            cand = np.flatnonzero(pool)
+            m = cand[rng.random(len(cand)) < rng.uniform(0.4, 0.8)]
+            treated = rng.random(len(m)) >= camp.control_share[c]
+            camp.members.append(m)
+            camp.treated.append(treated)
+            members.add(person=m, rec=record_for(m), campaign=c, treated=treated,
+                        ts=t0 - DAY + time_of_day(rng, len(m)))  # lists are built the day before
+            tm = m[treated]
+            eff_end = min(int(camp.end_day[c]) + EFFECT_TAIL_DAYS, D)
+            lift_changes.setdefault(d, []).append((c, tm, 1.0))
+            lift_changes.setdefault(eff_end, []).append((c, tm, -1.0))
+            ch = camp.channel[c]
+            if ch in (C_EMAIL, C_WEBINAR):
+                sends.setdefault(d, []).append((c, tm))
+                if d + 7 <= camp.end_day[c]:
+                    sends.setdefault(d + 7, []).append((c, tm))  # reminder (skips clickers below)
+            if ch == C_WEBINAR:
+                wd = min(d + WEBINAR_DELAY_DAYS, D - 1)
+                webinar_day.setdefault(wd, []).append((c, tm))
+        for c, tm, sign in lift_changes.pop(d, []):
+            visit_lift[tm] += sign * camp.visit_lift[c]
+            buy_lift[tm] += sign * camp.buy_lift[c]
+            if camp.channel[c] == C_SOCIAL:
+                social_campaign[tm] = c if sign > 0 else -1
+            if camp.channel[c] == C_WHOLESALER:
+                ws_campaign[tm] = c if sign > 0 else -1
+        np.clip(visit_lift, 0, None, out=visit_lift)
+        np.clip(buy_lift, 0, None, out=buy_lift)
+
+        touched = np.zeros(n, bool)
+        engaged_today = np.zeros(n, bool)
+        positive_today = np.zeros(n, bool)
+
+        # ---------------------------------------------------------------- emails
+        batches = list(sends.pop(d, []))
+        if cal.weekday[d] == 1 and cal.dom[d] <= 7:  # first Tuesday of the month
+            batches.append((-1, np.flatnonzero(alive & email_ok & consent_email)))  # monthly newsletter
+        for c, rcpt in batches:
+            rcpt = rcpt[alive[rcpt] & email_ok[rcpt] & (consent_email[rcpt] | (c >= 0))]
+            k = len(rcpt)
+            if k == 0:
+                continue
+            rec = record_for(rcpt)
+            ts_send = t0 + 13 * 3600 + rng.integers(0, 4 * 3600, k)
+            email.add(person=rcpt, rec=rec, campaign=c, type=SEND, ts=ts_send)
+            bounced = rng.random(k) < 0.012
+            hard = bounced & (rng.random(k) < 0.5)
+            email_ok[rcpt[hard]] = False
+            email.add(person=rcpt[bounced], rec=rec[bounced], campaign=c, type=BOUNCE,
+                      ts=ts_send[bounced] + rng.integers(5, 600, bounced.sum()))
+            ok = ~bounced
+            p, r, ts = rcpt[ok], rec[ok], ts_send[ok] + rng.integers(1, 90, ok.sum())
+            email.add(person=p, rec=r, campaign=c, type=DELIVER, ts=ts)
+            touched[p] = True
+            po = open_p[p] * np.where(dormant[p], 0.3, 1.0) * (1 + interest[p]) * act
+            opened = rng.random(len(p)) < np.clip(po, 0, 0.95)
+            p, r = p[opened], r[opened]
+            ts = ts[opened] + np.minimum(rng.exponential(5 * 3600, len(p)).astype(np.int64), 3 * DAY)
+            email.add(person=p, rec=r, campaign=c, type=OPEN, ts=ts)
+            unsub = rng.random(len(p)) < 0.004
+            if unsub.any():
+                up, ur, uts = p[unsub], r[unsub], ts[unsub] + rng.integers(20, 300, unsub.sum())
+                email.add(person=up, rec=ur, campaign=c, type=UNSUB, ts=uts)
+                consent.add(person=up, rec=ur, channel=CH_EMAIL, status=OPT_OUT, ts=uts + 2)
+                consent_email[up] = False
+            clicked = (rng.random(len(p)) < click_p[p]) & ~unsub
+            cp, cr, cts = p[clicked], r[clicked], ts[clicked] + rng.integers(5, 900, clicked.sum())
+            email.add(person=cp, rec=cr, campaign=c, type=CLICK, ts=cts)
+            engaged_today[cp] = True
+            interest[cp] += 0.3
+            # a click opens the website on one of the person's cookies
+            _session(rng, w, web, cp, cts, UTM_EMAIL if c >= 0 else UTM_NEWSLETTER, c,
+                     identify_p, first_buy_day, engaged_today, touched)
+            if c >= 0 and camp.channel[c] == C_WEBINAR and d == camp.start_day[c]:
+                reg = rng.random(len(p)) < webinar_p[p] * (1 + interest[p])
+                rp, rts = p[reg], ts[reg] + rng.integers(30, 1800, reg.sum())
+                webinar.add(person=rp, campaign=c, type=REGISTER, ts=rts)
+                registered.setdefault(c, []).append(rp)
+                engaged_today[rp] = True
+                interest[rp] += 0.5
+
+        # ---------------------------------------------------------------- webinars taking place today
+        for c, _tm in webinar_day.pop(d, []):
+            regs = np.unique(np.concatenate(registered.get(c, [np.zeros(0, np.int64)])))
+            regs = regs[alive[regs]]
+            att = regs[rng.random(len(regs)) < 0.55]
+            webinar.add(person=att, campaign=c, type=ATTEND, ts=t0 + 16 * 3600 + rng.integers(0, 900, len(att)))
+            touched[att] = True
+            engaged_today[att] = True
+            interest[att] += 0.5
+
+        # ---------------------------------------------------------------- web visits
+        stage_mult = np.where(aware_day < 0, 0.35, np.where(engaged_day < 0, 1.0, 2.0))
+        stage_mult = np.where(first_buy_day >= 0, 2.5, stage_mult) * np.where(dormant, 0.2, 1.0)
+        pv = (web_base * stage_mult * (1 + interest) + visit_lift) * act
+        visitors = np.flatnonzero((rng.random(n) < pv) & alive)
+        if len(visitors):
+            vts = t0 + time_of_day(rng, len(visitors))
+            from_social = social_campaign[visitors] >= 0
+            from_social &= rng.random(len(visitors)) < 0.5
+            utm = np.where(from_social, UTM_LINKEDIN,
+                           rng.choice([UTM_NONE, UTM_GOOGLE, UTM_BING], len(visitors), p=[0.5, 0.4, 0.1]))
+            cid = np.where(from_social, social_campaign[visitors], -1)
+            _session(rng, w, web, visitors, vts, utm, cid, identify_p, first_buy_day, engaged_today, touched)
+        # visitors who are not our advisors (never identified)
+        n_noise = int(rng.poisson(0.004 * n * act))
+        if n_noise:
+            ncook = len(w.person_cookie_start) and rng.integers(
+                int(w.person_cookie_start[-1] + w.person_cookie_count[-1]), len(w.cookie_person), n_noise)
+            _pages(rng, web, ncook, t0 + time_of_day(rng, n_noise), UTM_GOOGLE, -1)
+            noise_visits += n_noise
+
+        # ---------------------------------------------------------------- wholesaler interactions
+        if cal.workday[d]:
+            prio = np.where(aware_day < 0, 0.4, np.where(engaged_day < 0, 0.7, 1.5))
+            onboarding = (first_buy_day >= 0) & (d - first_buy_day <= 60)
+            prio = np.where(first_buy_day >= 0, 1.2, prio) * np.where(onboarding, 3.0, 1.0)
+            prio = prio * np.where(seasoned, 1.5, 1.0) * np.where(dormant, 0.5, 1.0)
+            prio = prio * np.where(ws_campaign >= 0, 4.0, 1.0)
+            pc = contact_base * prio * cal.activity[d]
+            who = np.flatnonzero((rng.random(n) < pc) & alive)
+            k = len(who)
+            if k:
+                itype = np.where(rng.random(k) < np.where(seasoned[who], 0.35, 0.2), MEETING,
+                                 np.where(rng.random(k) < 0.72, CALL, EMAIL_1TO1))
+                skill = w.ws_skill[w.terr[who]]
+                u = rng.random(k)
+                p_pos = np.clip(0.22 * skill * np.where((itype == MEETING) & seasoned[who], 1.4, 1.0)
+                                * (1 + interest[who]) * np.where(dormant[who], 0.5, 1.0), 0, 0.85)
+                outcome = np.where(u < p_pos, POSITIVE, np.where(u < p_pos + 0.1, NEGATIVE, NEUTRAL))
+                outcome = np.where((itype == CALL) & (rng.random(k) < 0.35), NO_ANSWER, outcome)
+                outcome = np.where((itype == EMAIL_1TO1) & (outcome == NEGATIVE), NEUTRAL, outcome)
+                duration = np.where(itype == MEETING, rng.integers(20, 91, k),
+                                    np.where(itype == CALL, rng.integers(2, 31, k), -1))
+                duration = np.where(outcome == NO_ANSWER, 0, duration)
+                its = t0 + time_of_day(rng, k)
+                inter.add(person=who, rec=record_for(who), terr=w.terr[who], type=itype, outcome=outcome,
+                          duration=duration, ts=its)
+                touched[who] = True
+                answered = who[(outcome == POSITIVE) | (outcome == NEUTRAL)]
+                engaged_today[answered] = True
+                pos = outcome == POSITIVE
+                pw = who[pos]
+                positive_today[pw] = True
+                interest[pw] += 0.5
+                # a good meeting by a skilled wholesaler lifts purchases for a month
+                lift = 1 + np.where(itype[pos] == MEETING, 2.5, 0.8) * skill[pos]
+                boost[pw] = np.maximum(np.where(boost_until[pw] >= d, boost[pw], 1.0), lift)
+                boost_until[pw] = d + 30
+
+        # ---------------------------------------------------------------- sales
+        boost = np.where(boost_until >= d, boost, 1.0).astype(np.float32)
+        season = cal.sales[d]
+        prospect = (engaged_day >= 0) & (engaged_day < d) & (first_buy_day < 0) & ~dormant
+        customer = first_buy_day >= 0
+        h = np.where(prospect, buy_base * (1 + interest) * boost * season, 0.0)
+        h = np.where(customer, repeat_base * boost * season * np.where(dormant, 0.03, 1.0), h)
+        h = h + np.where(prospect | customer, buy_lift, 0.0)
+        buyers = np.flatnonzero((rng.random(n) < h) & alive)
+        k = len(buyers)
+        if k:
+            amount = np.round(ticket[buyers] * rng.lognormal(0, 0.6, k), 2)
+            cls = (rng.random(k)[:, None] < np.cumsum(prod_pref[buyers], axis=1)).argmax(axis=1)
+            product = cls * 3 + rng.integers(0, 3, k)
+            sts = t0 + time_of_day(rng, k)
+            sales.add(person=buyers, rec=record_for(buyers), product=product, type=PURCHASE, amount=amount,
+                      ts=sts)
+            holdings[buyers] += amount
+            first = buyers[first_buy_day[buyers] < 0]
+            first_buy_day[first] = d
+            touched[buyers] = True
+        hold = np.flatnonzero((holdings > 1000) & alive)
+        red = hold[rng.random(len(hold)) < np.where(dormant[hold], 0.01, 0.002) * cal.activity[d]]
+        if len(red):
+            amt = np.round(holdings[red] * rng.uniform(0.1, 0.6, len(red)), 2)
+            holdings[red] -= amt
+            sales.add(person=red, rec=record_for(red), product=rng.integers(0, 12, len(red)),
+                      type=REDEMPTION, amount=amt, ts=t0 + time_of_day(rng, len(red)))
+
+        # ---------------------------------------------------------------- consent changes
+        for ch, haz in ((CH_PHONE, 0.0002), (CH_ADS, 0.0003)):
+            who = np.flatnonzero((rng.random(n) < haz) & alive)
+            status = np.where(rng.random(len(who)) < 0.7, OPT_OUT, OPT_IN)
+            consent.add(person=who, rec=record_for(who), channel=ch, status=status,
+                        ts=t0 + time_of_day(rng, len(who)))
+        back = np.flatnonzero(engaged_today & ~consent_email & email_ok & (rng.random(n) < 0.15) & alive)
+        consent.add(person=back, rec=record_for(back), channel=CH_EMAIL, status=OPT_IN,
+                    ts=t0 + time_of_day(rng, len(back)))
+        consent_email[back] = True
+
+        # ---------------------------------------------------------------- state updates
+        newly_aware = touched & (aware_day < 0)
+        aware_day[newly_aware] = d
+        became = engaged_today & (engaged_day < 0) & (aware_day >= 0) & (aware_day < d)
+        engaged_day[became] = d
+        cust = (first_buy_day >= 0) & (first_buy_day < d)
+        churn = (rng.random(n) < np.where(cust, churn_h, np.where(engaged_day >= 0, churn_h * 0.7, 0.0))) \
+            & ~dormant
+        react = dormant & (rng.random(n) < react_h * np.where(positive_today, 25.0, 1.0))
+        dormant = (dormant | churn) & ~react
+        interest *= 0.97
+
+    deletions = {"person": fg, "ts": cal.day_ts[np.minimum(forgotten_day[fg], D - 1)] + time_of_day(rng, len(fg))}
+    forgotten_ts = np.full(n, np.iinfo(np.int64).max, np.int64)
+    forgotten_ts[fg] = deletions["ts"]
+    return Simulation(
+        email=email.finish(), web=web.finish(), webinar=webinar.finish(), interactions=inter.finish(),
+        sales=sales.finish(), consent=consent.finish(), members=members.finish(), deletions=deletions,
+        campaigns=camp, forgotten_ts=forgotten_ts, noise_visits=noise_visits,
+    )
+
+
+def _pages(rng: np.random.Generator, web: Buf, cookies: np.ndarray, ts: np.ndarray,
+           utm: np.ndarray | int, campaign: np.ndarray | int) -> tuple[np.ndarray, np.ndarray]:
+    """Page views of one session per cookie; returns (session index per page, page timestamps)."""
+    k = len(cookies)
+    npages = 1 + rng.geometric(0.45, k) - 1
+    npages = np.minimum(npages, 12)
+    sess = np.repeat(np.arange(k), npages)
+    first = np.r_[0, np.cumsum(npages)[:-1]]
+    gaps = rng.integers(8, 240, len(sess))
+    gaps[first] = 0
+    cum = np.cumsum(gaps)
+    offs = cum - np.repeat(cum[first], npages)
+    pts = np.repeat(ts, npages) + offs
+    page = rng.integers(0, 17, len(sess))
+    page[first] = np.where(rng.random(k) < 0.4, 0, page[first])
+    u = np.broadcast_to(utm, (k,))[sess] if np.ndim(utm) else utm
+    # only the landing page view carries the UTM parameters
+    u = np.where(np.isin(np.arange(len(sess)), first), u, UTM_NONE)
+    cam = np.broadcast_to(campaign, (k,))[sess] if np.ndim(campaign) else np.full(len(sess), campaign)
+    cam = np.where(np.isin(np.arange(len(sess)), first), cam, -1)
+    web.add(cookie=np.asarray(cookies)[sess], type=PAGE_VIEW, page=page, utm=u, campaign=cam, ts=pts)
+    return sess, pts
+
+
+def _session(rng: np.random.Generator, w: World, web: Buf, people: np.ndarray, ts: np.ndarray,
+             utm: np.ndarray | int, campaign: np.ndarray | int, identify_p: np.ndarray,
+             first_buy_day: np.ndarray, engaged_today: np.ndarray, touched: np.ndarray) -> None:
+    if len(people) == 0:
+        return
+    cookies = _pick_cookie(rng, w, people)
+    sess, pts = _pages(rng, web, cookies, ts, utm, campaign)
+    touched[people] = True
+    ident = rng.random(len(people)) < identify_p[people]
+    if ident.any():
+        idx = np.flatnonzero(ident)
+        # the login / form submit happens right after the session's last page view
+        last_ts = np.zeros(len(people), np.int64)
+        np.maximum.at(last_ts, sess, pts)
+        etype = np.where((first_buy_day[people[idx]] >= 0) | (rng.random(len(idx)) < 0.3), LOGIN, FORM_SUBMIT)
+        web.add(cookie=cookies[idx], type=etype, page=np.where(etype == LOGIN, 13, 14), utm=UTM_NONE,
+                campaign=-1, ts=last_ts[idx] + rng.integers(5, 60, len(idx)))
+        engaged_today[people[idx]] = True
