@@ -43,11 +43,9 @@ class FeatureTables:
     customers: str = "marts.dim_customers"
     touchpoints: str = "marts.fct_touchpoints"
     stages: str = "marts.fct_journey_stages"
-    sales: str = "staging.stg_crm__sales"
-    products: str = "staging.stg_crm__products"
-    identity: str = "intermediate.int_identity_graph"
-    # node_type of the identity-graph rows that carry a CRM advisor id (sales are keyed by advisor).
-    advisor_node_type: str = "advisor_id"
+    # Sales already keyed to the person (CRM advisor records resolved through the identity graph,
+    # forgotten people dropped) with the product's asset class.
+    sales: str = "intermediate.int_customer_sales_mapped"
     # Attributes of dim_customers that do not change over time, used as categoricals.
     static_columns: tuple[str, ...] = field(default=("firm_type", "persona"))
 
@@ -78,15 +76,6 @@ def _in_list(values: Sequence[str]) -> str:
     return ", ".join("'" + v.replace("'", "''") + "'" for v in values)
 
 
-def _relation_exists(con: duckdb.DuckDBPyConnection, relation: str) -> bool:
-    schema, _, name = relation.rpartition(".")
-    row = con.execute(
-        "select count(*) from information_schema.tables where table_name = ? and (? = '' or table_schema = ?)",
-        [name, schema, schema],
-    ).fetchone()
-    return bool(row and row[0])
-
-
 def _columns(con: duckdb.DuckDBPyConnection, relation: str) -> set[str]:
     schema, _, name = relation.rpartition(".")
     rows = con.execute(
@@ -96,7 +85,7 @@ def _columns(con: duckdb.DuckDBPyConnection, relation: str) -> set[str]:
     return {r[0] for r in rows}
 
 
-def feature_sql(tables: FeatureTables, static_columns: Sequence[str], has_products: bool) -> str:
+def feature_sql(tables: FeatureTables, static_columns: Sequence[str]) -> str:
     """The feature query. Parameters: ``$as_of`` (timestamp). Everything is filtered on ``< $as_of``."""
     touch_cols = ",\n        ".join(
         f"count(*) filter (where channel = '{ch}' and occurred_at >= $as_of - interval {w} day)"
@@ -108,10 +97,6 @@ def feature_sql(tables: FeatureTables, static_columns: Sequence[str], has_produc
     outbound = _in_list(OUTBOUND_TYPES)
     static_select = ",\n        ".join(f"c.{col}" for col in static_columns)
     static_select = (static_select + ",") if static_select else ""
-    product_join = (
-        f"left join {tables.products} p on p.product_id = s.product_id" if has_products else ""
-    )
-    asset_class = "p.asset_class" if has_products else "null"
     return f"""
 with universe as (
     -- customers known at T: they had a touch or a journey stage before T
@@ -150,19 +135,10 @@ stage_at_t as (
     where entered_at < $as_of and (exited_at is null or exited_at >= $as_of)
     qualify row_number() over (partition by customer_id order by entered_at desc) = 1
 ),
-advisor_map as (
-    select node_value as advisor_id, any_value(customer_id) as customer_id
-    from {tables.identity}
-    where node_type = '{tables.advisor_node_type}' and not coalesce(is_forgotten, false)
-    group by 1
-),
 sales as (
-    select m.customer_id, s.transaction_type, s.amount, s.product_id, s.traded_at,
-           {asset_class} as asset_class
-    from {tables.sales} s
-    join advisor_map m on m.advisor_id = s.advisor_id
-    {product_join}
-    where s.traded_at < $as_of
+    select customer_id, transaction_type, amount, product_id, traded_at, asset_class
+    from {tables.sales}
+    where traded_at < $as_of
 ),
 sales_agg as (
     select
@@ -229,8 +205,7 @@ def compute_features(
     tables = tables or FeatureTables()
     available = _columns(con, tables.customers)
     static = [c for c in tables.static_columns if c in available]
-    has_products = _relation_exists(con, tables.products)
-    sql = feature_sql(tables, static, has_products)
+    sql = feature_sql(tables, static)
     as_of_ts = pd.Timestamp(as_of).tz_localize(None) if pd.Timestamp(as_of).tzinfo else pd.Timestamp(as_of)
     frame = con.execute(sql, {"as_of": as_of_ts.to_pydatetime()}).df()
     for col in CATEGORICAL_FEATURES:

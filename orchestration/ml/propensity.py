@@ -64,16 +64,10 @@ REFERENCE_SAMPLE = 5_000
 def label_sql(tables: FeatureTables) -> str:
     """Per customer: purchases before T (for the populations) and in the label windows after T."""
     return f"""
-with advisor_map as (
-    select node_value as advisor_id, any_value(customer_id) as customer_id
-    from {tables.identity}
-    where node_type = '{tables.advisor_node_type}' and not coalesce(is_forgotten, false)
-    group by 1
-),
-purchases as (
-    select m.customer_id, s.traded_at
-    from {tables.sales} s join advisor_map m on m.advisor_id = s.advisor_id
-    where s.transaction_type = 'purchase'
+with purchases as (
+    select customer_id, traded_at
+    from {tables.sales}
+    where transaction_type = 'purchase'
 )
 select
     customer_id,

@@ -111,6 +111,7 @@ class SegmentationResult:
     preprocessor: Pipeline
     id_mapping: dict[int, int] = field(default_factory=dict)  # raw k-means label -> stable id
     matched_previous: bool = False
+    persona_ari: float | None = None  # agreement with dim_customers.persona, when known
 
     def metadata(self) -> dict[str, Any]:
         chosen = next(s for s in self.k_scores if s["k"] == self.k)
@@ -122,6 +123,7 @@ class SegmentationResult:
             "k_scores": self.k_scores,
             "alternatives": self.alternatives,
             "matched_previous_centroids": self.matched_previous,
+            "persona_adjusted_rand_index": self.persona_ari,
         }
 
 

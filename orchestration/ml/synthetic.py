@@ -49,7 +49,7 @@ def build(
     schema: str = "syn",
     start: str = "2025-01-01",
 ) -> SyntheticWarehouse:
-    """Create ``schema.{dim_customers, fct_touchpoints, fct_journey_stages, stg_crm__sales, ...}``."""
+    """Create ``schema.{dim_customers, fct_touchpoints, fct_journey_stages, int_customer_sales_mapped}``."""
     rng = np.random.default_rng(seed)
     t0 = pd.Timestamp(start)
     ids = np.array([f"C{i:07d}" for i in range(n_customers)])
@@ -106,6 +106,7 @@ def build(
     redemption = rng.random(len(cust)) < 0.15
     sales = pd.DataFrame({
         "sale_id": [f"S{i}" for i in range(len(cust))],
+        "customer_id": ids[cust],
         "advisor_id": np.char.add("A", ids[cust]),
         "product_id": np.array([f"P{k}" for k in range(8)])[rng.integers(0, 8, len(cust))],
         "transaction_type": np.where(redemption, "redemption", "purchase"),
@@ -113,23 +114,23 @@ def build(
         "traded_at": t0 + pd.to_timedelta(d, "D") + pd.to_timedelta(rng.integers(0, 86400, len(cust)), "s"),
     })
     sales["signed_amount"] = np.where(redemption, -sales["amount"], sales["amount"])
-    products = pd.DataFrame({
-        "product_id": [f"P{k}" for k in range(8)],
-        "asset_class": ["equity", "fixed_income", "multi_asset", "alternatives"] * 2,
-    })
+    sales["asset_class"] = sales["product_id"].map(
+        {f"P{k}": ["equity", "fixed_income", "multi_asset", "alternatives"][k % 4] for k in range(8)}
+    )
 
-    # Journey stages: prospect -> active at the first purchase; active -> lapsed 90 days after a lapse.
+    # Journey stages (keys of seeds/journey_stages.csv): consideration -> retention at the first
+    # purchase; retention -> lapsed 90 days after the last purchase.
     stage_rows = []
     for i, cid in enumerate(ids):
         first = t0
         if is_active[i]:
-            seq = [("active", first)]
+            seq = [("retention", first)]
             if lapses_on[i] >= 0 and lapses_on[i] + 90 < days:
                 seq.append(("lapsed", t0 + pd.Timedelta(days=int(lapses_on[i]) + 90)))
         else:
-            seq = [("prospect", first)]
+            seq = [("consideration", first)]
             if converts_on[i] >= 0:
-                seq.append(("active", t0 + pd.Timedelta(days=int(converts_on[i]), hours=12)))
+                seq.append(("retention", t0 + pd.Timedelta(days=int(converts_on[i]), hours=12)))
         for k, (stage, entered) in enumerate(seq):
             exited = seq[k + 1][1] if k + 1 < len(seq) else pd.NaT
             stage_rows.append((cid, stage, entered, exited, pd.isna(exited)))
@@ -147,23 +148,18 @@ def build(
         "consent_phone": rng.random(n_customers) < 0.8,
         "consent_ads": rng.random(n_customers) < 0.7,
     })
-    identity = pd.DataFrame({
-        "node_type": "advisor_id", "node_value": customers["advisor_id"],
-        "customer_id": ids, "is_forgotten": False,
-    })
 
     con.execute(f"create schema if not exists {schema}")
     for name, frame in {
         "dim_customers": customers, "fct_touchpoints": touches, "fct_journey_stages": stages,
-        "stg_crm__sales": sales, "stg_crm__products": products, "int_identity_graph": identity,
+        "int_customer_sales_mapped": sales,
     }.items():
         con.register("_frame", frame)
         con.execute(f"create or replace table {schema}.{name} as select * from _frame")
         con.unregister("_frame")
     tables = FeatureTables(
         customers=f"{schema}.dim_customers", touchpoints=f"{schema}.fct_touchpoints",
-        stages=f"{schema}.fct_journey_stages", sales=f"{schema}.stg_crm__sales",
-        products=f"{schema}.stg_crm__products", identity=f"{schema}.int_identity_graph",
+        stages=f"{schema}.fct_journey_stages", sales=f"{schema}.int_customer_sales_mapped",
     )
     people = pd.DataFrame({
         "customer_id": ids, "persona": customers["persona"],
@@ -189,7 +185,7 @@ def feature_frame(n: int, seed: int = 0) -> pd.DataFrame:
             data[col] = rng.poisson(base[:, ch] * w).astype("float64")
         else:
             data[col] = rng.gamma(2.0, 20.0, n)
-    data["stage"] = np.array(["prospect", "active", "lapsed"])[rng.integers(0, 3, n)]
+    data["stage"] = np.array(["consideration", "retention", "lapsed"])[rng.integers(0, 3, n)]
     data["firm_type"] = np.array(FIRM_TYPES)[rng.integers(0, 4, n)]
     data["persona"] = np.array(names)[persona_idx]
     frame = pd.DataFrame(data)
