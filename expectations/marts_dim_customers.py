@@ -31,7 +31,7 @@ class DimCustomersSuite:
     def consent_columns(self, con: duckdb.DuckDBPyConnection) -> list[str]:
         return [c for c in columns_of(con, self.schema, self.table) if "consent" in c.lower()]
 
-    def frame(self, con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
+    def frame(self, con: duckdb.DuckDBPyConnection, th: Thresholds | None = None) -> pd.DataFrame:
         consent = self.consent_columns(con)
         nulls = "".join(f", count(*) - count({ident(c)}) as null__{c}" for c in consent)
         return con.sql(

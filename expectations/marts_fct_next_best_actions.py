@@ -34,7 +34,7 @@ class NextBestActionsSuite:
         return [c for c in columns_of(con, self.schema, self.table)
                 if any(m in c.lower() for m in PROBABILITY_MARKERS)]
 
-    def frame(self, con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
+    def frame(self, con: duckdb.DuckDBPyConnection, th: Thresholds | None = None) -> pd.DataFrame:
         probs = "".join(
             f", min({ident(c)})::double as min__{c}, max({ident(c)})::double as max__{c}"
             for c in self.probability_columns(con))

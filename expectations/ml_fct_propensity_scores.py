@@ -24,7 +24,7 @@ class PropensityScoresSuite:
     schema: str = "ml"
     table: str = "fct_propensity_scores"
 
-    def frame(self, con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
+    def frame(self, con: duckdb.DuckDBPyConnection, th: Thresholds | None = None) -> pd.DataFrame:
         return con.sql(
             f"select model, count(*) as row_count, count(*) - count(score) as null_scores, "
             f"min(score)::double as min_score, max(score)::double as max_score "

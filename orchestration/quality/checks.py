@@ -1,0 +1,119 @@
+"""Dagster asset checks that run the GX suites. Thin: the work is in raw.py / marts.py / runner.py.
+
+Every check here is BLOCKING with ERROR severity: raw checks stop dbt (and so everything after it), and
+checks on the tables activation reads stop the activation quality gate (and so every sync).
+"""
+
+
+from collections.abc import Callable, Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+import dagster as dg
+from pydantic import Field
+
+from expectations._config import Thresholds
+from orchestration.contract import TABLES, Table
+from orchestration.quality.runner import SuiteResult
+
+RAW_CHECK_PREFIX = "gx_"
+
+
+class QualityConfig(dg.ConfigurableResource):
+    """Thresholds of the quality suites (see expectations/_config.py for what each protects)."""
+
+    max_quarantine_rate: float = Field(
+        default=0.05, description="Share of a delivery's rows staging may quarantine before it blocks.")
+    max_duplicate_key_rate: float = Field(
+        default=0.0, description="Share of rows whose record key repeats within one delivery.")
+    future_tolerance_days: int = Field(
+        default=2, description="Event times later than now + this many days are implausible.")
+    audience_min_ratio: float = Field(
+        default=0.5, description="Smallest allowed audience size relative to the last passing run.")
+    audience_max_ratio: float = Field(
+        default=2.0, description="Largest allowed audience size relative to the last passing run.")
+
+    def thresholds(self) -> Thresholds:
+        return Thresholds(
+            max_quarantine_rate=self.max_quarantine_rate, max_duplicate_key_rate=self.max_duplicate_key_rate,
+            future_tolerance_days=self.future_tolerance_days, audience_min_ratio=self.audience_min_ratio,
+            audience_max_ratio=self.audience_max_ratio)
+
+
+def result_metadata(results: Sequence[SuiteResult]) -> dict[str, Any]:
+    failures = [f"{r.batch or r.asset}: {o.expectation}({o.column_name or ''}) observed {o.observed_value}"
+                for r in results for o in r.failures]
+    return {
+        "batches": len(results),
+        "rows_validated": sum(r.rows for r in results),
+        "expectations": sum(len(r.outcomes) for r in results),
+        "failed_expectations": len(failures),
+        "failures": dg.MetadataValue.md("\n".join(f"- {f}" for f in failures) or "none"),
+    }
+
+
+def _run_start(context: dg.AssetCheckExecutionContext) -> datetime | None:
+    try:
+        rec = context.instance.get_run_record_by_id(context.run.run_id)
+        ts = rec.start_time if rec else None
+    except Exception:  # an instance without run records: fall back to the latest batch
+        ts = None
+    return datetime.fromtimestamp(ts, UTC).replace(tzinfo=None) if ts else None
+
+
+def _record(run_id: str, results: list[SuiteResult]) -> None:
+    from orchestration import settings
+    from orchestration.quality.marts import record
+
+    if results:
+        record(settings.duckdb_path(), run_id, results)
+
+
+def build_raw_check(key_for: Callable[[Table], dg.AssetKey]) -> dg.AssetChecksDefinition:
+    """One step validating every new delivery of every raw table (one GX import, one warehouse write)."""
+    specs = [
+        dg.AssetCheckSpec(
+            name=f"{RAW_CHECK_PREFIX}raw_{t.source}__{t.name}", asset=key_for(t), blocking=True,
+            description=f"GX raw suite on each new delivery of {t.fqn}: required columns, types that parse, "
+                        f"enum values, null rates, unique {t.key} within a delivery, plausible timestamps, "
+                        "quarantine rate under the threshold.")
+        for t in TABLES
+    ]
+    by_name = {s.name: t for s, t in zip(specs, TABLES, strict=True)}
+
+    @dg.multi_asset_check(specs=specs, name="gx_raw_deliveries", can_subset=True)
+    def gx_raw_deliveries(context: dg.AssetCheckExecutionContext, quality_config: QualityConfig):
+        from orchestration import settings
+        from orchestration.quality.raw import new_deliveries, validate_deliveries
+
+        landing = settings.landing_dir()
+        deliveries = new_deliveries(landing, _run_start(context))
+        results = validate_deliveries(landing, deliveries, quality_config.thresholds())
+        _record(context.run.run_id, [r for rs in results.values() for r in rs])
+        for key in context.selected_asset_check_keys:
+            t = by_name[key.name]
+            mine = results.get(t.fqn, [])
+            yield dg.AssetCheckResult(
+                asset_key=key.asset_key, check_name=key.name, passed=all(r.success for r in mine),
+                severity=dg.AssetCheckSeverity.ERROR,
+                description=(f"{len(mine)} new deliveries validated" if mine else "no new delivery in this run"),
+                metadata=result_metadata(mine))
+
+    return gx_raw_deliveries
+
+
+def build_mart_check(asset_key: dg.AssetKey, suite: Any, *, description: str = "") -> dg.AssetChecksDefinition:
+    """A blocking check running one marts suite (aggregate frame) on ``asset_key``."""
+
+    @dg.asset_check(asset=asset_key, name=f"gx_{suite.name}", blocking=True,
+                    description=description or f"GX suite {suite.name} on an aggregate of the table.")
+    def _check(context: dg.AssetCheckExecutionContext, quality_config: QualityConfig) -> dg.AssetCheckResult:
+        from orchestration import settings
+        from orchestration.quality.marts import run_mart_suite
+
+        result = run_mart_suite(settings.duckdb_path(), suite, quality_config.thresholds())
+        _record(context.run.run_id, [result])
+        return dg.AssetCheckResult(passed=result.success, severity=dg.AssetCheckSeverity.ERROR,
+                                   description=result.summary()[:1000], metadata=result_metadata([result]))
+
+    return _check

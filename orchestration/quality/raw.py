@@ -1,0 +1,59 @@
+"""Which deliveries a raw check validates, and validating them. Pure functions: no Dagster here.
+
+A raw check validates the deliveries landed by the CURRENT run (from the landing manifest: status
+``landed`` and ``landed_at`` at or after the run started). A delivery is validated once, in the run that
+landed it; re-running a blocked run without new files therefore passes (nothing new), which is how an
+operator accepts a delivery after looking at it. To reject it instead, remove its landed Parquet file.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import datetime
+from pathlib import Path
+
+from expectations._config import Thresholds
+from orchestration.landing import read_manifest
+from orchestration.quality.runner import SuiteResult
+
+
+def new_deliveries(landing_dir: Path, since: datetime | None) -> dict[str, list[dict]]:
+    """table fqn -> manifest entries landed at/after ``since`` (naive UTC). ``since=None``: the latest
+    landing batch (every file that one ``land()`` call wrote shares its landed_at)."""
+    entries = [e for e in read_manifest(landing_dir) if e.get("status") == "landed" and e.get("landed_at")]
+    if not entries:
+        return {}
+    if since is None:
+        latest = max(e["landed_at"] for e in entries)
+        chosen = [e for e in entries if e["landed_at"] == latest]
+    else:
+        cutoff = since.replace(tzinfo=None)
+        chosen = [e for e in entries if datetime.fromisoformat(e["landed_at"]) >= cutoff]
+    out: dict[str, list[dict]] = defaultdict(list)
+    for e in chosen:
+        out[e["table"]].append(e)
+    return dict(out)
+
+
+def validate_deliveries(landing_dir: Path, deliveries: dict[str, list[dict]], th: Thresholds
+                        ) -> dict[str, list[SuiteResult]]:
+    """Run each table's raw suite on each of its new deliveries (one GX batch per delivery)."""
+    import duckdb
+
+    from expectations import raw_suites
+    from orchestration.quality.runner import validate
+
+    suites = raw_suites()
+    out: dict[str, list[SuiteResult]] = {}
+    with duckdb.connect() as con:
+        for fqn, entries in deliveries.items():
+            suite = suites[fqn]
+            t = suite.table
+            for e in entries:
+                path = landing_dir / t.source / t.name / f"{e['delivery_id']}.parquet"
+                if not path.exists():  # removed by an operator (rejected); nothing to validate
+                    continue
+                frame = suite.frame(con, [path])
+                out.setdefault(fqn, []).append(
+                    validate(frame, suite.suite(th, list(frame.columns)), asset=fqn, batch=e["source_file"]))
+    return out
