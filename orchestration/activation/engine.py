@@ -338,6 +338,13 @@ def _run(
         pending: list[tuple[int, list[Record], BatchResult]] = []
         for batch_no, batch in enumerate(batched(records, spec.batch_size), start=1):
             _crash_hook()
+            st.mark_inflight(
+                con,
+                sync_name=spec.name,
+                run_id=res.run_id,
+                batch_no=batch_no,
+                rows=[_inflight_row(r, current, dest) for r in batch if r.op != "delete"],
+            )
             result = dest.send(batch, batch_key(spec, batch, current))
             res.batches += 1
             res.sent += len(batch)
@@ -361,6 +368,11 @@ def _run(
             "Re-run with --force if intended."
         )
     res.status = "success" if res.rejected == 0 else "partial"
+
+
+def _inflight_row(r: Record, current: dict[str, Current], dest: Destination) -> tuple[str, str | None, str | None]:
+    cur = current[r.key]
+    return r.key, cur.customer_id, json.dumps(cur.data, sort_keys=True) if dest.needs_payload_for_delete else None
 
 
 def _commit(

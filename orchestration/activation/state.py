@@ -2,6 +2,11 @@
 
 - ``ops.sync_state``: the last ACKNOWLEDGED record per sync and key (hash, customer, payload for
   destinations that remove by payload). Written only after the destination acknowledged.
+- ``ops.sync_inflight``: records handed to the destination whose acknowledgement is not committed yet.
+  Written (committed) BEFORE each send, cleared in the same transaction as the state commit. After a
+  crash, a key found here may or may not be at the destination, so the next run treats its state as
+  unknown: re-sent if still wanted, deleted if not. Without it, a record applied at the destination
+  just before a SIGKILL, whose person then left the audience, would stay there forever.
 - ``ops.sync_runs``: one row per run (counts, duration, errors, dry_run, status).
 - ``ops.sync_row_results``: one row per record sent (acked/rejected), per run.
 - ``ops.sync_rejected_rows``: rejected records with the reason; resolved when a later run acks them.
@@ -20,6 +25,9 @@ DDL = [
     """create table if not exists ops.sync_state (
         sync_name varchar not null, primary_key varchar not null, row_hash varchar not null,
         customer_id varchar, payload varchar, acked_at timestamptz not null)""",
+    """create table if not exists ops.sync_inflight (
+        sync_name varchar not null, primary_key varchar not null, customer_id varchar, payload varchar,
+        run_id varchar not null, batch_no integer not null, sent_at timestamptz not null)""",
     """create table if not exists ops.sync_runs (
         run_id varchar not null, sync_name varchar not null, audience varchar, destination varchar,
         mode varchar, started_at timestamptz not null, finished_at timestamptz, duration_s double,
@@ -53,13 +61,45 @@ class StateRow:
     payload: str | None
 
 
+UNKNOWN_HASH = "?in-flight"
+
+
 def load_state(con: duckdb.DuckDBPyConnection, sync_name: str) -> dict[str, StateRow]:
+    """Acknowledged state, plus in-flight keys from crashed runs with an unknown hash."""
     tbl = con.sql(
-        "select primary_key, row_hash, customer_id, payload from ops.sync_state where sync_name = ?",
-        params=[sync_name],
+        """
+        select primary_key, row_hash, customer_id, payload from ops.sync_state
+        where sync_name = $s and primary_key not in (select primary_key from ops.sync_inflight where sync_name = $s)
+        union all
+        select primary_key, any_value(?), any_value(customer_id), any_value(payload) from ops.sync_inflight
+        where sync_name = $s group by primary_key
+        """.replace("?", f"'{UNKNOWN_HASH}'"),
+        params={"s": sync_name},
     ).to_arrow_table()
     keys, hashes, cids, payloads = (tbl.column(i).to_pylist() for i in range(4))
     return {k: StateRow(h, c, p) for k, h, c, p in zip(keys, hashes, cids, payloads, strict=True)}
+
+
+def mark_inflight(
+    con: duckdb.DuckDBPyConnection,
+    *,
+    sync_name: str,
+    run_id: str,
+    batch_no: int,
+    rows: list[tuple[str, str | None, str | None]],  # key, customer_id, payload
+) -> None:
+    if not rows:
+        return
+    k, c, p = (list(x) for x in zip(*rows, strict=True))
+    con.register(
+        "_inf",
+        pa.table({"k": pa.array(k, pa.string()), "c": pa.array(c, pa.string()), "p": pa.array(p, pa.string())}),
+    )
+    con.execute(
+        "insert into ops.sync_inflight select ?, k, c, p, ?, ?, current_timestamp from _inf",
+        [sync_name, run_id, batch_no],
+    )
+    con.unregister("_inf")
 
 
 def commit_batch(
@@ -120,6 +160,13 @@ def commit_batch(
             con.unregister("_rej")
         keys = acked_keys + [r[0] for r in rejected]
         if keys:
+            # The destination answered for these keys: they are no longer in doubt.
+            con.register("_done", pa.table({"k": pa.array(keys, pa.string())}))
+            con.execute(
+                "delete from ops.sync_inflight where sync_name = ? and primary_key in (select k from _done)",
+                [sync_name],
+            )
+            con.unregister("_done")
             status = ["acked"] * len(acked_keys) + ["rejected"] * len(rejected)
             reasons: list[str | None] = [None] * len(acked_keys) + [r[2] for r in rejected]
             con.register(

@@ -222,6 +222,15 @@ def _handler(rx: Receiver) -> type[BaseHTTPRequestHandler]:
                 self.wfile.write(cached)
                 return
             payload = json.loads(body)
+            if "operations" in payload:  # Google Customer Match shape (ads destination, http sink)
+                payload["records"] = [
+                    {
+                        "op": "delete" if "remove" in op else "upsert",
+                        "key": op["key"],
+                        "data": (op.get("create") or op.get("remove")),
+                    }
+                    for op in payload["operations"]
+                ]
             errors = []
             with rx.lock:
                 if rx.keep_bodies:

@@ -91,9 +91,15 @@ class FileWriter:
         return {"file": str(path), "rows": len(self.rows)}
 
 
+def export_dir() -> Path:
+    """Root for relative file-destination paths: CJO_EXPORT_DIR (default warehouse/exports)."""
+    value = Path(os.environ.get("CJO_EXPORT_DIR") or "warehouse/exports")
+    return value if value.is_absolute() else PROJECT_ROOT / value
+
+
 def resolve_folder(path: str) -> Path:
     p = Path(path)
-    return p if p.is_absolute() else PROJECT_ROOT / p
+    return p if p.is_absolute() else export_dir() / p
 
 
 class FilesSink(Destination):
