@@ -34,9 +34,22 @@ def _spawn(db, syncs, dsn, sleep: str | None):
     if sleep:
         env["CJO_SYNC_BATCH_SLEEP"] = sleep
     return subprocess.Popen(
-        [sys.executable, "-m", "orchestration.activation", "sync", "run", "crash_sync", "--db", str(db),
-         "--syncs-dir", str(syncs)],
-        cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+        [
+            sys.executable,
+            "-m",
+            "orchestration.activation",
+            "sync",
+            "run",
+            "crash_sync",
+            "--db",
+            str(db),
+            "--syncs-dir",
+            str(syncs),
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
     )
 
 
@@ -76,8 +89,9 @@ def test_sigkill_at_random_points_then_rerun_gives_exact_destination(tmp_path, p
     db, syncs = tmp_path / "wh.duckdb", tmp_path / "syncs"
     persons = people(300)
     write_warehouse(db, persons)
-    spec = spec_dict("crash_sync", {"type": "postgres", "dsn_env": "CJO_TEST_PG_DSN", "table": "crm.audience"},
-                     batch_size=15)
+    spec = spec_dict(
+        "crash_sync", {"type": "postgres", "dsn_env": "CJO_TEST_PG_DSN", "table": "crm.audience"}, batch_size=15
+    )
     write_spec(syncs, spec)
     kills, attempts = 0, 0
     while kills < MIN_KILLS and attempts < 40:
