@@ -35,8 +35,8 @@ def previous_size(con: duckdb.DuckDBPyConnection, suite: str, asset: str) -> flo
             join {RESULTS_TABLE} r on r.run_id = s.run_id and r.suite = s.suite and r.asset = s.asset
             where s.suite = ? and s.asset = ? and s.column_name = 'size'
               and r.column_name = 'size_ratio' and r.success
-            order by s.checked_at desc limit 1""", [suite, asset]).fetchone()
-    return None if row is None else row[0]
+            order by s.checked_at desc limit 1""", [suite, asset]).fetchall()
+    return row[0][0] if row else None
 
 
 @dataclass(frozen=True)
@@ -58,7 +58,7 @@ class AudienceSizeSuite:
         th = th or Thresholds()
         cols = columns_of(con, self.schema, self.model)
         measure = "count(distinct customer_id)" if "customer_id" in cols else "count(*)"
-        size = con.execute(f"select {measure} from {self.schema}.{self.model}").fetchone()[0]
+        size = con.execute(f"select {measure} from {self.schema}.{self.model}").fetchall()[0][0]
         prev = previous_size(con, self.name, self.asset)
         ratio = None
         if prev is not None and max(prev, size) >= th.audience_min_size_to_compare:

@@ -65,7 +65,7 @@ def write_results(con: duckdb.DuckDBPyConnection, run_id: str, results: Iterable
 def _exists(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> bool:
     return bool(con.execute(
         "select 1 from information_schema.tables where table_schema = ? and table_name = ?",
-        [schema, table]).fetchone())
+        [schema, table]).fetchall())
 
 
 def latest_results(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
