@@ -1,0 +1,117 @@
+"""dbt models as Dagster assets (dagster-dbt), dbt tests as asset checks.
+
+- ``dbt_project``: the repo's dbt project (project and profiles in the repo root).
+- ``cjo_dbt_assets``: every model and seed from ``target/manifest.json``; groups come from the model's
+  top folder (staging, intermediate, marts, activation) through one small translator override.
+  dbt tests (generic, singular, relationships) become asset checks: ``enable_asset_checks`` is the
+  default in dagster-dbt 0.29 and is set explicitly so an upgrade cannot silently drop them.
+- Sources keep dagster-dbt's default key ``[source, table]``. For the raw contract sources that is the
+  key of the matching output of the ``raw_landing`` multi-asset (orchestration/raw_assets.py), and for
+  the ``ml``/``ops`` sources the key of the Python asset that writes that table, so lineage lines up
+  without hand-typed keys.
+
+The manifest: under ``dagster dev`` (or ``dg``) it is re-parsed when a dbt file is newer than it
+(stack-notes: an unconditional ``dbt parse`` in every step subprocess cost 100 s per run). Outside dev
+``make`` and the pytest session fixture run ``dbt parse``; if it is still missing (fresh clone), it is
+parsed once here, with a warning, instead of failing the import.
+"""
+
+
+import logging
+import os
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import dagster as dg
+from dagster import AssetExecutionContext
+from dagster_dbt import (
+    DagsterDbtTranslator,
+    DagsterDbtTranslatorSettings,
+    DbtCliResource,
+    DbtProject,
+    dbt_assets,
+)
+from dagster_dbt.dbt_project import DagsterDbtProjectPreparer
+
+from orchestration.resources import DUCKDB_WRITER_POOL, dbt_executable
+from orchestration.settings import PROJECT_ROOT
+
+log = logging.getLogger(__name__)
+
+# Groups named after the top model folder; any other folder keeps dagster-dbt's default group.
+MODEL_GROUPS = ("staging", "intermediate", "marts", "activation")
+# What makes the manifest stale: a newer file of one of these kinds under these paths.
+_DBT_INPUTS = ("models", "macros", "seeds", "tests/dbt", "snapshots", "analyses")
+_DBT_SUFFIXES = (".sql", ".yml", ".yaml", ".csv", ".md")
+
+# dbt phones home on every invocation unless told otherwise; the machine may be offline.
+os.environ.setdefault("DBT_SEND_ANONYMOUS_USAGE_STATS", "false")
+
+
+def manifest_is_stale(project_dir: Path, manifest_path: Path) -> bool:
+    """True when the manifest is missing or older than any dbt input file."""
+    if not manifest_path.exists():
+        return True
+    built = manifest_path.stat().st_mtime
+    files = [project_dir / "dbt_project.yml", project_dir / "profiles.yml"]
+    for folder in _DBT_INPUTS:
+        root = project_dir / folder
+        if root.is_dir():
+            files.extend(p for p in root.rglob("*") if p.suffix in _DBT_SUFFIXES)
+    return any(p.exists() and p.stat().st_mtime > built for p in files)
+
+
+class CjoPreparer(DagsterDbtProjectPreparer):
+    """Parse only when needed, with the venv's dbt (the default preparer calls `dbt` from PATH)."""
+
+    def prepare_if_dev(self, project: DbtProject) -> None:
+        if manifest_is_stale(Path(project.project_dir), project.manifest_path):
+            if not self.using_dagster_dev():
+                log.warning("dbt manifest missing or stale at %s: running `dbt parse` now (run `make "
+                            "parse` before importing orchestration to avoid this)", project.manifest_path)
+            self.prepare(project)
+
+    def _prepare_manifest(self, project: DbtProject) -> None:
+        DbtCliResource(project_dir=project, dbt_executable=dbt_executable()).cli(
+            ["parse", "--quiet"], target_path=project.target_path).wait()
+
+
+dbt_project = DbtProject(project_dir=PROJECT_ROOT, profiles_dir=PROJECT_ROOT)
+# dagster-dbt's DbtProject.prepare_if_dev() with our preparer (DbtProject takes no custom preparer):
+# parses only when the manifest is missing or stale, in dev and outside it.
+CjoPreparer().prepare_if_dev(dbt_project)
+
+
+def group_for(dbt_resource_props: Mapping[str, Any]) -> str | None:
+    """The model's top folder under models/ when it is one of MODEL_GROUPS, else None (default)."""
+    if dbt_resource_props.get("resource_type") != "model":
+        return None
+    fqn = dbt_resource_props.get("fqn") or []
+    folder = fqn[1] if len(fqn) > 2 else None
+    return folder if folder in MODEL_GROUPS else None
+
+
+class CjoTranslator(DagsterDbtTranslator):
+    def get_asset_spec(self, manifest: Mapping[str, Any], unique_id: str, project: DbtProject | None
+                       ) -> dg.AssetSpec:
+        spec = super().get_asset_spec(manifest, unique_id, project)
+        group = group_for(self.get_resource_props(manifest, unique_id))
+        return spec.replace_attributes(group_name=group) if group else spec
+
+
+translator = CjoTranslator(settings=DagsterDbtTranslatorSettings(enable_asset_checks=True))
+
+
+@dbt_assets(
+    manifest=dbt_project.manifest_path,
+    project=dbt_project,
+    dagster_dbt_translator=translator,
+    pool=DUCKDB_WRITER_POOL,
+)
+def cjo_dbt_assets(context: AssetExecutionContext, dbt: DbtCliResource):
+    """`dbt build` of the selected models, seeds and tests, streaming each result as it happens.
+
+    No row-count/column-metadata fetching: that opens DuckDB from this process while dbt holds the
+    write lock."""
+    yield from dbt.cli(["build"], context=context).stream()

@@ -1,0 +1,93 @@
+"""Resources: the one place where the pipeline reads its environment (lazily, never at import).
+
+- ``WarehouseResource``: the live DuckDB file (CJO_DUCKDB_PATH) and the folders around it. Connections are
+  opened per use and closed at once: DuckDB allows ONE writing process, and even an open read-only
+  connection makes the next write fail with "Could not set lock on file".
+- ``dbt_resource()``: dagster-dbt's ``DbtCliResource`` pointed at this repo, with the dbt executable taken
+  from the running interpreter's folder (so it works when the venv is not activated).
+- ``secret(name)``: destination credentials come from the environment only, read when needed.
+
+``DUCKDB_WRITER_POOL`` is the Dagster concurrency pool of every asset that opens the live warehouse
+(dbt, landing's bookkeeping, ML, quality results, syncs, publishing). dagster.yaml limits it to 1, so
+two runs launched at once queue on it instead of colliding on the file lock (docs/operations.md).
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import dagster as dg
+import duckdb
+
+from orchestration import settings
+
+# Changing this name without changing dagster.yaml lifts the one-writer limit (runs would then fail with
+# "Could not set lock on file" when they overlap).
+DUCKDB_WRITER_POOL = "duckdb_writer"
+
+
+def dbt_executable() -> str:
+    """The dbt next to the running interpreter (the venv's), falling back to PATH."""
+    candidate = Path(sys.executable).parent / "dbt"
+    return str(candidate) if candidate.exists() else "dbt"
+
+
+def secret(name: str, default: str | None = None) -> str | None:
+    """A destination secret from the environment (never from files in the repo)."""
+    return os.environ.get(name, default)
+
+
+class WarehouseResource(dg.ConfigurableResource):
+    """Paths of the live warehouse and its folders. Empty fields mean "from the environment"."""
+
+    duckdb_path_override: str = ""
+
+    def duckdb_path(self) -> Path:
+        return Path(self.duckdb_path_override) if self.duckdb_path_override else settings.duckdb_path()
+
+    def raw_dir(self) -> Path:
+        return settings.raw_dir()
+
+    def landing_dir(self) -> Path:
+        return settings.landing_dir()
+
+    def publish_dir(self) -> Path:
+        return settings.publish_dir()
+
+    def state_dir(self) -> Path:
+        return settings.state_dir()
+
+    @contextmanager
+    def connect(self, read_only: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:
+        """A short-lived connection to the live file; only call it from an asset in DUCKDB_WRITER_POOL."""
+        path = self.duckdb_path()
+        path.parent.mkdir(parents=True, exist_ok=True)
+        con = duckdb.connect(str(path), read_only=read_only)
+        try:
+            con.execute("set TimeZone='UTC'")
+            yield con
+        finally:
+            con.close()
+
+
+def dbt_resource():
+    """The dbt CLI resource (built lazily: importing dagster_dbt is not free)."""
+    from dagster_dbt import DbtCliResource
+
+    from orchestration.dbt_assets import dbt_project
+
+    # dbt phones home on every invocation unless told otherwise; the machine may be offline.
+    os.environ.setdefault("DBT_SEND_ANONYMOUS_USAGE_STATS", "false")
+    return DbtCliResource(
+        project_dir=dbt_project,
+        profiles_dir=str(dbt_project.profiles_dir),
+        dbt_executable=dbt_executable(),
+    )
+
+
+def resources() -> dict[str, object]:
+    return {"dbt": dbt_resource(), "warehouse": WarehouseResource()}

@@ -1,0 +1,119 @@
+"""``new_raw_files_sensor``: start the incremental job once per new set of raw files.
+
+Cursor: JSON ``{"files": {"<relative path>": [size, mtime_ns], ...}}`` of every raw file already handed
+to a run. A file is new when its path is not in the cursor or its size/mtime changed (a re-delivered
+file under the same name is a new delivery; landing identifies deliveries by content hash, so an
+unchanged re-delivery lands nothing twice).
+
+- Never twice: a file enters the cursor in the same tick that requests its run, and the run key is a
+  hash of the set, so even a lost cursor update cannot launch the same set twice (Dagster skips a
+  repeated run key).
+- Never missed: a file still being written (modified less than ``settle_seconds`` ago) is left out of
+  the cursor and picked up by a later tick. If a run fails, the files still land later: landing lands
+  every raw file whose content is not landed yet, whatever run it is (the next tick's, or the daily job).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import dagster as dg
+
+from orchestration import landing
+from orchestration.jobs import INCREMENTAL_SELECTION, incremental
+from orchestration.raw_assets import PARSE_REJECTS_KEY, RAW_ASSET_KEYS
+
+# A file modified less than this long ago may still be being copied in; it waits for the next tick.
+DEFAULT_SETTLE_SECONDS = 30.0
+# How often the daemon evaluates the sensor. Lower means faster pickup and more directory scans.
+MIN_INTERVAL_SECONDS = 60
+
+
+@dataclass(frozen=True)
+class RawFile:
+    path: str  # relative to the raw folder, POSIX
+    table: str  # contract fqn
+    size: int
+    mtime_ns: int
+
+
+def scan(raw_dir: Path) -> list[RawFile]:
+    """Every contract raw file under the raw folder (same discovery rules as landing)."""
+    out = []
+    for t, p in landing.discover(raw_dir):
+        st = p.stat()
+        out.append(RawFile(p.relative_to(raw_dir).as_posix(), t.fqn, st.st_size, st.st_mtime_ns))
+    return out
+
+
+def parse_cursor(cursor: str | None) -> dict[str, list[int]]:
+    return json.loads(cursor)["files"] if cursor else {}
+
+
+def dump_cursor(seen: dict[str, list[int]]) -> str:
+    return json.dumps({"files": dict(sorted(seen.items()))}, separators=(",", ":"))
+
+
+def new_files(files: list[RawFile], seen: dict[str, list[int]], now: float, settle_seconds: float
+              ) -> list[RawFile]:
+    """Files not in the cursor (or changed since), old enough to be complete."""
+    return [
+        f for f in files
+        if seen.get(f.path) != [f.size, f.mtime_ns] and now - f.mtime_ns / 1e9 >= settle_seconds
+    ]
+
+
+def run_key(batch: list[RawFile]) -> str:
+    h = hashlib.sha256()
+    for f in sorted(batch, key=lambda f: f.path):
+        h.update(f"{f.path}\0{f.size}\0{f.mtime_ns}\n".encode())
+    return "raw-" + h.hexdigest()[:24]
+
+
+def settle_seconds() -> float:
+    return float(os.environ.get("CJO_SENSOR_SETTLE_SECONDS", DEFAULT_SETTLE_SECONDS))
+
+
+def _asset_selection(context: dg.SensorEvaluationContext, tables: list[str]) -> list[dg.AssetKey] | None:
+    """The landing outputs of the tables with new files, and what the incremental job rebuilds below them."""
+    start = [RAW_ASSET_KEYS[t] for t in tables] + [PARSE_REJECTS_KEY]
+    repo = getattr(context, "repository_def", None)
+    if repo is None:
+        return None  # the job's whole selection
+    sel = dg.AssetSelection.assets(*start).downstream() & INCREMENTAL_SELECTION
+    return sorted(sel.resolve(repo.asset_graph), key=lambda k: k.to_user_string())
+
+
+@dg.sensor(
+    name="new_raw_files_sensor",
+    job=incremental,
+    minimum_interval_seconds=MIN_INTERVAL_SECONDS,
+    default_status=dg.DefaultSensorStatus.STOPPED,
+    description="New files under the raw folder -> one incremental run per new file set.",
+)
+def new_raw_files_sensor(context: dg.SensorEvaluationContext):
+    from orchestration import settings
+
+    raw_dir = settings.raw_dir()
+    seen = parse_cursor(context.cursor)
+    batch = new_files(scan(raw_dir), seen, time.time(), settle_seconds())
+    if not batch:
+        return dg.SkipReason(f"no new raw files under {raw_dir}")
+    for f in batch:
+        seen[f.path] = [f.size, f.mtime_ns]
+    tables = sorted({f.table for f in batch})
+    context.update_cursor(dump_cursor(seen))
+    return dg.RunRequest(
+        run_key=run_key(batch),
+        asset_selection=_asset_selection(context, tables),
+        tags={"cjo/trigger": "new_raw_files", "cjo/tables": ",".join(tables)[:1000],
+              "cjo/files": str(len(batch))},
+    )
+
+
+SENSORS = (new_raw_files_sensor,)
