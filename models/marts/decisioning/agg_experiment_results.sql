@@ -249,8 +249,8 @@ rated as (
 
     select
         *,
-        cast(conversions_treatment as {{ dbt.type_float() }}) / nullif(n_treatment, 0) as rate_treatment,
-        cast(conversions_control as {{ dbt.type_float() }}) / nullif(n_control, 0) as rate_control
+        cast(conversions_treatment as double) / nullif(n_treatment, 0) as rate_treatment,
+        cast(conversions_control as double) / nullif(n_control, 0) as rate_control
     from grouped
 
 ),
@@ -291,7 +291,7 @@ final as (
         lift / nullif(rate_control, 0) as relative_lift,
         coalesce(lift - {{ z }} * lift_standard_error > 0 or lift + {{ z }} * lift_standard_error < 0, false)
             as is_significant,
-        cast({{ z }} as {{ dbt.type_float() }}) as z_value
+        cast({{ z }} as double) as z_value
     from with_error
 
 )

@@ -29,7 +29,7 @@ final as (
         holdout_bucket,
         holdout_bucket < '{{ threshold }}' as is_global_holdout,
         cast('{{ salt }}' as {{ dbt.type_string() }}) as holdout_salt,
-        cast({{ share }} as {{ dbt.type_float() }}) as holdout_share
+        cast({{ share }} as double) as holdout_share
     from bucketed
 
 )

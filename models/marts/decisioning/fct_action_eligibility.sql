@@ -25,7 +25,7 @@
     'ad': {'touch_channel': none, 'touch_types': [], 'max_touches': 0, 'window_days': 0},
 }) %}
 {#- Calls and meetings one wholesaler can take per calendar week (Monday start). #}
-{%- set capacity = var('nba_wholesaler_weekly_capacity', {'wholesaler_call': 40, 'wholesaler_meeting': 10}) %}
+{%- set capacity = var('nba_wholesaler_weekly_capacity', {'wholesaler_call': 40, 'wholesaler_meeting': 20}) %}
 {%- set suppressed_firm_types = var('nba_suppressed_firm_types', []) %}
 {%- set consent_channels = {'email': 'email', 'phone': 'phone', 'ads': 'ads'} %}
 {%- set scores_source = source('ml', 'fct_propensity_scores') %}
@@ -91,7 +91,7 @@ scores_raw as (
     select
         cast(null as {{ dbt.type_string() }}) as customer_id,
         cast(null as {{ dbt.type_string() }}) as model,
-        cast(null as {{ dbt.type_float() }}) as score,
+        cast(null as double) as score,
         cast(null as {{ dbt.type_string() }}) as model_version,
         cast(null as {{ dbt.type_timestamp() }}) as scored_at
     where 1 = 0
@@ -395,12 +395,12 @@ final as (
         persona,
         wholesaler_id,
         propensity_model,
-        cast(propensity_score as {{ dbt.type_float() }}) as propensity_score,
+        cast(propensity_score as double) as propensity_score,
         model_version,
-        cast(p_response as {{ dbt.type_float() }}) as p_response,
-        cast(value as {{ dbt.type_float() }}) as value,
-        cast(cost as {{ dbt.type_float() }}) as cost,
-        cast(score as {{ dbt.type_float() }}) as score,
+        cast(p_response as double) as p_response,
+        cast(value as double) as value,
+        cast(cost as double) as cost,
+        cast(score as double) as score,
         cast(recent_channel_touches as {{ dbt.type_bigint() }}) as recent_channel_touches,
         cast(channel_touch_cap as {{ dbt.type_bigint() }}) as channel_touch_cap,
         cast(days_since_last_contact as {{ dbt.type_bigint() }}) as days_since_last_contact,
