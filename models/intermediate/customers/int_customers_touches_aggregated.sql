@@ -1,10 +1,13 @@
--- Touch and engagement behaviour per customer up to the journey clock: first and last touch, the
--- acquisition channel (channel of the first touch), touch counts per channel over 30/90/365 days,
+-- Touch and engagement behaviour per customer up to the journey clock: first and last touch and the
+-- acquisition channel (channel of the first touch), over touchpoints that make a person aware (not those
+-- in var journey_unaware_touch_types, as in the journey); touch counts per channel over 30/90/365 days
+-- (every touchpoint, sends included),
 -- engaged-event counts per channel over 365 days (for the preferred channel) and the inputs of the
 -- engagement score.
 
 {%- set channels = ['email', 'web', 'webinar', 'wholesaler'] %}
 {%- set windows = [30, 90, 365] %}
+{%- set unaware_types = var('journey_unaware_touch_types') %}
 
 with clock as (
 
@@ -38,10 +41,13 @@ touches as (
         touchpoints.occurred_at,
         touchpoints.channel,
         {{ dbt.datediff('touchpoints.occurred_at', 'clock.as_of_at', 'day') }} as days_ago,
-        row_number() over (
-            partition by touchpoints.customer_id
-            order by touchpoints.occurred_at, touchpoints.touchpoint_id
-        ) as touch_rank
+        case
+            when
+                {{ dbt.concat(['touchpoints.channel', "':'", 'touchpoints.touchpoint_type']) }}
+                in ('{{ unaware_types | join("', '") }}')
+                then 0
+            else 1
+        end as is_awareness_touch
     from touchpoints
     inner join customers
         on touchpoints.customer_id = customers.customer_id
@@ -50,13 +56,34 @@ touches as (
 
 ),
 
-touch_rollup as (
+awareness_touches as (
+
+    select
+        customer_id,
+        occurred_at,
+        channel,
+        row_number() over (partition by customer_id order by occurred_at, touchpoint_id) as touch_rank
+    from touches
+    where is_awareness_touch = 1
+
+),
+
+awareness_rollup as (
 
     select
         customer_id,
         min(occurred_at) as first_touch_at,
         max(occurred_at) as last_touch_at,
-        max(case when touch_rank = 1 then channel end) as acquisition_channel,
+        max(case when touch_rank = 1 then channel end) as acquisition_channel
+    from awareness_touches
+    group by customer_id
+
+),
+
+touch_rollup as (
+
+    select
+        customer_id,
         {%- for channel in channels %}
         {%- for window in windows %}
         sum(
@@ -103,9 +130,9 @@ final as (
 
     select
         customers.customer_id,
-        touch_rollup.first_touch_at,
-        touch_rollup.last_touch_at,
-        touch_rollup.acquisition_channel,
+        awareness_rollup.first_touch_at,
+        awareness_rollup.last_touch_at,
+        awareness_rollup.acquisition_channel,
         {%- for channel in channels %}
         {%- for window in windows %}
         coalesce(touch_rollup.{{ channel }}_touches_{{ window }}d, 0) as {{ channel }}_touches_{{ window }}d,
@@ -120,6 +147,8 @@ final as (
         {{- ',' if not loop.last }}
         {%- endfor %}
     from customers
+    left join awareness_rollup
+        on customers.customer_id = awareness_rollup.customer_id
     left join touch_rollup
         on customers.customer_id = touch_rollup.customer_id
     left join engagement_rollup

@@ -1,11 +1,16 @@
 -- Every dated event that can move a customer through the journey, one row each, up to the journey clock:
--- - touchpoints: awareness; engagement when their type is in var journey_engaged_touch_types, or for a
---   wholesaler meeting or call with an outcome in var journey_engaged_interaction_outcomes;
+-- - touchpoints: a touch (awareness) unless "<channel>:<type>" is in var journey_unaware_touch_types
+--   (an email sent or bounced was not necessarily seen); an engagement when "<channel>:<type>" is in var
+--   journey_engaged_touch_types, or for a wholesaler interaction of a type in
+--   var journey_engaged_interaction_types with an outcome in var journey_engaged_interaction_outcomes;
+--   positive when that interaction's outcome is 'positive' (advocacy needs one);
 -- - session streaks: the Nth web session within the window (var journey_consideration_sessions*);
--- - sales: purchases and net flows.
+-- - sales: a touch too (a buyer is aware), purchases, and signed net flows.
 
 {%- set engaged_types = var('journey_engaged_touch_types') %}
-{%- set engaged_outcomes = var('journey_engaged_interaction_outcomes') %}
+{%- set unaware_types = var('journey_unaware_touch_types') %}
+{%- set interaction_types = var('journey_engaged_interaction_types') %}
+{%- set interaction_outcomes = var('journey_engaged_interaction_outcomes') %}
 {%- set streak = var('journey_consideration_sessions') | int %}
 
 with clock as (
@@ -46,14 +51,15 @@ sales as (
 
 engaged_interactions as (
 
-    -- Meetings and calls are engagement only with an engaged outcome; fct_touchpoints has no outcome,
-    -- so look it up by touchpoint id (int_touchpoints_unioned keys interactions on source + record id).
+    -- fct_touchpoints carries no outcome, so look it up by touchpoint id (int_touchpoints_unioned keys
+    -- interactions on source + record id).
     select
-        {{ cjo.surrogate_key(["'advisor.interactions'", 'interaction_id']) }} as touchpoint_id
+        {{ cjo.surrogate_key(["'advisor.interactions'", 'interaction_id']) }} as touchpoint_id,
+        case when outcome = 'positive' then 1 else 0 end as is_positive
     from interactions
     where
-        interaction_type in ('meeting', 'call')
-        and outcome in ('{{ engaged_outcomes | join("', '") }}')
+        interaction_type in ('{{ interaction_types | join("', '") }}')
+        and outcome in ('{{ interaction_outcomes | join("', '") }}')
 
 ),
 
@@ -66,7 +72,13 @@ touch_events as (
         'touchpoint' as event_source,
         touchpoints.channel,
         touchpoints.touchpoint_type as event_type,
-        1 as is_touch,
+        case
+            when
+                {{ dbt.concat(['touchpoints.channel', "':'", 'touchpoints.touchpoint_type']) }}
+                in ('{{ unaware_types | join("', '") }}')
+                then 0
+            else 1
+        end as is_touch,
         case
             when
                 {{ dbt.concat(['touchpoints.channel', "':'", 'touchpoints.touchpoint_type']) }}
@@ -75,7 +87,10 @@ touch_events as (
             when engaged_interactions.touchpoint_id is not null then 1
             else 0
         end as is_engaged,
+        coalesce(engaged_interactions.is_positive, 0) as is_positive,
         0 as is_purchase,
+        0 as is_sale,
+        cast(0 as double) as purchase_amount,
         cast(0 as double) as signed_amount
     from touchpoints
     left join engaged_interactions
@@ -110,11 +125,15 @@ session_streak_events as (
         'session_streak' as event_type,
         0 as is_touch,
         1 as is_engaged,
+        0 as is_positive,
         0 as is_purchase,
+        0 as is_sale,
+        cast(0 as double) as purchase_amount,
         cast(0 as double) as signed_amount
     from sessions_ordered
     where
-        streak_session_start_at >= {{ dbt.dateadd('day', -(var('journey_consideration_sessions_window_days') | int), 'session_start_at') }}
+        streak_session_start_at
+        >= {{ dbt.dateadd('day', -(var('journey_consideration_sessions_window_days') | int), 'session_start_at') }}
 
 ),
 
@@ -127,9 +146,12 @@ sale_events as (
         'sale' as event_source,
         'sales' as channel,
         transaction_type as event_type,
-        0 as is_touch,
+        1 as is_touch,
         0 as is_engaged,
+        0 as is_positive,
         case when is_purchase then 1 else 0 end as is_purchase,
+        1 as is_sale,
+        case when is_purchase then amount else cast(0 as double) end as purchase_amount,
         signed_amount
     from sales
 

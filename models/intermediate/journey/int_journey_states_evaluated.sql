@@ -2,13 +2,14 @@
 -- customer per checkpoint time, with the stage the rules give at that moment (rules: the YAML of
 -- fct_journey_stages). Portable SQL without recursion: the state at time t is a pure function of running
 -- window sums over a ledger of checkpoints up to t, one row per cause, each carrying increments:
--- - the events themselves (touches, engagements, purchases, net flows);
--- - clock checkpoints derived from them: onboarding start and end after the first purchase, the lapse
---   moment after the last activity before a silence of var journey_lapse_days, and the moments a sale's
---   flows or an engagement leave the trailing advocacy windows (negative increments).
+-- - the events themselves (touches, engagements, purchases, net flows, positive interactions);
+-- - clock checkpoints derived from them: onboarding start after the first purchase, the lapse moment
+--   after the last activity before a silence of var journey_lapse_days, and the moments a sale's flows or
+--   a positive interaction leave the trailing advocacy windows (negative increments).
 -- Only checkpoints up to the journey clock are kept.
 
 {%- set lapse_days = var('journey_lapse_days') | int %}
+{%- set min_net_flows = var('journey_advocacy_min_net_flows') %}
 
 with clock as (
 
@@ -18,7 +19,20 @@ with clock as (
 
 events as (
 
-    select * from {{ ref('int_journey_events_unioned') }}
+    select
+        *,
+        -- 1 on a customer's first purchase in a calendar month (counts distinct purchase months).
+        case
+            when
+                is_purchase = 1
+                and row_number() over (
+                    partition by customer_id, is_purchase, {{ dbt.date_trunc('month', 'event_at') }}
+                    order by event_at, event_id
+                ) = 1
+                then 1
+            else 0
+        end as is_new_purchase_month
+    from {{ ref('int_journey_events_unioned') }}
 
 ),
 
@@ -43,17 +57,16 @@ first_purchases as (
 
 activities as (
 
-    -- Purchases and engagements keep a customer from lapsing; passive touches (sends, opens) do not.
+    -- Engagements and sales keep a buyer from lapsing; passive touches (deliveries, opens) do not.
     select
-        events.customer_id,
-        events.event_id,
-        events.event_at,
-        lead(events.event_at) over (
-            partition by events.customer_id
-            order by events.event_at, events.event_id
-        ) as next_activity_at
+        customer_id,
+        event_id,
+        event_at,
+        lead(event_at) over (partition by customer_id order by event_at, event_id) as next_activity_at
     from events
-    where events.is_purchase = 1 or events.is_engaged = 1
+    where
+        is_engaged = 1
+        or {{ 'is_sale = 1' if var('journey_lapse_counts_redemptions') else 'is_purchase = 1' }}
 
 ),
 
@@ -68,8 +81,10 @@ event_rows as (
         is_engaged,
         is_purchase,
         0 as is_lapse,
+        is_new_purchase_month,
+        purchase_amount,
         signed_amount as net_flow_delta,
-        is_engaged as recent_engagement_delta
+        is_positive as positive_delta
     from events
 
 ),
@@ -80,13 +95,6 @@ onboarding_rows as (
         customer_id,
         {{ dbt.dateadd('day', var('journey_onboarding_start_days') | int, 'first_purchase_at') }} as checkpoint_at,
         'onboarding_start' as checkpoint_kind,
-        sale_id as ref_id
-    from first_purchases
-    union all
-    select
-        customer_id,
-        {{ dbt.dateadd('day', var('journey_onboarding_end_days') | int, 'first_purchase_at') }} as checkpoint_at,
-        'onboarding_end' as checkpoint_kind,
         sale_id as ref_id
     from first_purchases
 
@@ -125,7 +133,7 @@ flow_exit_rows as (
 
 ),
 
-engagement_exit_rows as (
+positive_exit_rows as (
 
     select
         customer_id,
@@ -133,7 +141,7 @@ engagement_exit_rows as (
         'engagement_window_exit' as checkpoint_kind,
         event_id as ref_id
     from events
-    where is_engaged = 1
+    where is_positive = 1
 
 ),
 
@@ -143,27 +151,27 @@ unioned as (
     union all
     select
         customer_id, checkpoint_at, checkpoint_kind, ref_id,
-        0 as is_touch, 0 as is_engaged, 0 as is_purchase, 0 as is_lapse,
-        cast(0 as double) as net_flow_delta, 0 as recent_engagement_delta
+        0 as is_touch, 0 as is_engaged, 0 as is_purchase, 0 as is_lapse, 0 as is_new_purchase_month,
+        cast(0 as double) as purchase_amount, cast(0 as double) as net_flow_delta, 0 as positive_delta
     from onboarding_rows
     union all
     select
         customer_id, checkpoint_at, checkpoint_kind, ref_id,
-        0 as is_touch, 0 as is_engaged, 0 as is_purchase, 1 as is_lapse,
-        cast(0 as double) as net_flow_delta, 0 as recent_engagement_delta
+        0 as is_touch, 0 as is_engaged, 0 as is_purchase, 1 as is_lapse, 0 as is_new_purchase_month,
+        cast(0 as double) as purchase_amount, cast(0 as double) as net_flow_delta, 0 as positive_delta
     from lapse_rows
     union all
     select
         customer_id, checkpoint_at, checkpoint_kind, ref_id,
-        0 as is_touch, 0 as is_engaged, 0 as is_purchase, 0 as is_lapse,
-        net_flow_delta, 0 as recent_engagement_delta
+        0 as is_touch, 0 as is_engaged, 0 as is_purchase, 0 as is_lapse, 0 as is_new_purchase_month,
+        cast(0 as double) as purchase_amount, net_flow_delta, 0 as positive_delta
     from flow_exit_rows
     union all
     select
         customer_id, checkpoint_at, checkpoint_kind, ref_id,
-        0 as is_touch, 0 as is_engaged, 0 as is_purchase, 0 as is_lapse,
-        cast(0 as double) as net_flow_delta, -1 as recent_engagement_delta
-    from engagement_exit_rows
+        0 as is_touch, 0 as is_engaged, 0 as is_purchase, 0 as is_lapse, 0 as is_new_purchase_month,
+        cast(0 as double) as purchase_amount, cast(0 as double) as net_flow_delta, -1 as positive_delta
+    from positive_exit_rows
 
 ),
 
@@ -171,6 +179,8 @@ ledger as (
 
     select
         unioned.*,
+        min(case when unioned.is_touch = 1 then unioned.checkpoint_at end)
+            over (partition by unioned.customer_id) as first_touch_at,
         first_purchases.first_purchase_at
     from unioned
     left join first_purchases
@@ -186,11 +196,18 @@ accumulated as (
     select
         *,
         sum(is_touch) over customer_history as touches_so_far,
-        sum(is_engaged) over customer_history as engagements_so_far,
+        -- Consideration needs an engagement after the person became aware (a first touch that is
+        -- itself an engagement, e.g. a first meeting, is awareness).
+        sum(
+            case when is_engaged = 1 and checkpoint_at > first_touch_at then 1 else 0 end
+        ) over customer_history as engagements_so_far,
+        sum(is_purchase) over customer_history as purchases_so_far,
+        sum(is_new_purchase_month) over customer_history as purchase_months_so_far,
+        sum(purchase_amount) over customer_history as purchase_amount_so_far,
         max(case when is_purchase = 1 then checkpoint_at end) over customer_history as last_purchase_at,
         max(case when is_lapse = 1 then checkpoint_at end) over customer_history as last_lapse_at,
         sum(net_flow_delta) over customer_history as trailing_net_flows,
-        sum(recent_engagement_delta) over customer_history as recent_engagements
+        sum(positive_delta) over customer_history as recent_positive_interactions
     from ledger
     window customer_history as (
         partition by customer_id
@@ -200,7 +217,7 @@ accumulated as (
 
 ),
 
-staged as (
+rule_staged as (
 
     select
         *,
@@ -215,14 +232,20 @@ staged as (
             when last_lapse_at > last_purchase_at then 'lapsed'
             when checkpoint_at < {{ dbt.dateadd('day', var('journey_onboarding_start_days') | int, 'first_purchase_at') }}
                 then 'purchase'
-            when checkpoint_at < {{ dbt.dateadd('day', var('journey_onboarding_end_days') | int, 'first_purchase_at') }}
+            -- Retention needs a further purchase once onboarding is done; until then, onboarding.
+            when last_purchase_at < {{ dbt.dateadd('day', var('journey_onboarding_end_days') | int, 'first_purchase_at') }}
                 then 'onboarding'
             when
-                trailing_net_flows >= {{ var('journey_advocacy_min_net_flows') }}
-                and recent_engagements > 0
+                purchases_so_far >= {{ var('journey_advocacy_min_purchases') }}
+                and purchase_months_so_far >= {{ var('journey_advocacy_min_purchase_months') }}
+                and purchase_amount_so_far >= {{ var('journey_advocacy_min_purchase_amount') }}
+                and recent_positive_interactions >= {{ var('journey_advocacy_min_positive_interactions') }}
+                {%- if min_net_flows is not none %}
+                and trailing_net_flows >= {{ min_net_flows }}
+                {%- endif %}
                 then 'advocacy'
             else 'retention'
-        end as stage
+        end as rule_stage
     from accumulated
 
 ),
@@ -236,20 +259,30 @@ triggers_ranked as (
             partition by customer_id, checkpoint_at
             order by
                 case
-                    when stage = 'awareness' and is_touch = 1 then 1
-                    when stage = 'consideration' and is_engaged = 1 then 1
-                    when stage in ('purchase', 'retention', 'advocacy') and is_purchase = 1 then 1
-                    when stage = 'onboarding' and checkpoint_kind = 'onboarding_start' then 1
-                    when stage = 'lapsed' and is_lapse = 1 then 1
-                    when stage in ('retention', 'advocacy') and is_engaged = 1 then 2
-                    when stage in ('retention', 'advocacy') and checkpoint_kind = 'sale' then 3
-                    when checkpoint_kind not in ('touchpoint', 'interaction', 'session', 'sale') then 4
+                    when rule_stage = 'awareness' and is_touch = 1 then 1
+                    when rule_stage = 'consideration' and is_engaged = 1 then 1
+                    when rule_stage in ('purchase', 'retention', 'advocacy') and is_purchase = 1 then 1
+                    when rule_stage = 'onboarding' and checkpoint_kind = 'onboarding_start' then 1
+                    when rule_stage = 'lapsed' and is_lapse = 1 then 1
+                    when rule_stage = 'advocacy' and positive_delta > 0 then 2
+                    when rule_stage in ('retention', 'advocacy') and checkpoint_kind = 'sale' then 3
+                    when checkpoint_kind not in ('touchpoint', 'session', 'sale') then 4
                     else 5
                 end,
                 ref_id
         ) as trigger_rank
-    from staged
-    where stage is not null
+    from rule_staged
+    where rule_stage is not null
+
+),
+
+moments as (
+
+    select
+        *,
+        lag(rule_stage) over (partition by customer_id order by checkpoint_at) as previous_rule_stage
+    from triggers_ranked
+    where trigger_rank = 1
 
 ),
 
@@ -258,7 +291,13 @@ final as (
     select
         customer_id,
         checkpoint_at,
-        stage,
+        -- Advocacy is entered from retention only: at the purchase that moves an onboarding or lapsed
+        -- customer to retention they are retained, and become advocates from the next checkpoint on.
+        case
+            when rule_stage = 'advocacy' and coalesce(previous_rule_stage, 'none') not in ('retention', 'advocacy')
+                then 'retention'
+            else rule_stage
+        end as stage,
         checkpoint_kind as trigger_kind,
         ref_id as trigger_ref_id,
         first_purchase_at,
@@ -266,10 +305,12 @@ final as (
         last_lapse_at,
         touches_so_far,
         engagements_so_far,
+        purchases_so_far,
+        purchase_months_so_far,
+        purchase_amount_so_far,
         trailing_net_flows,
-        recent_engagements
-    from triggers_ranked
-    where trigger_rank = 1
+        recent_positive_interactions
+    from moments
 
 )
 
