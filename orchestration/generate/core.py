@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import shutil
 import time
 from datetime import UTC, datetime, timedelta
@@ -43,6 +44,7 @@ from orchestration.generate.simulate import (
     CLICK,
     DELIVER,
     EFFECT_TAIL_DAYS,
+    MONTHLY_WEBINAR,
     NEUTRAL,
     OBJECTIVES,
     OPEN,
@@ -67,6 +69,7 @@ from orchestration.generate.write import (
 )
 
 GROUND_TRUTH = "_ground_truth"
+log = logging.getLogger(__name__)
 INT64_MAX = np.iinfo(np.int64).max
 
 
@@ -124,19 +127,35 @@ class _Gen:
     def run(self) -> dict:
         cfg = self.cfg
         self._dirt_keys: list[tuple[str, dict]] = []
+        phases: dict[str, float] = {}
+        t = time.perf_counter()
+
+        def lap(name: str) -> None:
+            nonlocal t
+            now = time.perf_counter()
+            phases[name] = round(now - t, 2)
+            log.info("generate: %s took %.1f s", name, now - t)
+            t = now
+
         w = build_world(self.rng_world, cfg.advisors, cfg.dirt_rate)
         self.w = w
+        lap("world")
         sim = simulate(self.rng_sim, w, self.cal)
         self.sim = sim
         self._filter(sim)
+        lap("simulate")
         self._lookups(w)
         self._crm(w)
+        lap("write_crm")
         self._marketing(w, sim)
+        lap("write_marketing")
         self._interactions_sales(w, sim)
         self._privacy(w, sim)
+        lap("write_other")
         self._ground_truth(w, sim)
+        lap("ground_truth")
         self.con.close()
-        return {"rows": dict(sorted(self.rows.items())), "files": len(self.files)}
+        return {"rows": dict(sorted(self.rows.items())), "files": len(self.files), "phases": phases}
 
     def _filter(self, sim: Simulation) -> None:
         """Drop what happens after the window or after a person's deletion request (the company stops
@@ -320,11 +339,13 @@ class _Gen:
         dup = w.person_dup_rec[p]
         use_personal = (dup >= 0) & np.isin(dup, self.personal_dup) & (self.rng_misc.random(len(p)) < 0.3)
         rec = np.where(use_personal, dup, p)
-        frame = {"ts": wb["ts"], "campaign": wb["campaign"], "type": wb["type"],
+        frame = {"ts": wb["ts"], "campaign": wb["campaign"], "webinar": wb["webinar"], "type": wb["type"],
                  "email": self.rec_email.take(pa.array(rec))}
         self.emit("marketing.webinar_events", frame, f"""
             select 'WBE' || lpad(_id::varchar, 9, '0') as event_id,
-                   'WBN' || lpad((campaign + 1)::varchar, 4, '0') as webinar_id,
+                   case when webinar >= {MONTHLY_WEBINAR}
+                        then 'WBN-M' || lpad((webinar - {MONTHLY_WEBINAR})::varchar, 4, '0')
+                        else 'WBN' || lpad((webinar + 1)::varchar, 4, '0') end as webinar_id,
                    {self._campaign_id()} as campaign_id, {email_sql("email")} as email,
                    {enum_sql("type", WEBINAR_EVENT_TYPES, "attnd")} as event_type, {ts_sql()} as occurred_at
             from t""", (BAD_DATE, BAD_ENUM))

@@ -35,6 +35,12 @@ OBJECTIVES = ("awareness", "nurture", "conversion", "retention")
 O_AWARE, O_NURTURE, O_CONVERT, O_RETAIN = range(4)
 EFFECT_TAIL_DAYS = 14  # the planted effect lasts from the campaign start to 14 days after its end
 WEBINAR_DELAY_DAYS = 10  # the webinar takes place this many days after the invitation
+# Daily multipliers by phase (0 unaware, 1 aware, 2 engaged, 3 customer; +4 dormant)
+WEB_MULT = np.array([0.35, 1.0, 2.0, 2.5, 0.07, 0.2, 0.4, 0.5], np.float32)  # web visits
+CONTACT_MULT = np.array([0.25, 0.5, 1.5, 1.2, 0.12, 0.25, 0.75, 0.6], np.float32)  # wholesaler contacts
+BUY_MULT = np.array([0, 0, 1, 1, 0, 0, 0, 0.03], np.float32)  # purchases (dormant customers rarely buy)
+REACTIVATION = 1 / 300  # daily chance that a dormant person comes back (x25 after a positive contact)
+MONTHLY_WEBINAR = 10_000  # webinar ids of the newsletter's monthly webinar: MONTHLY_WEBINAR + send day
 
 
 class Buf:
@@ -78,6 +84,8 @@ def plan_campaigns(rng: np.random.Generator, days: int) -> Campaigns:
     k = max(3, round(days / 18))
     starts = np.sort(rng.integers(2, max(3, days - 14), k))
     objective = rng.choice(4, k, p=[0.25, 0.25, 0.25, 0.25])
+    # there are no customers to retain at first: early retention campaigns become awareness campaigns
+    objective = np.where((objective == O_RETAIN) & (starts < days // 4), O_AWARE, objective)
     by_obj = {O_AWARE: ([C_EMAIL, C_SOCIAL], [0.6, 0.4]), O_NURTURE: ([C_WEBINAR, C_EMAIL], [0.6, 0.4]),
               O_CONVERT: ([C_EMAIL, C_WHOLESALER, C_WEBINAR], [0.45, 0.35, 0.2]),
               O_RETAIN: ([C_EMAIL, C_WHOLESALER, C_WEBINAR], [0.5, 0.3, 0.2])}
@@ -106,6 +114,17 @@ class Simulation:
     noise_visits: int
 
 
+def _sparse(rng: np.random.Generator, n: int, hazard: float) -> np.ndarray:
+    """People hit by a small constant daily hazard, drawn in O(hits) instead of one draw per person."""
+    k = int(rng.binomial(n, hazard))
+    return np.unique(rng.integers(0, n, k))
+
+
+def _thin(rng: np.random.Generator, cand: np.ndarray, h: np.ndarray, hmax: float) -> np.ndarray:
+    """Thinning: from candidates drawn at rate hmax, keep each with probability h / hmax."""
+    return cand[rng.random(len(cand), dtype=np.float32) * hmax < h[cand]]
+
+
 def _pick_cookie(rng: np.random.Generator, w: World, people: np.ndarray) -> np.ndarray:
     return w.person_cookie_start[people] + (rng.random(len(people)) * w.person_cookie_count[people]).astype(
         np.int64)
@@ -117,20 +136,21 @@ def simulate(rng: np.random.Generator, w: World, cal: Calendar) -> Simulation:
     seasoned = w.persona == SEASONED
 
     # ---- per-person propensities (fixed traits)
-    web_base = rng.lognormal(np.log(0.012), 0.8, n) * np.where(newcomer, 1.3, 1.0)
+    web_base = (rng.lognormal(np.log(0.008), 0.8, n) * np.where(newcomer, 1.3, 1.0)).astype(np.float32)
     open_p = np.clip(rng.beta(2, 6, n) * np.where(newcomer, 1.3, 0.85), 0.01, 0.9)
     click_p = np.where(newcomer, 0.16, 0.10) * rng.uniform(0.5, 1.5, n)
     identify_p = np.where(rng.random(n) < 0.12, 0.0, rng.uniform(0.10, 0.30, n)) * w.has_email
-    webinar_p = np.where(newcomer, 0.30, 0.08)  # registration given an opened invitation
-    buy_base = np.where(newcomer, 0.004, 0.008) * rng.lognormal(0, 0.5, n)
-    repeat_base = np.where(newcomer, 0.008, 0.02) * rng.lognormal(0, 0.5, n)
+    webinar_p = np.where(newcomer, 0.35, 0.10)  # registration given an opened invitation
+    buy_base = (np.where(newcomer, 0.0025, 0.005) * rng.lognormal(0, 0.5, n)).astype(np.float32)
+    repeat_base = (np.where(newcomer, 0.007, 0.014) * rng.lognormal(0, 0.5, n)).astype(np.float32)
     ticket = np.where(newcomer, 25_000.0, 120_000.0) * rng.lognormal(0, 0.5, n) * w.terr_potential[w.terr]
-    churn_h = np.where(newcomer, 1 / 220, 1 / 320) * rng.lognormal(0, 0.3, n)
-    react_h = np.full(n, 1 / 300)
+    churn_h = np.where(newcomer, 1 / 180, 1 / 260) * rng.lognormal(0, 0.3, n)
+    churn_hmax = float(churn_h.max())
     prod_pref = np.where(newcomer[:, None], [0.2, 0.15, 0.5, 0.15], [0.35, 0.3, 0.15, 0.2])
     # wholesaler contact rate: fewer advisors per wholesaler -> more contacts each
     per_terr = np.bincount(w.terr, minlength=w.n_terr).astype(float)
-    contact_base = np.clip(6.0 / np.maximum(per_terr[w.terr], 1.0), 0.001, 0.05)
+    contact_base = (np.clip(6.0 / np.maximum(per_terr[w.terr], 1.0), 0.001, 0.05)
+                    * np.where(seasoned, 1.5, 1.0)).astype(np.float32)
 
     # ---- latent state
     aware_day = np.full(n, -1, np.int32)
@@ -142,18 +162,21 @@ def simulate(rng: np.random.Generator, w: World, cal: Calendar) -> Simulation:
     boost_until = np.full(n, -1, np.int32)
     holdings = np.zeros(n)
     email_ok = w.has_email.copy()
-    visit_lift = np.zeros(n)
-    buy_lift = np.zeros(n)
+    visit_lift = np.zeros(n, np.float32)
+    buy_lift = np.zeros(n, np.float32)
     social_campaign = np.full(n, -1, np.int32)
     ws_campaign = np.full(n, -1, np.int32)
-    consent_email = rng.random(n) < 0.6
+    # B2B email in the US is opt-out: everyone with an address is mailed until they unsubscribe. 60% also
+    # gave an explicit opt-in (a consent event) when their CRM record was created.
+    consent_email = np.ones(n, bool)
+    explicit_opt_in = rng.random(n) < 0.6
     forgotten_day = np.full(n, np.iinfo(np.int32).max, np.int32)
     fg = np.flatnonzero(rng.random(n) < 0.005)
     forgotten_day[fg] = rng.integers(D // 3, D, len(fg))
 
     email = Buf("person", "rec", "campaign", "type", "ts")
     web = Buf("cookie", "type", "page", "utm", "campaign", "ts")
-    webinar = Buf("person", "campaign", "type", "ts")
+    webinar = Buf("person", "webinar", "campaign", "type", "ts")
     inter = Buf("person", "rec", "terr", "type", "outcome", "duration", "ts")
     sales = Buf("person", "rec", "product", "type", "amount", "ts")
     consent = Buf("person", "rec", "channel", "status", "ts")
@@ -169,7 +192,7 @@ def simulate(rng: np.random.Generator, w: World, cal: Calendar) -> Simulation:
     # ---- initial consent (given when the CRM record was created, before the window)
     created_ts = cal.start_ts - w.created_days.astype(np.int64) * DAY + time_of_day(rng, n)
     for ch, share in ((CH_EMAIL, None), (CH_PHONE, 0.35), (CH_ADS, 0.45)):
-        who = np.flatnonzero(consent_email & w.has_email) if share is None else \
+        who = np.flatnonzero(explicit_opt_in & w.has_email) if share is None else \
             np.flatnonzero(rng.random(n) < share)
         consent.add(person=who, rec=who, channel=ch, status=OPT_IN, ts=created_ts[who] + 60)
 
@@ -179,8 +202,9 @@ def simulate(rng: np.random.Generator, w: World, cal: Calendar) -> Simulation:
         starts_on.setdefault(int(camp.start_day[c]), []).append(c)
     lift_changes: dict[int, list[tuple[int, np.ndarray, float]]] = {}
     sends: dict[int, list[tuple[int, np.ndarray]]] = {}
-    webinar_day: dict[int, list[tuple[int, np.ndarray]]] = {}
-    registered: dict[int, list[np.ndarray]] = {}
+    webinar_day: dict[int, list[tuple[int, int]]] = {}  # day -> [(webinar, campaign)]
+    registered: dict[int, list[np.ndarray]] = {}  # webinar -> registrants
+    opened_by: dict[int, list[np.ndarray]] = {}  # campaign -> who opened its first mail
     noise_visits = 0
 
     for d in range(D):
@@ -191,7 +215,7 @@ def simulate(rng: np.random.Generator, w: World, cal: Calendar) -> Simulation:
         # ---------------------------------------------------------------- campaigns starting today
         for c in starts_on.get(d, []):
             obj = camp.objective[c]
-            base = alive & email_ok & (consent_email | (obj == O_RETAIN))
+            base = alive & email_ok & consent_email
             if obj == O_AWARE:
                 pool = base & (engaged_day < 0)
             elif obj == O_NURTURE:
@@ -218,7 +242,7 @@ def simulate(rng: np.random.Generator, w: World, cal: Calendar) -> Simulation:
                     sends.setdefault(d + 7, []).append((c, tm))  # reminder (skips clickers below)
             if ch == C_WEBINAR:
                 wd = min(d + WEBINAR_DELAY_DAYS, D - 1)
-                webinar_day.setdefault(wd, []).append((c, tm))
+                webinar_day.setdefault(wd, []).append((c, c))
         for c, tm, sign in lift_changes.pop(d, []):
             visit_lift[tm] += sign * camp.visit_lift[c]
             buy_lift[tm] += sign * camp.buy_lift[c]
@@ -236,9 +260,13 @@ def simulate(rng: np.random.Generator, w: World, cal: Calendar) -> Simulation:
         # ---------------------------------------------------------------- emails
         batches = list(sends.pop(d, []))
         if cal.weekday[d] == 1 and cal.dom[d] <= 7:  # first Tuesday of the month
-            batches.append((-1, np.flatnonzero(alive & email_ok & consent_email)))  # monthly newsletter
+            # the newsletter: monthly for explicit opt-ins, quarterly for everyone else not opted out
+            quarterly = cal.month[d] in (1, 4, 7, 10)
+            batches.append((-1, np.flatnonzero(alive & email_ok & consent_email & (explicit_opt_in | quarterly))))
         for c, rcpt in batches:
-            rcpt = rcpt[alive[rcpt] & email_ok[rcpt] & (consent_email[rcpt] | (c >= 0))]
+            rcpt = rcpt[alive[rcpt] & email_ok[rcpt] & consent_email[rcpt]]
+            if c >= 0 and d > camp.start_day[c]:  # the reminder skips those who opened the first mail
+                rcpt = rcpt[~np.isin(rcpt, np.concatenate(opened_by.pop(c, [np.zeros(0, np.int64)])))]
             k = len(rcpt)
             if k == 0:
                 continue
@@ -254,11 +282,13 @@ def simulate(rng: np.random.Generator, w: World, cal: Calendar) -> Simulation:
             p, r, ts = rcpt[ok], rec[ok], ts_send[ok] + rng.integers(1, 90, ok.sum())
             email.add(person=p, rec=r, campaign=c, type=DELIVER, ts=ts)
             touched[p] = True
-            po = open_p[p] * np.where(dormant[p], 0.3, 1.0) * (1 + interest[p]) * act
+            po = open_p[p] * np.where(dormant[p], 0.15, 1.0) * (1 + interest[p]) * act
             opened = rng.random(len(p)) < np.clip(po, 0, 0.95)
             p, r = p[opened], r[opened]
             ts = ts[opened] + np.minimum(rng.exponential(5 * 3600, len(p)).astype(np.int64), 3 * DAY)
             email.add(person=p, rec=r, campaign=c, type=OPEN, ts=ts)
+            if c >= 0:
+                opened_by.setdefault(c, []).append(p)
             unsub = rng.random(len(p)) < 0.004
             if unsub.any():
                 up, ur, uts = p[unsub], r[unsub], ts[unsub] + rng.integers(20, 300, unsub.sum())
@@ -273,29 +303,41 @@ def simulate(rng: np.random.Generator, w: World, cal: Calendar) -> Simulation:
             # a click opens the website on one of the person's cookies
             _session(rng, w, web, cp, cts, UTM_EMAIL if c >= 0 else UTM_NEWSLETTER, c,
                      identify_p, first_buy_day, engaged_today, touched)
-            if c >= 0 and camp.channel[c] == C_WEBINAR and d == camp.start_day[c]:
-                reg = rng.random(len(p)) < webinar_p[p] * (1 + interest[p])
+            # webinar invitations: a campaign's own webinar, or the monthly webinar the newsletter promotes
+            if c >= 0 and camp.channel[c] == C_WEBINAR:
+                wid, share = c, 1.0
+            elif c < 0:
+                wid, share = MONTHLY_WEBINAR + d, 0.2
+                if d + WEBINAR_DELAY_DAYS < D:
+                    webinar_day.setdefault(d + WEBINAR_DELAY_DAYS, []).append((wid, -1))
+            else:
+                wid = -1
+            if wid >= 0:
+                reg = rng.random(len(p)) < webinar_p[p] * share * (1 + interest[p])
+                reg &= ~np.isin(p, np.concatenate(registered.get(wid, [np.zeros(0, np.int64)])))
                 rp, rts = p[reg], ts[reg] + rng.integers(30, 1800, reg.sum())
-                webinar.add(person=rp, campaign=c, type=REGISTER, ts=rts)
-                registered.setdefault(c, []).append(rp)
+                webinar.add(person=rp, webinar=wid, campaign=c, type=REGISTER, ts=rts)
+                registered.setdefault(wid, []).append(rp)
                 engaged_today[rp] = True
                 interest[rp] += 0.5
 
         # ---------------------------------------------------------------- webinars taking place today
-        for c, _tm in webinar_day.pop(d, []):
-            regs = np.unique(np.concatenate(registered.get(c, [np.zeros(0, np.int64)])))
+        for wid, c in webinar_day.pop(d, []):
+            regs = np.unique(np.concatenate(registered.pop(wid, [np.zeros(0, np.int64)])))
             regs = regs[alive[regs]]
             att = regs[rng.random(len(regs)) < 0.55]
-            webinar.add(person=att, campaign=c, type=ATTEND, ts=t0 + 16 * 3600 + rng.integers(0, 900, len(att)))
+            webinar.add(person=att, webinar=wid, campaign=c, type=ATTEND,
+                        ts=t0 + 16 * 3600 + rng.integers(0, 900, len(att)))
             touched[att] = True
             engaged_today[att] = True
             interest[att] += 0.5
 
         # ---------------------------------------------------------------- web visits
-        stage_mult = np.where(aware_day < 0, 0.35, np.where(engaged_day < 0, 1.0, 2.0))
-        stage_mult = np.where(first_buy_day >= 0, 2.5, stage_mult) * np.where(dormant, 0.2, 1.0)
-        pv = (web_base * stage_mult * (1 + interest) + visit_lift) * act
-        visitors = np.flatnonzero((rng.random(n) < pv) & alive)
+        # phase: 0 unaware, 1 aware, 2 engaged, 3 customer; +4 when dormant (lookups beat nested wheres)
+        phase = ((aware_day >= 0).view(np.int8) + (engaged_day >= 0).view(np.int8)
+                 + (first_buy_day >= 0).view(np.int8) + 4 * dormant.view(np.int8))
+        pv = (web_base * WEB_MULT[phase] * (1 + interest) + visit_lift) * np.float32(act)
+        visitors = np.flatnonzero((rng.random(n, dtype=np.float32) < pv) & alive)
         if len(visitors):
             vts = t0 + time_of_day(rng, len(visitors))
             from_social = social_campaign[visitors] >= 0
@@ -314,13 +356,13 @@ def simulate(rng: np.random.Generator, w: World, cal: Calendar) -> Simulation:
 
         # ---------------------------------------------------------------- wholesaler interactions
         if cal.workday[d]:
-            prio = np.where(aware_day < 0, 0.4, np.where(engaged_day < 0, 0.7, 1.5))
+            # wholesalers favour engaged prospects, new customers (onboarding), seasoned advisors and the
+            # members of a wholesaler campaign
             onboarding = (first_buy_day >= 0) & (d - first_buy_day <= 60)
-            prio = np.where(first_buy_day >= 0, 1.2, prio) * np.where(onboarding, 3.0, 1.0)
-            prio = prio * np.where(seasoned, 1.5, 1.0) * np.where(dormant, 0.5, 1.0)
-            prio = prio * np.where(ws_campaign >= 0, 4.0, 1.0)
-            pc = contact_base * prio * cal.activity[d]
-            who = np.flatnonzero((rng.random(n) < pc) & alive)
+            pc = contact_base * CONTACT_MULT[phase] * np.float32(cal.activity[d])
+            pc[onboarding] *= 3.0
+            pc[ws_campaign >= 0] *= 4.0
+            who = np.flatnonzero((rng.random(n, dtype=np.float32) < pc) & alive)
             k = len(who)
             if k:
                 itype = np.where(rng.random(k) < np.where(seasoned[who], 0.35, 0.2), MEETING,
@@ -332,6 +374,8 @@ def simulate(rng: np.random.Generator, w: World, cal: Calendar) -> Simulation:
                 outcome = np.where(u < p_pos, POSITIVE, np.where(u < p_pos + 0.1, NEGATIVE, NEUTRAL))
                 outcome = np.where((itype == CALL) & (rng.random(k) < 0.35), NO_ANSWER, outcome)
                 outcome = np.where((itype == EMAIL_1TO1) & (outcome == NEGATIVE), NEUTRAL, outcome)
+                # dormant (churned) advisors mostly do not pick up or reply
+                outcome = np.where(dormant[who] & (rng.random(k) < 0.85), NO_ANSWER, outcome)
                 duration = np.where(itype == MEETING, rng.integers(20, 91, k),
                                     np.where(itype == CALL, rng.integers(2, 31, k), -1))
                 duration = np.where(outcome == NO_ANSWER, 0, duration)
@@ -351,14 +395,15 @@ def simulate(rng: np.random.Generator, w: World, cal: Calendar) -> Simulation:
                 boost_until[pw] = d + 30
 
         # ---------------------------------------------------------------- sales
-        boost = np.where(boost_until >= d, boost, 1.0).astype(np.float32)
-        season = cal.sales[d]
-        prospect = (engaged_day >= 0) & (engaged_day < d) & (first_buy_day < 0) & ~dormant
-        customer = first_buy_day >= 0
-        h = np.where(prospect, buy_base * (1 + interest) * boost * season, 0.0)
-        h = np.where(customer, repeat_base * boost * season * np.where(dormant, 0.03, 1.0), h)
-        h = h + np.where(prospect | customer, buy_lift, 0.0)
-        buyers = np.flatnonzero((rng.random(n) < h) & alive)
+        boost[boost_until < d] = 1.0
+        season = np.float32(cal.sales[d])
+        # prospects (engaged before today, not dormant) buy a first time; customers buy again
+        prospect = phase == 2
+        h = BUY_MULT[phase] * np.where(phase >= 3, repeat_base, buy_base * (1 + interest)) * boost * season
+        h[prospect] += buy_lift[prospect]
+        cust = phase % 4 == 3
+        h[cust] += buy_lift[cust]
+        buyers = np.flatnonzero((rng.random(n, dtype=np.float32) < h) & alive)
         k = len(buyers)
         if k:
             amount = np.round(ticket[buyers] * rng.lognormal(0, 0.6, k), 2)
@@ -371,21 +416,25 @@ def simulate(rng: np.random.Generator, w: World, cal: Calendar) -> Simulation:
             first = buyers[first_buy_day[buyers] < 0]
             first_buy_day[first] = d
             touched[buyers] = True
-        hold = np.flatnonzero((holdings > 1000) & alive)
-        red = hold[rng.random(len(hold)) < np.where(dormant[hold], 0.01, 0.002) * cal.activity[d]]
+        # redemptions: occasional rebalancing; churned advisors pull money out in bigger chunks
+        red = _sparse(rng, n, 0.002 * cal.activity[d])
+        red = red[(holdings[red] > 1000) & alive[red]]
         if len(red):
-            amt = np.round(holdings[red] * rng.uniform(0.1, 0.6, len(red)), 2)
+            amt = np.round(holdings[red] * np.where(dormant[red], rng.uniform(0.4, 1.0, len(red)),
+                                                    rng.uniform(0.05, 0.4, len(red))), 2)
             holdings[red] -= amt
             sales.add(person=red, rec=record_for(red), product=rng.integers(0, 12, len(red)),
                       type=REDEMPTION, amount=amt, ts=t0 + time_of_day(rng, len(red)))
 
         # ---------------------------------------------------------------- consent changes
         for ch, haz in ((CH_PHONE, 0.0002), (CH_ADS, 0.0003)):
-            who = np.flatnonzero((rng.random(n) < haz) & alive)
+            who = _sparse(rng, n, haz)
+            who = who[alive[who]]
             status = np.where(rng.random(len(who)) < 0.7, OPT_OUT, OPT_IN)
             consent.add(person=who, rec=record_for(who), channel=ch, status=status,
                         ts=t0 + time_of_day(rng, len(who)))
-        back = np.flatnonzero(engaged_today & ~consent_email & email_ok & (rng.random(n) < 0.15) & alive)
+        back = np.flatnonzero(engaged_today)
+        back = back[~consent_email[back] & email_ok[back] & alive[back] & (rng.random(len(back)) < 0.15)]
         consent.add(person=back, rec=record_for(back), channel=CH_EMAIL, status=OPT_IN,
                     ts=t0 + time_of_day(rng, len(back)))
         consent_email[back] = True
@@ -395,11 +444,18 @@ def simulate(rng: np.random.Generator, w: World, cal: Calendar) -> Simulation:
         aware_day[newly_aware] = d
         became = engaged_today & (engaged_day < 0) & (aware_day >= 0) & (aware_day < d)
         engaged_day[became] = d
-        cust = (first_buy_day >= 0) & (first_buy_day < d)
-        churn = (rng.random(n) < np.where(cust, churn_h, np.where(engaged_day >= 0, churn_h * 0.7, 0.0))) \
-            & ~dormant
-        react = dormant & (rng.random(n) < react_h * np.where(positive_today, 25.0, 1.0))
-        dormant = (dormant | churn) & ~react
+        # churn: customers (and, a little less, engaged prospects) go dormant; dormant people come back
+        # slowly, much faster after a good wholesaler contact
+        cand = _sparse(rng, n, churn_hmax)
+        f = np.where((first_buy_day[cand] >= 0) & (first_buy_day[cand] < d), 1.0,
+                     np.where(engaged_day[cand] >= 0, 0.7, 0.0))
+        churn = cand[(rng.random(len(cand)) * churn_hmax < churn_h[cand] * f) & ~dormant[cand]]
+        react = _sparse(rng, n, REACTIVATION)
+        pos = np.flatnonzero(positive_today)
+        react = np.concatenate([react, pos[rng.random(len(pos)) < 25 * REACTIVATION]])
+        react = react[dormant[react]]
+        dormant[churn] = True
+        dormant[react] = False
         interest *= 0.97
 
     deletions = {"person": fg, "ts": cal.day_ts[np.minimum(forgotten_day[fg], D - 1)] + time_of_day(rng, len(fg))}

@@ -94,7 +94,7 @@ def _unique_emails(first: np.ndarray, last: np.ndarray, firm: np.ndarray, firm_d
         select i, fname || '.' || lname
                || case when k = 1 then '' else k::varchar end || '@' || dom as email
         from p join fn using (f) join ln using (l) join fd using (firm)
-        order by i""").fetch_arrow_table()
+        order by i""").to_arrow_table()
     con.close()
     return out.column("email").combine_chunks()
 
