@@ -2,7 +2,7 @@
 
 ``score`` there is an expected value (probability x value - cost), not a probability, so [0, 1] does not
 apply to it; it must not be null. Columns that ARE probabilities (any column whose name contains
-``probab`` or ``propensity``) must lie in [0, 1]. Arbitration allows at most one action per customer per
+``probab``, ``propensity`` or ``p_response``) must lie in [0, 1]. Arbitration allows at most one action per customer per
 day: the count of (customer, day) pairs with more than one action must be 0.
 """
 
@@ -20,7 +20,7 @@ if TYPE_CHECKING:  # pragma: no cover
     import pandas as pd
     from great_expectations import ExpectationSuite
 
-PROBABILITY_MARKERS = ("probab", "propensity")
+PROBABILITY_MARKERS = ("probab", "propensity", "p_response")
 
 
 @dataclass(frozen=True)
@@ -42,7 +42,6 @@ class NextBestActionsSuite:
         return con.sql(
             f"select count(*) as row_count, count(*) - count(score) as null_scores, "
             f"(select count(*) from (select customer_id, cast(decided_at as date) as d from {rel} "
-            f"where not coalesce(is_holdout, false) "
             f"group by 1, 2 having count(*) > 1)) as customers_with_several_actions_a_day{probs} "
             f"from {rel}").df()
 

@@ -19,6 +19,16 @@ from orchestration.quality.runner import SuiteResult
 RAW_CHECK_PREFIX = "gx_"
 
 
+def _writer_pool() -> str:
+    """The Dagster pool of everything that opens the live warehouse (checks append to
+    ops.quality_results). orchestration.resources owns the name; the fallback is the same string."""
+    try:
+        from orchestration.resources import DUCKDB_WRITER_POOL
+    except ImportError:
+        return "duckdb_writer"
+    return DUCKDB_WRITER_POOL
+
+
 class QualityConfig(dg.ConfigurableResource):
     """Thresholds of the quality suites (see expectations/_config.py for what each protects)."""
 
@@ -81,7 +91,7 @@ def build_raw_check(key_for: Callable[[Table], dg.AssetKey]) -> dg.AssetChecksDe
     ]
     by_name = {s.name: t for s, t in zip(specs, TABLES, strict=True)}
 
-    @dg.multi_asset_check(specs=specs, name="gx_raw_deliveries", can_subset=True)
+    @dg.multi_asset_check(specs=specs, name="gx_raw_deliveries", can_subset=True, pool=_writer_pool())
     def gx_raw_deliveries(context: dg.AssetCheckExecutionContext, quality_config: QualityConfig):
         from orchestration import settings
         from orchestration.quality.raw import new_deliveries, validate_deliveries
@@ -105,7 +115,7 @@ def build_raw_check(key_for: Callable[[Table], dg.AssetKey]) -> dg.AssetChecksDe
 def build_mart_check(asset_key: dg.AssetKey, suite: Any, *, description: str = "") -> dg.AssetChecksDefinition:
     """A blocking check running one marts suite (aggregate frame) on ``asset_key``."""
 
-    @dg.asset_check(asset=asset_key, name=f"gx_{suite.name}", blocking=True,
+    @dg.asset_check(asset=asset_key, name=f"gx_{suite.name}", blocking=True, pool=_writer_pool(),
                     description=description or f"GX suite {suite.name} on an aggregate of the table.")
     def _check(context: dg.AssetCheckExecutionContext, quality_config: QualityConfig) -> dg.AssetCheckResult:
         from orchestration import settings

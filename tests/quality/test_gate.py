@@ -108,3 +108,57 @@ def test_gate_fails_closed_when_a_guarded_check_never_ran(warehouse):
     assert not result.success and state["synced"] == 0
     failure = next(e for e in result.all_events if e.event_type_value == "STEP_FAILURE")
     assert "never_ran" in str(failure.event_specific_data.error)
+
+
+def test_raw_check_blocks_dbt_on_a_broken_delivery_and_the_next_delivery_recovers(tmp_path, monkeypatch):
+    """The raw suites as a blocking multi-check on a landing stand-in keyed [source, table] (as the real
+    raw_landing is): a broken export stops everything downstream; a corrected delivery in the next run
+    passes with no clean-up (the broken one stays landed; staging quarantines its bad rows)."""
+    from orchestration.contract import TABLES
+    from orchestration.landing import land
+    from orchestration.quality.checks import build_raw_check
+
+    raw, landing, wh = tmp_path / "raw", tmp_path / "landing", tmp_path / "wh.duckdb"
+    monkeypatch.setenv("CJO_RAW_DIR", str(raw))
+    monkeypatch.setenv("CJO_LANDING_DIR", str(landing))
+    monkeypatch.setenv("CJO_DUCKDB_PATH", str(wh))
+    ran = {"dbt": 0}
+
+    @dg.multi_asset(specs=[dg.AssetSpec([t.source, t.name]) for t in TABLES], name="landing_standin")
+    def landing_standin():
+        land(raw, landing)
+        for t in TABLES:
+            yield dg.MaterializeResult(asset_key=dg.AssetKey([t.source, t.name]))
+
+    @dg.asset(deps=[dg.AssetKey(["crm", "sales"])])
+    def dbt_standin():
+        ran["dbt"] += 1
+
+    defs = [landing_standin, build_raw_check(lambda t: dg.AssetKey([t.source, t.name])), dbt_standin]
+    header = "sale_id,advisor_id,product_id,transaction_type,amount,traded_at\n"
+    sales = raw / "crm" / "sales"
+    sales.mkdir(parents=True)
+    # A broken export: amounts shifted into the date column for most rows.
+    (sales / "d1.csv").write_text(header + "".join(
+        f"S{i},A1,P1,purchase,2025-01-0{1 + i % 9},{i}.5\n" for i in range(20)))
+    with dg.DagsterInstance.ephemeral() as instance:
+        bad = _run(defs, instance)
+        evals = {e.check_name: e.passed for e in bad.get_asset_check_evaluations()}
+        assert evals["gx_raw_crm__sales"] is False
+        assert all(v for k, v in evals.items() if k != "gx_raw_crm__sales")  # no new delivery elsewhere
+        assert ran["dbt"] == 0 and not bad.success
+        with duckdb.connect(str(wh)) as con:
+            failed = con.execute(
+                "select batch, column_name from ops.quality_results where not success and suite = "
+                "'raw_crm__sales' order by column_name").fetchall()
+        assert ("crm/sales/d1.csv", "_quarantine_code") in failed
+
+        (sales / "d2.csv").write_text(header + "".join(
+            f"S{i},A1,P1,purchase,{i}.5,2025-01-0{1 + i % 9}\n" for i in range(20)))
+        good = _run(defs, instance)
+        assert good.success and ran["dbt"] == 1
+        with duckdb.connect(str(wh)) as con:
+            latest = con.execute(
+                "select distinct batch, success from ops.quality_results where suite = 'raw_crm__sales' "
+                "and checked_at = (select max(checked_at) from ops.quality_results)").fetchall()
+        assert latest == [("crm/sales/d2.csv", True)]
