@@ -91,3 +91,22 @@ def dbt_resource():
 
 def resources() -> dict[str, object]:
     return {"dbt": dbt_resource(), "warehouse": WarehouseResource()}
+
+
+def dagster_home() -> Path:
+    """DAGSTER_HOME, defaulting to the git-ignored .dagster_home/ in the repo."""
+    return Path(os.environ.get("DAGSTER_HOME") or settings.PROJECT_ROOT / ".dagster_home")
+
+
+def ensure_dagster_home() -> Path:
+    """Create DAGSTER_HOME with the project's dagster.yaml (one-writer pool and run queue) and export it.
+
+    The repo's dagster.yaml is the source of truth; it is copied when missing or different."""
+    home = dagster_home().resolve()
+    home.mkdir(parents=True, exist_ok=True)
+    src = settings.PROJECT_ROOT / "dagster.yaml"
+    dst = home / "dagster.yaml"
+    if src.exists() and (not dst.exists() or dst.read_text() != src.read_text()):
+        dst.write_text(src.read_text())
+    os.environ["DAGSTER_HOME"] = str(home)
+    return home

@@ -1,0 +1,132 @@
+"""Shared pytest fixtures.
+
+- ``dbt_manifest``: makes sure ``target/manifest.json`` exists and is current before a test imports the
+  Dagster code location (``orchestration.dbt_assets`` reads it at import).
+- ``built_warehouse`` (session): a small demo dataset generated, landed, built with ``dbt build`` and
+  published into a temporary folder, with every CJO_* variable and DAGSTER_HOME pointing there for the
+  whole session. Yields ``BuiltWarehouse`` (.root .raw_dir .landing_dir .duckdb_path .publish_dir
+  .state_dir .dagster_home). Tests must treat it as read-only (build their own copy to write).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+VENV_BIN = Path(sys.executable).parent
+# Small on purpose: the whole `make test` must stay well under 15 minutes on 2 cores.
+FIXTURE_ARGS = ("--advisors", "1500", "--days", "120", "--seed", "7")
+
+
+@dataclass(frozen=True)
+class BuiltWarehouse:
+    root: Path
+    raw_dir: Path
+    landing_dir: Path
+    duckdb_path: Path
+    publish_dir: Path
+    state_dir: Path
+    dagster_home: Path
+
+    def env(self) -> dict[str, str]:
+        return warehouse_env(self.root)
+
+
+def warehouse_env(root: Path) -> dict[str, str]:
+    """The CJO_* variables (and DAGSTER_HOME) for a warehouse laid out under `root`."""
+    return {
+        "CJO_RAW_DIR": str(root / "raw"),
+        "CJO_LANDING_DIR": str(root / "landing"),
+        "CJO_DUCKDB_PATH": str(root / "cjo.duckdb"),
+        "CJO_PUBLISH_DIR": str(root / "published"),
+        "CJO_STATE_DIR": str(root / "state"),
+        "DAGSTER_HOME": str(root / "dagster_home"),
+        "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
+    }
+
+
+def prepare_dagster_home(home: Path) -> Path:
+    home.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(ROOT / "dagster.yaml", home / "dagster.yaml")
+    return home
+
+
+def _run(cmd: list[str], env: dict[str, str], what: str) -> None:
+    proc = subprocess.run(cmd, cwd=ROOT, env={**os.environ, **env}, capture_output=True, text=True)
+    if proc.returncode != 0:
+        tail = "\n".join((proc.stdout + proc.stderr).splitlines()[-60:])
+        raise RuntimeError(f"{what} failed (exit {proc.returncode}): {' '.join(cmd)}\n{tail}")
+
+
+def ensure_manifest() -> Path:
+    """`dbt parse` when target/manifest.json is missing or older than a dbt file (same rule as
+    orchestration.dbt_assets, without importing Dagster)."""
+    manifest = ROOT / "target" / "manifest.json"
+    inputs = [ROOT / "dbt_project.yml", ROOT / "profiles.yml"]
+    for folder in ("models", "macros", "seeds", "tests/dbt", "snapshots", "analyses"):
+        if (ROOT / folder).is_dir():
+            inputs += [p for p in (ROOT / folder).rglob("*") if p.suffix in (".sql", ".yml", ".yaml", ".csv", ".md")]
+    if not manifest.exists() or any(p.stat().st_mtime > manifest.stat().st_mtime for p in inputs if p.exists()):
+        _run([str(VENV_BIN / "dbt"), "parse", "--quiet"], {"DBT_SEND_ANONYMOUS_USAGE_STATS": "false"},
+             "dbt parse")
+    return manifest
+
+
+@pytest.fixture(scope="session")
+def dbt_manifest() -> Path:
+    return ensure_manifest()
+
+
+def build_warehouse(root: Path, raw_from: Path | None = None) -> BuiltWarehouse:
+    """Generate (or copy `raw_from`), land, dbt build and publish under `root`. Used by the session
+    fixture and by tests that need a private, writable copy."""
+    from orchestration import landing, publish
+
+    env = warehouse_env(root)
+    raw = Path(env["CJO_RAW_DIR"])
+    if raw_from is not None:
+        shutil.copytree(raw_from, raw)
+    else:
+        try:
+            import orchestration.generate  # noqa: F401
+        except ImportError:
+            pytest.skip("orchestration.generate (the demo data generator) is not there yet")
+        _run([sys.executable, "-m", "orchestration.generate", *FIXTURE_ARGS, "--out", str(raw)], env,
+             "demo data generator")
+    for key in ("CJO_STATE_DIR",):
+        Path(env[key]).mkdir(parents=True, exist_ok=True)
+    prepare_dagster_home(Path(env["DAGSTER_HOME"]))
+    landing.land(raw, Path(env["CJO_LANDING_DIR"]))
+    # A private target path: the repo's target/manifest.json (read by Dagster) is left alone.
+    _run([str(VENV_BIN / "dbt"), "build", "--quiet", "--project-dir", str(ROOT), "--profiles-dir", str(ROOT),
+          "--target-path", str(root / "dbt_target")], env, "dbt build")
+    publish.publish(Path(env["CJO_DUCKDB_PATH"]), Path(env["CJO_PUBLISH_DIR"]))
+    return BuiltWarehouse(
+        root=root, raw_dir=raw, landing_dir=Path(env["CJO_LANDING_DIR"]),
+        duckdb_path=Path(env["CJO_DUCKDB_PATH"]), publish_dir=Path(env["CJO_PUBLISH_DIR"]),
+        state_dir=Path(env["CJO_STATE_DIR"]), dagster_home=Path(env["DAGSTER_HOME"]),
+    )
+
+
+@pytest.fixture(scope="session")
+def built_warehouse(tmp_path_factory: pytest.TempPathFactory):
+    root = tmp_path_factory.mktemp("built_warehouse")
+    with pytest.MonkeyPatch.context() as mp:
+        for key, value in warehouse_env(root).items():
+            mp.setenv(key, value)
+        yield build_warehouse(root)
+
+
+@pytest.fixture(scope="session")
+def cjo_defs(dbt_manifest):
+    """The project's Dagster Definitions (imported once per session, after the manifest exists)."""
+    from orchestration.definitions import defs
+
+    return defs
