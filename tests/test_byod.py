@@ -21,7 +21,7 @@ import pytest
 from orchestration.byod import SourceFileError, map_shoppers, map_telco
 from orchestration.byod.__main__ import default_source, main
 from orchestration.byod.common import add_months
-from orchestration.byod.shoppers import MAX_GAP_S
+from orchestration.byod.shoppers import MAX_GAP_S, special_days
 from orchestration.byod.telco import DEFAULT_CHURN_GAP_MONTHS, DEFAULT_REFERENCE_DATE
 from orchestration.contract import table
 from orchestration.landing import land
@@ -236,6 +236,18 @@ def test_shoppers_timestamps_keep_month_weekend_and_special_days(raw, shopper_ro
             assert e["utm_campaign"] == ""
 
 
+@pytest.mark.parametrize("year", [2019, 2024, 2025, 2026])
+def test_special_days_are_valentines_and_the_second_sunday_of_may(year):
+    days = {m: d for m, (_, _, d) in special_days(year).items()}
+    assert days[2] == datetime(year, 2, 14).date()
+    assert days[5].month == 5 and days[5].weekday() == 6 and 8 <= days[5].day <= 14
+
+
+def test_add_months_clamps_the_day():
+    assert add_months(datetime(2024, 1, 31, tzinfo=UTC), 1) == datetime(2024, 2, 29, tzinfo=UTC)
+    assert add_months(datetime(2026, 1, 1, tzinfo=UTC), -13) == datetime(2024, 12, 1, tzinfo=UTC)
+
+
 def test_unknown_month_names_the_line(tmp_path):
     lines = SHOPPERS.read_text().splitlines()
     fields = lines[3].split(",")
@@ -259,6 +271,8 @@ def test_cli_maps_and_reports_a_missing_file(tmp_path, capsys):
 
 
 # ------------------------------------------------------------------------------------------ end to end
+# ~30 s of CPU (two thirds of it dbt's full parse in a private target path); longer on a loaded machine.
+@pytest.mark.slow
 def test_dbt_staging_on_mapped_samples(raw, tmp_path, telco_rows, shopper_rows):
     """Land the mapped samples and `dbt build` staging (plus fct_quarantined_rows, which reads the staging
     base models): nothing quarantined, every purchase and web event staged."""
