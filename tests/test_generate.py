@@ -266,3 +266,56 @@ def test_bad_config_is_rejected() -> None:
         GenerateConfig(dirt_rate=0.9)
     with pytest.raises(ValueError, match="advisors"):
         GenerateConfig(advisors=1)
+
+
+def _norm_phone(p: str | None) -> str | None:
+    digits = re.sub(r"\D", "", p or "")
+    if len(digits) == 11 and digits.startswith("1"):
+        digits = digits[1:]
+    return digits if len(digits) == 10 else None
+
+
+def test_identity_is_resolvable_by_email_phone_and_logins(con: duckdb.DuckDBPyConnection) -> None:
+    """A plain union-find over normalized emails, phones and login/form events must reach precision >= 0.99
+    (no cluster mixes people) and recall >= 0.95 (events reach their person's CRM record)."""
+    parent: dict[str, str] = {}
+
+    def find(x: str) -> str:
+        parent.setdefault(x, x)
+        while parent[x] != x:
+            parent[x] = parent[parent[x]]
+            x = parent[x]
+        return x
+
+    def union(a: str, b: str) -> None:
+        parent[find(a)] = find(b)
+
+    for adv, email, phone in _q(con, "select advisor_id, lower(trim(email)), phone from crm__advisors"):
+        find("a:" + adv)
+        if email:
+            union("a:" + adv, "e:" + email)
+        if _norm_phone(phone):
+            union("a:" + adv, "p:" + _norm_phone(phone))
+    for anon, email in _q(con, """select distinct anonymous_id, lower(trim(email)) from marketing__web_events
+                                 where email is not null"""):
+        union("c:" + anon, "e:" + email)
+    truth = dict(_q(con, "select advisor_id, person_id from gt_advisor_records"))
+    primary = dict(_q(con, "select person_id, advisor_id from gt_advisor_records where record_kind = 'primary'"))
+    # precision: every predicted cluster of CRM records holds one person
+    clusters: dict[str, set[str]] = {}
+    for adv, person in truth.items():
+        clusters.setdefault(find("a:" + adv), set()).add(person)
+    pairs = sum(len(v) * (len(v) - 1) // 2 for v in clusters.values())
+    assert all(len(v) == 1 for v in clusters.values()), pairs
+    # recall: events (by their identifiers) reach their true person's primary CRM record
+    events = _q(con, """
+        select 'c:' || w.anonymous_id, a.person_id from marketing__web_events w
+        join gt_anonymous_ids a using (anonymous_id) where a.person_id is not null
+        union all select 'e:' || lower(trim(e.email)), m.person_id from marketing__email_events e
+        join gt_email_addresses m on m.email = lower(trim(e.email))
+        union all select 'e:' || lower(trim(e.email)), m.person_id from marketing__webinar_events e
+        join gt_email_addresses m on m.email = lower(trim(e.email))
+        union all select 'a:' || s.advisor_id, r.person_id from crm__sales s
+        join gt_advisor_records r using (advisor_id)""")
+    hits = sum(find(key) == find("a:" + primary[person]) for key, person in events)
+    assert hits / len(events) >= 0.95
