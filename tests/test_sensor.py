@@ -1,0 +1,119 @@
+"""new_raw_files_sensor: one new file set -> one run request; files already seen -> no new run."""
+
+from __future__ import annotations
+
+import os
+import time
+from pathlib import Path
+
+import dagster as dg
+import pytest
+
+from orchestration.sensors import new_files, new_raw_files_sensor, parse_cursor, run_key, scan
+
+
+def _drop(raw: Path, rel: str, text: str, age_seconds: float = 120) -> Path:
+    path = raw / rel
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text)
+    old = time.time() - age_seconds
+    os.utime(path, (old, old))
+    return path
+
+
+@pytest.fixture()
+def raw(tmp_path, monkeypatch):
+    raw = tmp_path / "raw"
+    raw.mkdir()
+    monkeypatch.setenv("CJO_RAW_DIR", str(raw))
+    monkeypatch.setenv("CJO_SENSOR_SETTLE_SECONDS", "30")
+    return raw
+
+
+def _tick(cursor: str | None, definitions=None):
+    ctx = dg.build_sensor_context(cursor=cursor, definitions=definitions)
+    result = new_raw_files_sensor(ctx)
+    return result, ctx.cursor
+
+
+def test_one_file_dropped_gives_one_run_and_seeing_it_again_gives_none(raw):
+    result, cursor = _tick(None)
+    assert isinstance(result, dg.SkipReason)
+
+    _drop(raw, "crm/advisors/advisors_2026-10-01.csv", "advisor_id\nA1\n")
+    result, cursor = _tick(cursor)
+    assert isinstance(result, dg.RunRequest)
+    assert result.tags["cjo/tables"] == "crm.advisors"
+    assert result.tags["cjo/files"] == "1"
+    assert "crm/advisors/advisors_2026-10-01.csv" in parse_cursor(cursor)
+    first_key = result.run_key
+
+    # Same file, next tick: nothing new.
+    result, cursor2 = _tick(cursor)
+    assert isinstance(result, dg.SkipReason)
+    assert cursor2 == cursor
+
+    # A second file: exactly that one, with a different run key.
+    _drop(raw, "marketing/email_events/email_2026-10-02.csv", "event_id\nE1\n")
+    result, cursor3 = _tick(cursor2)
+    assert isinstance(result, dg.RunRequest)
+    assert result.tags["cjo/tables"] == "marketing.email_events"
+    assert result.tags["cjo/files"] == "1"
+    assert result.run_key != first_key
+    assert set(parse_cursor(cursor3)) == {"crm/advisors/advisors_2026-10-01.csv",
+                                          "marketing/email_events/email_2026-10-02.csv"}
+
+
+def test_file_still_being_written_waits_and_is_not_missed(raw):
+    path = _drop(raw, "crm/firms/firms.csv", "firm_id\nF1\n", age_seconds=0)
+    result, cursor = _tick(None)
+    assert isinstance(result, dg.SkipReason)  # too fresh: may still be copying
+    assert parse_cursor(cursor) == {}
+    old = time.time() - 120
+    os.utime(path, (old, old))
+    result, cursor = _tick(cursor)
+    assert isinstance(result, dg.RunRequest)
+    assert result.tags["cjo/tables"] == "crm.firms"
+
+
+def test_files_outside_the_contract_are_ignored(raw):
+    _drop(raw, "crm/not_a_table/x.csv", "a\n1\n")
+    _drop(raw, "crm/advisors/_partial.csv", "a\n1\n")
+    _drop(raw, "crm/advisors/notes.txt", "a\n")
+    result, _ = _tick(None)
+    assert isinstance(result, dg.SkipReason)
+
+
+def test_rewritten_file_is_a_new_delivery(raw):
+    path = _drop(raw, "crm/advisors/full.csv", "advisor_id\nA1\n")
+    seen: dict[str, list[int]] = {}
+    batch = new_files(scan(raw), seen, time.time(), 30)
+    assert [f.path for f in batch] == ["crm/advisors/full.csv"]
+    for f in batch:
+        seen[f.path] = [f.size, f.mtime_ns]
+    assert new_files(scan(raw), seen, time.time(), 30) == []
+    path.write_text("advisor_id\nA1\nA2\n")
+    old = time.time() - 60
+    os.utime(path, (old, old))
+    again = new_files(scan(raw), seen, time.time(), 30)
+    assert [f.path for f in again] == ["crm/advisors/full.csv"]
+    assert run_key(again) != run_key(batch)
+
+
+def test_run_request_selects_only_what_is_downstream_of_the_new_tables(raw, cjo_defs):
+    from dagster_dbt import get_asset_key_for_model
+
+    from orchestration.dbt_assets import cjo_dbt_assets
+    from orchestration.raw_assets import RAW_ASSET_KEYS
+
+    _drop(raw, "crm/firms/firms_1.csv", "firm_id\nF1\n")
+    result, _ = _tick(None, definitions=cjo_defs)
+    assert isinstance(result, dg.RunRequest)
+    selected = set(result.asset_selection)
+    assert RAW_ASSET_KEYS["crm.firms"] in selected
+    assert RAW_ASSET_KEYS["crm.advisors"] not in selected
+    assert get_asset_key_for_model([cjo_dbt_assets], "stg_crm__firms") in selected
+    assert get_asset_key_for_model([cjo_dbt_assets], "stg_marketing__email_events") not in selected
+    assert not any(k.path[0] == "ml" for k in selected)
+    incremental = set(cjo_defs.resolve_job_def("incremental").asset_layer.selected_asset_keys)
+    assert selected <= incremental
