@@ -33,7 +33,10 @@ def reader() -> Iterator[duckdb.DuckDBPyConnection]:
     except ImportError:
         reader_connection = None
     if reader_connection is not None:
-        con = reader_connection()
+        try:
+            con = reader_connection()
+        except FileNotFoundError as exc:  # publish.NothingPublishedError
+            raise AudienceLookupError(str(exc)) from None
     else:
         path = publish_dir() / "cjo.duckdb"
         if not path.exists():
@@ -185,7 +188,8 @@ def why(name: str, customer_id: str) -> list[str]:
             cols = [d[0] for d in rows.description]
             for r in rows.fetchall():
                 d = dict(zip(cols, r, strict=True))
-                state = "eligible" if d.get("eligible") else f"blocked: {d.get('blocked_reason')}"
+                ok = d.get("is_eligible", d.get("eligible"))
+                state = "eligible" if ok else f"blocked: {d.get('blocked_reason')}"
                 lines.append(f"eligibility {d.get('action')} / {d.get('channel')}: {state}")
         else:
             lines.append("eligibility ledger (marts.fct_action_eligibility) not published yet")

@@ -1,0 +1,131 @@
+-- Point-in-time audience membership: one row per stay of a customer in an audience.
+-- Each run compares the audiences now with the open stays: newcomers open a stay (entered_at = this
+-- run), leavers close theirs (exited_at = this run). History is never rewritten, so "who was in
+-- aud_x on date d" is `entered_at <= d and (exited_at is null or exited_at > d)`.
+-- Spark: delete+insert is DuckDB/Postgres; the spark twin uses merge (needs Delta there).
+
+{{
+    config(
+        materialized='incremental',
+        unique_key='membership_id',
+        incremental_strategy=('merge' if target.type == 'spark' else 'delete+insert'),
+        on_schema_change='fail'
+    )
+}}
+
+{%- set audiences = [
+    'aud_newcomer_onboarding_nurture',
+    'aud_webinar_invite_consideration',
+    'aud_churn_risk_retention',
+    'aud_wholesaler_call_list',
+    'aud_paid_media_seed',
+] %}
+
+with
+
+{% for audience in audiences %}
+{{ audience }} as (
+
+    select * from {{ ref(audience) }}
+
+),
+{% endfor %}
+
+current_members as (
+
+    {% for audience in audiences %}
+    select distinct
+        '{{ audience }}' as audience,
+        customer_id
+    from {{ audience }}
+    {% if not loop.last %}union all{% endif %}
+    {% endfor %}
+
+),
+
+snapshot as (
+
+    select cast('{{ run_started_at.strftime("%Y-%m-%d %H:%M:%S") }}' as {{ dbt.type_timestamp() }}) as snapshot_at
+
+),
+
+{% if is_incremental() %}
+
+open_stays as (
+
+    select * from {{ this }}
+    where exited_at is null
+
+),
+
+entered as (
+
+    select
+        current_members.audience,
+        current_members.customer_id,
+        snapshot.snapshot_at as entered_at,
+        cast(null as {{ dbt.type_timestamp() }}) as exited_at
+    from current_members
+    cross join snapshot
+    left join open_stays
+        on
+            current_members.audience = open_stays.audience
+            and current_members.customer_id = open_stays.customer_id
+    where open_stays.customer_id is null
+
+),
+
+exited as (
+
+    select
+        open_stays.audience,
+        open_stays.customer_id,
+        open_stays.entered_at,
+        snapshot.snapshot_at as exited_at
+    from open_stays
+    cross join snapshot
+    left join current_members
+        on
+            open_stays.audience = current_members.audience
+            and open_stays.customer_id = current_members.customer_id
+    where current_members.customer_id is null
+
+),
+
+changes as (
+
+    select * from entered
+    union all
+    select * from exited
+
+),
+
+{% else %}
+
+changes as (
+
+    select
+        current_members.audience,
+        current_members.customer_id,
+        snapshot.snapshot_at as entered_at,
+        cast(null as {{ dbt.type_timestamp() }}) as exited_at
+    from current_members
+    cross join snapshot
+
+),
+
+{% endif %}
+
+final as (
+
+    select
+        {{ cjo.surrogate_key(['audience', 'customer_id', 'entered_at']) }} as membership_id,
+        audience,
+        customer_id,
+        entered_at,
+        exited_at
+    from changes
+
+)
+
+select * from final
