@@ -96,10 +96,12 @@ class Pipeline:
         exclude = ["--exclude", "config.materialized:view"] if self.dbt_runs else []
         start = time.perf_counter()
         # A private target path: other people's dbt commands in the repo must not share our partial
-        # parse state or manifest. Unit tests are excluded: they do not read our data.
+        # parse state or manifest. Unit tests are excluded: they do not read our data. Cautious indirect
+        # selection: a test that also reads a model outside the selection is not run.
         cmd = [str(DBT), "build", "--quiet", "--project-dir", str(ROOT), "--profiles-dir", str(ROOT),
                "--target-path", str(self.root / "target"), "--log-path", str(self.root / "logs"),
-               "--exclude-resource-type", "unit_test", "--select", *self.selection(), *exclude]
+               "--exclude-resource-type", "unit_test", "--indirect-selection", "cautious",
+               "--select", *self.selection(), *exclude]
         proc = subprocess.run(cmd, cwd=ROOT, env=self.env(), capture_output=True, text=True, timeout=600)
         self.dbt_runs += 1
         self.dbt_seconds.append(time.perf_counter() - start)
