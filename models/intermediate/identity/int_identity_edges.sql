@@ -1,7 +1,8 @@
 -- Edges between identity nodes: every pair of identifiers one record names together, with the evidence.
 --
--- Over-merge guard (vars; defaults and why in macros/identity.sql): an identifier that is plausibly
--- NOT one person is kept as an edge for the record (explainability) but flagged is_merge_edge = false, so the graph does not merge through it:
+-- Over-merge guard (vars; defaults and why in macros/identity.sql): an identifier that is
+-- plausibly NOT one person is kept as an edge for the record (explainability) but flagged
+-- is_merge_edge = false, so the graph does not merge through it:
 --   * an email or phone linked to more than var identity_max_advisors_per_identifier CRM advisor
 --     records (a firm switchboard, a team inbox);
 --   * an email whose local part is a role mailbox (var identity_role_mailboxes: info@, sales@ ...);
@@ -34,15 +35,19 @@ pairs as (
 
 deletion_subjects as (
 
-    select node_a as node_id from mentions where evidence_source = 'privacy.deletion_requests'
+    select node_a as node_id from mentions
+    where evidence_source = 'privacy.deletion_requests'
     union
-    select node_b from mentions where evidence_source = 'privacy.deletion_requests' and node_b is not null
+    select node_b from mentions
+    where evidence_source = 'privacy.deletion_requests' and node_b is not null
 
 ),
 
 advisors_per_identifier as (
 
-    select node_b as node_id, count(distinct node_a) as linked
+    select
+        node_b as node_id,
+        count(distinct node_a) as linked
     from pairs
     where node_a like 'advisor:%'
     group by node_b
@@ -51,7 +56,9 @@ advisors_per_identifier as (
 
 emails_per_cookie as (
 
-    select node_a as node_id, count(distinct node_b) as linked
+    select
+        node_a as node_id,
+        count(distinct node_b) as linked
     from pairs
     where node_a like 'anon:%'
     group by node_a
@@ -60,33 +67,45 @@ emails_per_cookie as (
 
 role_mailboxes as (
 
+    -- 'email:info@firm.com' -> 'email:info', compared with 'email:' || each role local part
     select distinct node_b as node_id
     from pairs
-    where node_b like 'email:%'
-        and {{ dbt.split_part(dbt.split_part('node_b', "':'", 2), "'@'", 1) }} in (
-            {%- for box in cjo.identity_var('identity_role_mailboxes') %}'{{ box }}'{% if not loop.last %}, {% endif %}{% endfor -%}
+    where
+        node_b like 'email:%'
+        and {{ dbt.split_part('node_b', "'@'", 1) }} in (
+            {%- for box in cjo.identity_var('identity_role_mailboxes') %}
+            'email:{{ box }}'{% if not loop.last %},{% endif %}
+            {%- endfor %}
         )
 
 ),
 
 shared_identifiers as (
 
-    select node_id, 'linked to ' || cast(linked as {{ dbt.type_string() }}) || ' advisor records' as reason
+    select
+        node_id,
+        'linked to ' || cast(linked as {{ dbt.type_string() }}) || ' advisor records' as reason
     from advisors_per_identifier
     where linked > {{ cjo.identity_var('identity_max_advisors_per_identifier') }}
     union all
-    select node_id, 'cookie used by ' || cast(linked as {{ dbt.type_string() }}) || ' emails'
+    select
+        node_id,
+        'cookie used by ' || cast(linked as {{ dbt.type_string() }}) || ' emails' as reason
     from emails_per_cookie
     where linked > {{ cjo.identity_var('identity_max_emails_per_anonymous_id') }}
     union all
-    select node_id, 'role mailbox'
+    select
+        node_id,
+        'role mailbox' as reason
     from role_mailboxes
 
 ),
 
 shared as (
 
-    select s.node_id, min(s.reason) as reason
+    select
+        s.node_id,
+        min(s.reason) as reason
     from shared_identifiers as s
     left join deletion_subjects as d on s.node_id = d.node_id
     where d.node_id is null

@@ -39,15 +39,25 @@ edges as (
 
 node_mentions as (
 
-    select node_a as node_id, first_seen_at, evidence_source from mentions
+    select
+        node_a as node_id,
+        first_seen_at,
+        evidence_source
+    from mentions
     union all
-    select node_b as node_id, first_seen_at, evidence_source from mentions where node_b is not null
+    select
+        node_b as node_id,
+        first_seen_at,
+        evidence_source
+    from mentions
+    where node_b is not null
 
 ),
 
 shared_nodes as (
 
-    select distinct shared_node_id as node_id from edges where shared_node_id is not null
+    select distinct shared_node_id as node_id from edges
+    where shared_node_id is not null
 
 ),
 
@@ -83,27 +93,45 @@ ranked as (
 
 merge_edges as (
 
-    select distinct node_a, node_b from edges where is_merge_edge
+    select distinct
+        node_a,
+        node_b
+    from edges
+    where is_merge_edge
 
 ),
 
 -- Directed both ways, plus a self loop per linked node so one join carries a node's own label too.
 arcs as (
 
-    select node_a as src, node_b as dst from merge_edges
+    select
+        node_a as src,
+        node_b as dst
+    from merge_edges
     union
-    select node_b, node_a from merge_edges
+    select
+        node_b as src,
+        node_a as dst
+    from merge_edges
     union
-    select node_a, node_a from merge_edges
+    select
+        node_a as src,
+        node_a as dst
+    from merge_edges
     union
-    select node_b, node_b from merge_edges
+    select
+        node_b as src,
+        node_b as dst
+    from merge_edges
 
 ),
 
 labels_0 as (
 
     -- Only linked nodes take part; an isolated node is its own component.
-    select r.node_id, r.node_rank as label
+    select
+        r.node_id,
+        r.node_rank as component_label
     from ranked as r
     where r.node_id in (select src from arcs)
 
@@ -113,7 +141,9 @@ labels_0 as (
 
 labels_{{ i }} as (
 
-    select a.dst as node_id, min(l.label) as label
+    select
+        a.dst as node_id,
+        min(l.component_label) as component_label
     from labels_{{ i - 1 }} as l
     inner join arcs as a on l.node_id = a.src
     group by a.dst
@@ -130,7 +160,7 @@ components as (
         r.is_deletion_subject,
         r.is_shared_identifier,
         r.is_anchor_eligible,
-        coalesce(l.label, r.node_rank) as component_rank
+        coalesce(l.component_label, r.node_rank) as component_rank
     from ranked as r
     left join labels_{{ rounds }} as l on r.node_id = l.node_id
 
@@ -149,7 +179,10 @@ component_summary as (
 
 anchors as (
 
-    select node_rank as component_rank, node_id as anchor_node_id from ranked
+    select
+        node_rank as component_rank,
+        node_id as anchor_node_id
+    from ranked
 
 ),
 

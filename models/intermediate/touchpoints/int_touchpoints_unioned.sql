@@ -41,7 +41,7 @@ interactions as (
 unioned as (
 
     select
-        'marketing.email_events' as source,
+        'marketing.email_events' as source,  -- noqa: RF04
         event_id as record_id,
         coalesce('advisor:' || advisor_id, 'email:' || {{ cjo.normalize_email('email') }}) as identity_node_id,
         occurred_at,
@@ -57,14 +57,14 @@ unioned as (
     union all
 
     select
-        'marketing.web_events',
-        event_id,
-        'anon:' || anonymous_id,
+        'marketing.web_events' as source,
+        event_id as record_id,
+        'anon:' || anonymous_id as identity_node_id,
         occurred_at,
-        'web',
-        event_type,
-        utm_campaign,
-        cast(null as {{ dbt.type_string() }}),
+        'web' as channel,
+        event_type as touchpoint_type,
+        utm_campaign as campaign_id,
+        cast(null as {{ dbt.type_string() }}) as wholesaler_id,
         _source_file,
         _source_row,
         _landed_at
@@ -73,14 +73,14 @@ unioned as (
     union all
 
     select
-        'marketing.webinar_events',
-        event_id,
-        'email:' || {{ cjo.normalize_email('email') }},
+        'marketing.webinar_events' as source,
+        event_id as record_id,
+        'email:' || {{ cjo.normalize_email('email') }} as identity_node_id,
         occurred_at,
-        'webinar',
-        event_type,
+        'webinar' as channel,
+        event_type as touchpoint_type,
         campaign_id,
-        cast(null as {{ dbt.type_string() }}),
+        cast(null as {{ dbt.type_string() }}) as wholesaler_id,
         _source_file,
         _source_row,
         _landed_at
@@ -89,13 +89,13 @@ unioned as (
     union all
 
     select
-        'advisor.interactions',
-        interaction_id,
-        'advisor:' || advisor_id,
+        'advisor.interactions' as source,
+        interaction_id as record_id,
+        'advisor:' || advisor_id as identity_node_id,
         occurred_at,
-        'wholesaler',
-        interaction_type,
-        cast(null as {{ dbt.type_string() }}),
+        'wholesaler' as channel,
+        interaction_type as touchpoint_type,
+        cast(null as {{ dbt.type_string() }}) as campaign_id,
         wholesaler_id,
         _source_file,
         _source_row,

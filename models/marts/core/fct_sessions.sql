@@ -17,7 +17,11 @@ web_events as (
 
 identity_graph as (
 
-    select node_id, customer_id, is_forgotten from {{ ref('int_identity_graph') }}
+    select
+        node_id,
+        customer_id,
+        is_forgotten
+    from {{ ref('int_identity_graph') }}
 
 ),
 
@@ -42,7 +46,9 @@ flagged as (
         *,
         case
             when previous_at is null then 1
+            -- noqa: disable=all
             when {{ dbt.datediff('previous_at', 'occurred_at', 'second') }} > {{ gap_seconds }} then 1
+            -- noqa: enable=all
             else 0
         end as is_session_start
     from ordered
@@ -90,7 +96,13 @@ sessions as (
 
 first_events as (
 
-    select anonymous_id, session_number, event_id, page_url, utm_source, utm_campaign
+    select
+        anonymous_id,
+        session_number,
+        event_id,
+        page_url,
+        utm_source,
+        utm_campaign
     from positioned
     where position_in_session = 1
 

@@ -33,7 +33,12 @@ touchpoints as (
 
 identity_graph as (
 
-    select node_id, customer_id, anchor_node_id, is_forgotten, first_seen_at
+    select
+        node_id,
+        customer_id,
+        anchor_node_id,
+        is_forgotten,
+        first_seen_at
     from {{ ref('int_identity_graph') }}
 
 ),
@@ -42,17 +47,22 @@ identity_graph as (
 
 watermark as (
 
-    select coalesce(
-        {{ dbt.dateadd('day', -1 * var('late_arrival_lookback_days'), 'max(_landed_at)') }},
-        cast('1900-01-01' as {{ dbt.type_timestamp() }})
-    ) as reprocess_since
+    select
+        coalesce(
+            {{ dbt.dateadd('day', -1 * var('late_arrival_lookback_days'), 'max(_landed_at)') }},
+            cast('1900-01-01' as {{ dbt.type_timestamp() }})
+        ) as reprocess_since
     from {{ this }}
 
 ),
 
 identity_edges as (
 
-    select node_a, first_seen_at from {{ ref('int_identity_edges') }} where is_merge_edge
+    select
+        node_a,
+        first_seen_at
+    from {{ ref('int_identity_edges') }}
+    where is_merge_edge
 
 ),
 
@@ -73,7 +83,10 @@ changed_components as (
 
 stored_resolutions as (
 
-    select distinct identity_node_id, customer_id from {{ this }}
+    select distinct
+        identity_node_id,
+        customer_id
+    from {{ this }}
 
 ),
 
@@ -145,7 +158,7 @@ final as (
         cast(touchpoint_type as {{ dbt.type_string() }}) as touchpoint_type,
         cast(campaign_id as {{ dbt.type_string() }}) as campaign_id,
         cast(wholesaler_id as {{ dbt.type_string() }}) as wholesaler_id,
-        cast(source as {{ dbt.type_string() }}) as source,
+        cast(source as {{ dbt.type_string() }}) as source,  -- noqa: RF04
         cast(source_row as {{ dbt.type_string() }}) as source_row,
         cast(identity_node_id as {{ dbt.type_string() }}) as identity_node_id,
         cast(_landed_at as {{ dbt.type_timestamp() }}) as _landed_at

@@ -22,20 +22,28 @@ per_component as (
 
 )
 
-select p.anchor_node_id, 'mixed customer ids or forgotten flags' as problem
+select
+    p.anchor_node_id,
+    'mixed customer ids or forgotten flags' as problem
 from per_component as p
 where p.customer_ids > 1 or p.forgotten_flags > 1
 union all
-select p.anchor_node_id, 'deletion subject in a component that is not forgotten'
+select
+    p.anchor_node_id,
+    'deletion subject in a component that is not forgotten' as problem
 from per_component as p
 where p.has_deletion_subject = 1 and p.all_forgotten = 0
 union all
-select g.node_id, 'customer anchored on a non-advisor, non-email node'
+select
+    g.node_id as anchor_node_id,
+    'customer anchored on a non-advisor, non-email node' as problem
 from graph as g
 inner join graph as a on g.anchor_node_id = a.node_id
 where g.customer_id is not null and a.node_type not in ('advisor', 'email')
 union all
-select g.node_id, 'anchor is not in its own component'
+select
+    g.node_id as anchor_node_id,
+    'anchor is not in its own component' as problem
 from graph as g
 inner join graph as a on g.anchor_node_id = a.node_id
 where a.anchor_node_id <> a.node_id
