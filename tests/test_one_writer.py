@@ -1,0 +1,102 @@
+"""One writer: two runs launched at the same moment against a real DagsterInstance both succeed.
+
+Each run is a separate process (like `cjo run` next to a run launched from the UI) executing an asset
+in the project's writer pool that holds a DuckDB write connection for a few seconds. With the
+project's dagster.yaml the second run waits for the pool slot. The control case uses an instance
+without the pool limit and must hit "Could not set lock on file" - so the test fails if the limit is
+lost (or if the pool name drifts from the one dagster.yaml limits).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+HOLD_SECONDS = 4
+
+RUNNER = textwrap.dedent(f'''
+    import json, sys, time
+    from pathlib import Path
+
+import pytest
+    import dagster as dg
+    from orchestration.resources import DUCKDB_WRITER_POOL, WarehouseResource
+
+    me, other = Path(sys.argv[1]), Path(sys.argv[2])
+
+    @dg.asset(pool=DUCKDB_WRITER_POOL)
+    def hold_the_write_lock(warehouse: WarehouseResource):
+        with warehouse.connect() as con:
+            con.execute("create table if not exists t (who varchar, written_at double)")
+            con.execute("insert into t values (?, ?)", [me.name, time.time()])
+            time.sleep({HOLD_SECONDS})
+
+    job = dg.define_asset_job("writer_job", [hold_the_write_lock], executor_def=dg.in_process_executor)
+    defs = dg.Definitions(assets=[hold_the_write_lock], jobs=[job],
+                          resources={{"warehouse": WarehouseResource()}})
+    instance = dg.DagsterInstance.get()
+    job_def = defs.resolve_job_def("writer_job")
+    me.write_text("ready")
+    deadline = time.time() + 240
+    while not other.exists() and time.time() < deadline:  # start both runs together
+        time.sleep(0.05)
+    result = job_def.execute_in_process(instance=instance, raise_on_error=False)
+    errors = [e.event_specific_data.error.to_string() for e in result.all_events if e.is_step_failure]
+    print("RESULT " + json.dumps({{"success": result.success, "errors": errors}}))
+''')
+
+
+def _launch_pair(tmp: Path, dagster_yaml: str) -> list[subprocess.Popen]:
+    tmp.mkdir(parents=True)
+    home = tmp / "dagster_home"
+    home.mkdir()
+    (home / "dagster.yaml").write_text(dagster_yaml)
+    script = tmp / "runner.py"
+    script.write_text(RUNNER)
+    env = {**os.environ, "DAGSTER_HOME": str(home), "CJO_DUCKDB_PATH": str(tmp / "w.duckdb"),
+           "PYTHONPATH": str(ROOT)}
+    a, b = tmp / "a.ready", tmp / "b.ready"
+    return [subprocess.Popen([sys.executable, str(script), str(me), str(other)], env=env, cwd=ROOT,
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+            for me, other in ((a, b), (b, a))]
+
+
+def _results(procs: list[subprocess.Popen]) -> list[dict]:
+    out = []
+    for p in procs:
+        stdout, stderr = p.communicate(timeout=600)
+        lines = [line for line in stdout.splitlines() if line.startswith("RESULT ")]
+        assert lines, f"runner crashed (exit {p.returncode}):\n{stderr[-3000:]}"
+        out.append(json.loads(lines[-1][len("RESULT "):]))
+    return out
+
+
+@pytest.mark.slow
+def test_two_runs_at_once_queue_on_the_writer_pool(tmp_path):
+    project_yaml = (ROOT / "dagster.yaml").read_text()
+    # Launch both cases at once (4 processes) to keep the wall time down; they use separate files.
+    pooled = _launch_pair(tmp_path / "pooled", project_yaml)
+    unlimited = _launch_pair(tmp_path / "unlimited", "telemetry:\n  enabled: false\n")
+    pooled_results, unlimited_results = _results(pooled), _results(unlimited)
+
+    for r in pooled_results:
+        assert r["success"], r["errors"]
+        assert not any("Could not set lock" in e for e in r["errors"])
+
+    import duckdb
+
+    with duckdb.connect(str(tmp_path / "pooled" / "w.duckdb"), read_only=True) as con:
+        assert con.execute("select count(*) from t").fetchone()[0] == 2  # both runs wrote
+
+    # Control: the same two runs without the pool limit collide on DuckDB's file lock.
+    assert not all(r["success"] for r in unlimited_results)
+    assert any("Could not set lock" in e for r in unlimited_results for e in r["errors"])
+    shutil.rmtree(tmp_path, ignore_errors=True)
