@@ -162,3 +162,40 @@ def test_raw_check_blocks_dbt_on_a_broken_delivery_and_the_next_delivery_recover
                 "select distinct batch, success from ops.quality_results where suite = 'raw_crm__sales' "
                 "and checked_at = (select max(checked_at) from ops.quality_results)").fetchall()
         assert latest == [("crm/sales/d2.csv", True)]
+
+
+def test_failed_check_stops_a_real_sync_asset(warehouse, tmp_path):
+    """The activation area's real sync asset (files destination), wired as activation/defs.py wires it:
+    deps = [audience, activation_quality_gate]. A failed check on dim_customers: the sync never starts
+    and nothing is written. The check passing: the sync step starts (the engine then does its own work)."""
+    pytest.importorskip("orchestration.resources", reason="orchestration.resources (Dagster area) not there yet")
+    from orchestration.activation.defs import build_sync_asset
+    from orchestration.activation.spec import SyncSpec
+    from orchestration.resources import WarehouseResource
+
+    out = tmp_path / "exports"
+    spec = SyncSpec.model_validate({
+        "name": "standin_files", "audience": "aud_standin", "mode": "mirror", "primary_key": "customer_id",
+        "channel": "email", "mapping": {"customer_id": "customer_id"}, "blocking": True,
+        "destination": {"type": "files", "path": str(out), "format": "csv"}})
+    state = {"duplicate_customer": True, "synced": 0, "path": str(warehouse)}
+    # The stand-in dbt step, the real check and the real gate; the stand-in sync replaced by the real one.
+    standins = [d for d in _graph(state, gated=True) if dg.AssetKey(["sync_standin"]) not in getattr(d, "keys", ())]
+    defs = [*standins, build_sync_asset(spec, [AUD, GATE_KEY])]
+    resources = {"quality_config": QualityConfig(), "warehouse": WarehouseResource()}
+
+    def started(result) -> bool:
+        return any(e.event_type_value == "STEP_START" and e.step_key.endswith("sync_standin_files")
+                   for e in result.all_events)
+
+    with dg.DagsterInstance.ephemeral() as instance:
+        bad = dg.materialize(defs, instance=instance, resources=resources, raise_on_error=False)
+        assert _check_passed(bad) == [False]
+        assert not started(bad) and not out.exists()
+        with duckdb.connect(str(warehouse)) as con:
+            synced = con.execute("select count(*) from information_schema.tables "
+                                 "where table_schema = 'ops' and table_name = 'sync_runs'").fetchall()
+        assert synced == [(0,)]
+        state["duplicate_customer"] = False
+        good = dg.materialize(defs, instance=instance, resources=resources, raise_on_error=False)
+        assert _check_passed(good) == [True] and started(good)
