@@ -9,13 +9,12 @@ deletes, or an idempotency key derived from the batch content).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Literal, NamedTuple
 
 Op = Literal["upsert", "insert", "delete"]
 
 
-@dataclass(frozen=True)
-class Record:
+class Record(NamedTuple):  # a NamedTuple: built once per record sent, ~3x cheaper than a dataclass
     op: Op
     key: str
     data: dict[str, object] | None  # None for deletes of rows the destination can find by key
