@@ -118,7 +118,9 @@ class _Gen:
             if code in bad_kinds:
                 self.dirt_counts[(fqn, label)] = int((bad == code).sum())
         self.dirt_counts[(fqn, "rows")] = len(bad)
-        self._dirt_keys.append((fqn, frame))
+        # keep only what dirt_rows.csv needs (the full frame holds millions of strings)
+        self._dirt_keys.append((fqn, {k: frame[k][(frame["_dup"] | frame["_late"] | (frame["_bad"] > 0))]
+                                      for k in ("_id", "_dup", "_late", "_bad")}))
         paths = write_deliveries(self.con, frame, sql, self.folder(fqn), self.cfg.fmt, self.labels)
         self.files += paths
         self.rows[fqn] = len(frame["ts"])
@@ -528,7 +530,7 @@ class _Gen:
         for i in range(c.n):
             m, tr = c.members[i], c.treated[i]
             ws = int(cal.day_ts[c.start_day[i]])
-            we = int(cal.day_ts[min(c.end_day[i] + EFFECT_TAIL_DAYS, cal.days - 1)]) + DAY
+            we = cal.start_ts + min(int(c.end_day[i]) + EFFECT_TAIL_DAYS, cal.days) * DAY  # exclusive
             lo, hi = m.astype(np.int64) * big + (ws - off), m.astype(np.int64) * big + (we - off)
             visited = np.searchsorted(vkey, hi) > np.searchsorted(vkey, lo)
             bought = np.searchsorted(pkey, hi) > np.searchsorted(pkey, lo)
