@@ -19,8 +19,17 @@ from rich.table import Table
 from orchestration.activation import audiences as aud
 from orchestration.activation.spec import SpecError, load_specs
 
-console = Console()
 err = Console(stderr=True)
+
+
+class _LazyConsole:
+    """A Console built per print, so the terminal width (COLUMNS) is read when a command runs."""
+
+    def print(self, *args: object, **kwargs: object) -> None:
+        Console().print(*args, **kwargs)
+
+
+console = _LazyConsole()
 
 app = typer.Typer(help="Audiences and reverse-ETL syncs.", no_args_is_help=True)
 

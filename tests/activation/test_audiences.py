@@ -79,7 +79,8 @@ def test_cli_exposes_the_typer_apps_cjo_mounts():
     assert {c.name for c in sync_app.registered_commands} == {"list", "run", "plan", "status"}
 
 
-def test_cli_list_show_preview(built_warehouse):
+def test_cli_list_show_preview(built_warehouse, monkeypatch):
+    monkeypatch.setenv("COLUMNS", "250")  # rich wraps long names in narrow terminals
     out = runner.invoke(app, ["audiences", "list"], terminal_width=200)
     assert out.exit_code == 0, out.output
     for a in AUDIENCES:
