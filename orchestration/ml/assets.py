@@ -46,9 +46,12 @@ class PropensityConfig(dg.Config):
     test_snapshots: int = Field(2, description="Latest snapshots held out for the time-based test split.")
     max_model_age_days: int = Field(30, description="Retrain when the model file is older than this.")
     psi_threshold: float = Field(
-        0.2, description="Retrain (and fail the drift check) when the PSI of the score or a top feature "
+        0.25, description="Retrain (and fail the drift check) when the PSI of the score or a top feature "
         "exceeds this. 0.1-0.25 is moderate shift; higher values tolerate more drift.")
     auc_floor: float = Field(0.6, description="The AUC check fails below this test ROC AUC.")
+    min_days_between_retrains: int = Field(
+        7, description="Drift alone does not retrain a model younger than this (no retrain loop when the "
+        "drift is in the world, not in the model).")
     force_retrain: bool = Field(False, description="Retrain even when the model is fresh and stable.")
 
 
@@ -65,14 +68,20 @@ def warehouse(read_only: bool = False):
         con.close()
 
 
+def _first_row(con: duckdb.DuckDBPyConnection, sql: str) -> tuple | None:
+    rows = con.execute(sql).fetchall()
+    return rows[0] if rows else None
+
+
 def clock(con: duckdb.DuckDBPyConnection, tables: feat.FeatureTables) -> pd.Timestamp:
     """The journey clock (var as_of_ts, else the newest event), as the dbt marts use it."""
+    # fetchall, not fetchone: DuckDB 2 keeps a half-read result open and refuses the next query.
     try:
-        row = con.execute("select max(as_of_at) from intermediate.int_journey_clock_resolved").fetchone()
+        row = _first_row(con, "select max(as_of_at) from intermediate.int_journey_clock_resolved")
     except duckdb.Error:
         row = None
     if not row or row[0] is None:
-        row = con.execute(f"select max(occurred_at) from {tables.touchpoints}").fetchone()
+        row = _first_row(con, f"select max(occurred_at) from {tables.touchpoints}")
     if not row or row[0] is None:
         raise ValueError("the warehouse has no events: build the dbt marts first")
     # Features use `< as_of`: add a microsecond so the newest event itself counts.
@@ -88,6 +97,11 @@ def write_table(con: duckdb.DuckDBPyConnection, table: str, frame: pd.DataFrame,
             con.execute(f"create or replace table {table} as select * from _frame")
         else:
             con.execute(f"create table if not exists {table} as select * from _frame where false")
+            existing = {r[0] for r in con.execute(f"describe {table}").fetchall()}
+            for col in [c for c in frame.columns if c not in existing]:
+                # A newer run logs a new column: add it (older rows get null) instead of failing.
+                col_type = con.execute(f'select typeof("{col}") from _frame limit 1').fetchall()[0][0]
+                con.execute(f'alter table {table} add column "{col}" {col_type}')
             con.execute(f"insert into {table} by name select * from _frame")
     finally:
         con.unregister("_frame")
@@ -145,7 +159,7 @@ def run_propensity(con: duckdb.DuckDBPyConnection, state_dir: Path, config: Prop
     now = datetime.now(UTC).replace(tzinfo=None)
     current = feat.compute_features(con, as_of, tables)
     populations = prop.population_and_labels(con, current, as_of, tables)
-    data_start_row = con.execute(f"select min(occurred_at) from {tables.touchpoints}").fetchone()
+    data_start_row = _first_row(con, f"select min(occurred_at) from {tables.touchpoints}")
     data_start = pd.Timestamp(data_start_row[0]) if data_start_row and data_start_row[0] else as_of
     report: dict[str, dict[str, Any]] = {}
     training_sets: dict[str, pd.DataFrame] | None = None
@@ -157,7 +171,7 @@ def run_propensity(con: duckdb.DuckDBPyConnection, state_dir: Path, config: Prop
         if trained is not None:
             drift_before = prop.drift_report(trained, pop, prop.score(trained, pop), config.psi_threshold)
         retrain, reason = prop.retrain_decision(trained, now, drift_before, config.max_model_age_days,
-                                                config.force_retrain)
+                                                config.force_retrain, config.min_days_between_retrains)
         if retrain:
             if training_sets is None:
                 dates = prop.snapshot_dates(data_start, as_of, config.snapshot_every_days, config.min_history_days)
@@ -238,16 +252,19 @@ def build_assets() -> tuple[list[dg.AssetsDefinition], list[dg.AssetChecksDefini
         metadata: dict[str, Any] = {}
         for task, r in report.items():
             hgb, base = r["metrics"]["hgb"], r["metrics"]["logistic"]
+            champ = r["metrics"][r["metrics"]["champion"]]
             metadata.update({
+                f"{task}_champion": r["metrics"]["champion"],
                 f"{task}_model_version": r["model_version"],
                 f"{task}_retrained": r["retrained"],
                 f"{task}_retrain_reason": r["retrain_reason"],
-                f"{task}_roc_auc": dg.FloatMetadataValue(hgb["roc_auc"]),
+                f"{task}_roc_auc": dg.FloatMetadataValue(champ["roc_auc"]),
+                f"{task}_hgb_roc_auc": dg.FloatMetadataValue(hgb["roc_auc"]),
                 f"{task}_baseline_roc_auc": dg.FloatMetadataValue(base["roc_auc"]),
-                f"{task}_pr_auc": dg.FloatMetadataValue(hgb["pr_auc"]),
-                f"{task}_brier": dg.FloatMetadataValue(hgb["brier"]),
-                f"{task}_calibration": dg.MarkdownMetadataValue(_md_table(hgb["calibration"])),
-                f"{task}_lift_by_decile": dg.MarkdownMetadataValue(_md_table(hgb["lift_by_decile"])),
+                f"{task}_pr_auc": dg.FloatMetadataValue(champ["pr_auc"]),
+                f"{task}_brier": dg.FloatMetadataValue(champ["brier"]),
+                f"{task}_calibration": dg.MarkdownMetadataValue(_md_table(champ["calibration"])),
+                f"{task}_lift_by_decile": dg.MarkdownMetadataValue(_md_table(champ["lift_by_decile"])),
                 f"{task}_psi": dg.JsonMetadataValue(r["drift"]),
                 f"{task}_scored_rows": r["scored_rows"],
             })
@@ -278,7 +295,7 @@ def _last_runs(state_dir: Path) -> dict[str, dict[str, Any]]:
 
 def auc_check(state_dir: Path) -> dg.AssetCheckResult:
     runs = _last_runs(state_dir)
-    aucs = {t: r["metrics"]["hgb"]["roc_auc"] for t, r in runs.items()}
+    aucs = {t: r["metrics"][r["metrics"].get("champion", "hgb")]["roc_auc"] for t, r in runs.items()}
     floors = {t: r["auc_floor"] for t, r in runs.items()}
     failing = [t for t in aucs if not aucs[t] >= floors[t]]
     return dg.AssetCheckResult(

@@ -68,6 +68,14 @@ NUMERIC_FEATURES: tuple[str, ...] = (
     "lifetime_purchases",
     "products_held",
     "asset_classes_held",
+    "avg_ticket",
+    "multi_asset_share",
+    "email_click_rate_365d",
+    "webinar_share_365d",
+    "meeting_share_365d",
+    "days_since_last_meeting",
+    "days_since_last_webinar",
+    "days_since_last_click",
 )
 CATEGORICAL_FEATURES: tuple[str, ...] = ("stage", "firm_type", "persona")
 
@@ -122,7 +130,22 @@ touches as (
                          and occurred_at >= $as_of - interval 90 day) as email_opens_90d,
         count(*) filter (where channel = 'email' and touchpoint_type = 'send'
                          and occurred_at >= $as_of - interval 90 day) as email_sends_90d,
+        count(*) filter (where channel = 'email' and touchpoint_type = 'click'
+                         and occurred_at >= $as_of - interval 365 day) as email_clicks_365d,
+        count(*) filter (where channel = 'email' and touchpoint_type = 'open'
+                         and occurred_at >= $as_of - interval 365 day) as email_opens_365d,
+        count(*) filter (where channel = 'webinar' and occurred_at >= $as_of - interval 365 day)
+            as webinar_365d,
+        count(*) filter (where touchpoint_type in ({engaged}) and occurred_at >= $as_of - interval 365 day)
+            as engaged_365d,
+        count(*) filter (where channel = 'wholesaler' and touchpoint_type = 'meeting'
+                         and occurred_at >= $as_of - interval 365 day) as meetings_365d,
+        count(*) filter (where channel = 'wholesaler' and touchpoint_type in ('meeting', 'call')
+                         and occurred_at >= $as_of - interval 365 day) as calls_meetings_365d,
         max(occurred_at) as last_touch_at,
+        max(occurred_at) filter (where channel = 'wholesaler' and touchpoint_type = 'meeting') as last_meeting_at,
+        max(occurred_at) filter (where channel = 'webinar') as last_webinar_at,
+        max(occurred_at) filter (where touchpoint_type = 'click') as last_click_at,
         max(occurred_at) filter (where touchpoint_type in ({engaged})) as last_engaged_at
     from {tables.touchpoints}
     where occurred_at < $as_of
@@ -154,7 +177,10 @@ sales_agg as (
         max(traded_at) filter (where transaction_type = 'purchase') as last_purchase_at,
         count(*) filter (where transaction_type = 'purchase') as lifetime_purchases,
         count(distinct product_id) filter (where transaction_type = 'purchase') as products_held,
-        count(distinct asset_class) filter (where transaction_type = 'purchase') as asset_classes_held
+        count(distinct asset_class) filter (where transaction_type = 'purchase') as asset_classes_held,
+        avg(amount) filter (where transaction_type = 'purchase') as avg_ticket,
+        avg(case when asset_class = 'multi_asset' then 1.0 else 0.0 end)
+            filter (where transaction_type = 'purchase') as multi_asset_share
     from sales
     group by 1
 ),
@@ -170,6 +196,9 @@ final as (
              else least(1.0, t.email_opens_90d / t.email_sends_90d) end as email_open_rate_90d,
         coalesce(date_diff('day', t.last_touch_at, $as_of), {NEVER_DAYS}) as days_since_last_touch,
         coalesce(date_diff('day', t.last_engaged_at, $as_of), {NEVER_DAYS}) as days_since_last_engaged,
+        coalesce(date_diff('day', t.last_meeting_at, $as_of), {NEVER_DAYS}) as days_since_last_meeting,
+        coalesce(date_diff('day', t.last_webinar_at, $as_of), {NEVER_DAYS}) as days_since_last_webinar,
+        coalesce(date_diff('day', t.last_click_at, $as_of), {NEVER_DAYS}) as days_since_last_click,
         date_diff('day', u.first_seen_at, $as_of) as tenure_days,
         coalesce(date_diff('day', st.entered_at, $as_of), 0) as days_in_stage,
         coalesce(sa.purchases_365d, 0) as purchases_365d,
@@ -180,6 +209,15 @@ final as (
         coalesce(sa.lifetime_purchases, 0) as lifetime_purchases,
         coalesce(sa.products_held, 0) as products_held,
         coalesce(sa.asset_classes_held, 0) as asset_classes_held,
+        coalesce(sa.avg_ticket, 0) as avg_ticket,
+        -- -1 = "no purchase yet" (kept apart from a real 0 share)
+        coalesce(sa.multi_asset_share, -1) as multi_asset_share,
+        case when coalesce(t.email_opens_365d, 0) = 0 then 0.0
+             else least(1.0, t.email_clicks_365d / t.email_opens_365d) end as email_click_rate_365d,
+        case when coalesce(t.engaged_365d, 0) = 0 then 0.0
+             else t.webinar_365d / t.engaged_365d end as webinar_share_365d,
+        case when coalesce(t.calls_meetings_365d, 0) = 0 then -1.0
+             else t.meetings_365d / t.calls_meetings_365d end as meeting_share_365d,
         {static_select}
         coalesce(st.stage, 'unknown') as stage
     from universe u

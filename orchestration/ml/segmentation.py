@@ -34,13 +34,11 @@ from sklearn.preprocessing import FunctionTransformer, OneHotEncoder, RobustScal
 
 # Behaviour, not identity: the persona is what segmentation should rediscover, so it is not an input.
 SEGMENT_NUMERIC: tuple[str, ...] = (
-    "email_touches_90d", "email_touches_365d",
-    "web_touches_90d", "web_touches_365d",
-    "webinar_touches_90d", "webinar_touches_365d",
-    "wholesaler_touches_90d", "wholesaler_touches_365d",
-    "engaged_touches_90d", "email_open_rate_90d",
-    "days_since_last_engaged", "tenure_days",
-    "purchases_365d", "purchase_amount_365d", "products_held",
+    # habits that differ by persona on the demo data: channel mix, ticket size, meeting share, products
+    "email_touches_365d", "web_touches_365d", "webinar_touches_365d", "wholesaler_touches_365d",
+    "email_click_rate_365d", "meeting_share_365d", "avg_ticket", "multi_asset_share", "purchases_365d",
+    # current engagement, so that names can say "low engagement"
+    "engaged_touches_90d", "days_since_last_engaged",
 )
 SEGMENT_CATEGORICAL: tuple[str, ...] = ("stage",)
 # Weight of each one-hot column relative to a robust-scaled numeric column (1 = equal). Higher values
@@ -166,15 +164,20 @@ def choose_k(
 def evaluate_alternatives(X: np.ndarray, k: int, sample_size: int, seed: int) -> dict[str, dict[str, float]]:
     """GaussianMixture and DBSCAN on a sample, scored like K-Means (for comparison in metadata)."""
     rng = np.random.default_rng(seed + 1)
-    xs = X[_sample(len(X), sample_size, rng)]
+    xs = np.asarray(X[_sample(len(X), sample_size, rng)], dtype="float64")
     out: dict[str, dict[str, float]] = {}
-    gmm = GaussianMixture(n_components=k, covariance_type="diag", random_state=seed).fit(xs)
-    g_labels = gmm.predict(xs)
-    out["gaussian_mixture"] = {
-        "bic": float(gmm.bic(xs)),
-        "silhouette": float(silhouette_score(xs, g_labels)) if len(set(g_labels)) > 1 else float("nan"),
-        "davies_bouldin": float(davies_bouldin_score(xs, g_labels)) if len(set(g_labels)) > 1 else float("nan"),
-    }
+    try:
+        # reg_covar: one-hot and capped columns can be constant within a component.
+        gmm = GaussianMixture(n_components=k, covariance_type="diag", reg_covar=1e-3, random_state=seed).fit(xs)
+        g_labels = gmm.predict(xs)
+        two = len(set(g_labels)) > 1
+        out["gaussian_mixture"] = {
+            "bic": float(gmm.bic(xs)),
+            "silhouette": float(silhouette_score(xs, g_labels)) if two else float("nan"),
+            "davies_bouldin": float(davies_bouldin_score(xs, g_labels)) if two else float("nan"),
+        }
+    except ValueError as exc:  # an alternative failing must not fail the segmentation
+        out["gaussian_mixture"] = {"error": str(exc)[:200]}  # type: ignore[dict-item]
     # DBSCAN eps from the k-distance curve (a common heuristic): the 90th percentile of the distance
     # to the min_samples-th neighbour.
     min_samples = max(5, int(np.log(len(xs))))
