@@ -45,6 +45,7 @@ MODEL_GROUPS = ("staging", "intermediate", "marts", "activation")
 _DBT_INPUTS = ("models", "macros", "seeds", "tests/dbt", "snapshots", "analyses")
 _DBT_SUFFIXES = (".sql", ".yml", ".yaml", ".csv", ".md")
 
+DBT_ELAPSED_PREFIX = "dbt elapsed_time="
 # dbt phones home on every invocation unless told otherwise; the machine may be offline.
 os.environ.setdefault("DBT_SEND_ANONYMOUS_USAGE_STATS", "false")
 
@@ -114,4 +115,10 @@ def cjo_dbt_assets(context: AssetExecutionContext, dbt: DbtCliResource):
 
     No row-count/column-metadata fetching: that opens DuckDB from this process while dbt holds the
     write lock."""
-    yield from dbt.cli(["build"], context=context).stream()
+    invocation = dbt.cli(["build"], context=context)
+    yield from invocation.stream()
+    # dbt's own execution time (after its start-up), logged for the per-asset overhead measurement
+    # (orchestration/runstats.py reads this line back from the run's logs).
+    elapsed = invocation.get_artifact("run_results.json").get("elapsed_time")
+    if elapsed is not None:
+        context.log.info(f"{DBT_ELAPSED_PREFIX}{float(elapsed):.3f}")
