@@ -57,7 +57,7 @@ unioned as (
     union all
 
     select
-        'marketing.web_events' as source,
+        'marketing.web_events' as source,  -- noqa: RF04
         event_id as record_id,
         'anon:' || anonymous_id as identity_node_id,
         occurred_at,
@@ -73,7 +73,7 @@ unioned as (
     union all
 
     select
-        'marketing.webinar_events' as source,
+        'marketing.webinar_events' as source,  -- noqa: RF04
         event_id as record_id,
         'email:' || {{ cjo.normalize_email('email') }} as identity_node_id,
         occurred_at,
@@ -89,7 +89,7 @@ unioned as (
     union all
 
     select
-        'advisor.interactions' as source,
+        'advisor.interactions' as source,  -- noqa: RF04
         interaction_id as record_id,
         'advisor:' || advisor_id as identity_node_id,
         occurred_at,
