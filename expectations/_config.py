@@ -20,6 +20,9 @@ class Thresholds:
     # Share of rows whose record key repeats within one delivery (exact re-sent rows are collapsed
     # first; those are harmless). A conflicting re-use of an id inside one file is a source bug.
     max_duplicate_key_rate: float = 0.0
+    # Bad rows a delivery may always carry, whatever its size: in a 10-row file one bad row is 10%, which
+    # is dirt for staging to quarantine, not a broken export. 0 makes the rate apply to tiny files too.
+    bad_row_allowance: int = 2
     # Event times before this, or later than now + future_tolerance_days, are implausible (a parser
     # that read day-first, a 1970 epoch default, a clock in the future).
     earliest_plausible: datetime = datetime(2000, 1, 1)
@@ -39,3 +42,9 @@ class Thresholds:
     def row_mostly(self) -> float:
         """``mostly`` for the per-column row checks: the same budget as the quarantine rate."""
         return round(1.0 - self.max_quarantine_rate, 6)
+
+    def mostly_for(self, rows: int | None) -> float:
+        """The row budget for a delivery of ``rows`` rows: the rate, or the absolute allowance if larger."""
+        if not rows or not self.bad_row_allowance:
+            return self.row_mostly
+        return max(0.0, round(min(self.row_mostly, 1.0 - self.bad_row_allowance / rows), 6))

@@ -54,6 +54,6 @@ def validate_deliveries(landing_dir: Path, deliveries: dict[str, list[dict]], th
                 if not path.exists():  # removed by an operator (rejected); nothing to validate
                     continue
                 frame = suite.frame(con, [path])
-                out.setdefault(fqn, []).append(
-                    validate(frame, suite.suite(th, list(frame.columns)), asset=fqn, batch=e["source_file"]))
+                gx_suite = suite.suite(th, list(frame.columns), rows=len(frame))
+                out.setdefault(fqn, []).append(validate(frame, gx_suite, asset=fqn, batch=e["source_file"]))
     return out

@@ -134,7 +134,7 @@ def scenario(tmp_path_factory) -> Scenario:
             suite = suites[lf.table]
             t = suite.table
             frame = suite.frame(con, [p.landing / t.source / t.name / f"{lf.delivery_id}.parquet"])
-            s.raw_gx[lf.source_file] = validate(frame, suite.suite(Thresholds(), list(frame.columns)),
+            s.raw_gx[lf.source_file] = validate(frame, suite.suite(Thresholds(), list(frame.columns), rows=len(frame)),
                                                 asset=lf.table, batch=lf.source_file)
     p.dbt_build()
     _snapshot(s, 1)

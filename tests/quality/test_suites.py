@@ -94,7 +94,7 @@ def test_exact_resent_rows_are_not_duplicate_keys_and_the_threshold_is_configura
     _deliver(raw, "d.csv", [*rows, rows[0], rows[1], "E999,C1,A1,a@x.com,gift,2025-03-01T10:00:00Z"])
     land(raw, landing)
     deliveries = new_deliveries(landing, None)
-    strict = validate_deliveries(landing, deliveries, Thresholds(max_quarantine_rate=0.01))
+    strict = validate_deliveries(landing, deliveries, Thresholds(max_quarantine_rate=0.01, bad_row_allowance=0))
     lenient = validate_deliveries(landing, deliveries, Thresholds(max_quarantine_rate=0.05))
     assert _failed(strict["marketing.email_events"][0]) == {
         ("expect_column_values_to_be_in_set", "event_type"),
