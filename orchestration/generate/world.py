@@ -101,7 +101,9 @@ def _unique_emails(first: np.ndarray, last: np.ndarray, firm: np.ndarray, firm_d
 
 def build_world(rng: np.random.Generator, n: int, dup_rate: float) -> World:
     # ---- territories and wholesalers: skill and potential vary so a regression can tell them apart
-    n_terr = int(np.clip(n // 400, 4, 250))
+    # ~400 advisors per wholesaler at every scale, so per-advisor behaviour does not change with size
+    # (ids are 4 digits: WS0001..WS9999)
+    n_terr = int(np.clip(n // 400, 4, 9999))
     terr_potential = np.round(rng.lognormal(0.0, 0.4, n_terr), 3)
     ws_skill = np.round(np.clip(rng.normal(1.0, 0.3, n_terr), 0.3, 1.9), 3)
     ws_first = rng.integers(0, len(names.FIRST_NAMES), n_terr)
