@@ -1,8 +1,8 @@
 """Identity resolution measured against the demo generator's ground truth.
 
-A small dataset is generated, landed and built (only the identity and touchpoint models and what they
-read). Pairwise same-person decisions over CRM advisor records, and over advisor records plus the
-cookies that identified at least once, are compared with the true person of each record: precision
+Uses the shared `built_warehouse` (a small generated dataset, landed and built with `dbt build`).
+Pairwise same-person decisions over CRM advisor records, and over advisor records plus the cookies that
+identified at least once, are compared with the true person of each record: precision
 >= 0.99 and recall >= 0.95. Also: no touchpoint of a person the ground truth says was forgotten.
 """
 
@@ -13,7 +13,6 @@ from pathlib import Path
 
 import duckdb
 import pytest
-from identity_support import MODELS, dbt, generate, land
 
 PRECISION_MIN = 0.99
 RECALL_MIN = 0.95
@@ -26,15 +25,12 @@ class Built:
 
 
 @pytest.fixture(scope="module")
-def built(tmp_path_factory) -> Built:
-    work = tmp_path_factory.mktemp("identity")
-    raw = generate(work / "raw", advisors=1500, days=60, seed=11)
-    land(raw, work / "landing")
-    db = work / "cjo.duckdb"
-    kw = {"landing_dir": work / "landing", "duckdb_path": db, "work": work}
-    # Models only: their dbt data tests (keys, convergence, privacy) run in `make test`'s dbt build.
-    dbt(["run", "--select", MODELS], **kw)
-    return Built(db, raw / "_ground_truth")
+def built(built_warehouse) -> Built:
+    """The shared session warehouse (generated, landed, `dbt build`), read only; its raw folder holds the
+    generator's ground truth."""
+    truth = built_warehouse.raw_dir / "_ground_truth"
+    assert (truth / "advisor_records.csv").exists(), "the generator should write its ground truth"
+    return Built(built_warehouse.duckdb_path, truth)
 
 
 def pairwise(con: duckdb.DuckDBPyConnection, items_sql: str) -> tuple[float, float, int]:

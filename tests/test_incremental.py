@@ -20,6 +20,9 @@ import pytest
 from identity_support import dbt, generate, land, query
 
 MODELS = "+fct_touchpoints"
+# Four dbt runs on a small dataset: about a minute on 2 idle cores.
+pytestmark = pytest.mark.slow
+
 T1 = datetime(2026, 1, 5, 6, 0, 0)
 T2 = T1 + timedelta(days=10)
 
