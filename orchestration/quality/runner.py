@@ -74,7 +74,7 @@ def _jsonable(v: Any) -> Any:
     return v
 
 
-def observed(result: dict, exception: dict | None = None) -> str:
+def observed(result: dict, exception: dict | None = None, expectation: str = "") -> str:
     """A short readable observed value from a GX result dict."""
     if exception and exception.get("raised_exception"):
         return "error: " + str(exception.get("exception_message"))[:300]
@@ -84,8 +84,11 @@ def observed(result: dict, exception: dict | None = None) -> str:
     if "unexpected_count" in result:
         sample = [_jsonable(x) for x in (result.get("partial_unexpected_list") or [])[:5]]
         pct = result.get("unexpected_percent") or 0.0
-        nonnull = result.get("element_count", 0) - (result.get("missing_count") or 0)
-        s = f"{result['unexpected_count']} of {nonnull} unexpected ({pct:.2f}%)"
+        # Null checks count every row; the others ignore nulls (GX's unexpected_percent does the same).
+        total = result.get("element_count", 0)
+        if not expectation.endswith(("_to_be_null", "_to_not_be_null")):
+            total -= result.get("missing_count") or 0
+        s = f"{result['unexpected_count']} of {total} unexpected ({pct:.2f}%)"
         return s + (f": {json.dumps(sample, default=str)}" if sample else "")
     return json.dumps({k: _jsonable(v) for k, v in result.items()}, default=str)[:500]
 
@@ -106,7 +109,7 @@ def validate(df: pd.DataFrame, suite: ExpectationSuite, *, asset: str, batch: st
             expectation=cfg.type,
             column_name=cfg.kwargs.get("column"),
             success=bool(r.success),
-            observed_value=observed(r.result or {}, exc),
+            observed_value=observed(r.result or {}, exc, cfg.type),
             description=(cfg.meta or {}).get("what", ""),
         ))
     # Stable order for readable output (GX groups by domain).
