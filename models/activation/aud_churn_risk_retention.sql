@@ -24,7 +24,7 @@ holdouts as (
 
 scores as (
 
-{%- if scores_exist %}
+    {%- if scores_exist %}
 
     select customer_id, score, model_version from {{ scores_source }}
     where model = 'churn'
@@ -37,7 +37,7 @@ scores as (
         cast(null as {{ dbt.type_string() }}) as model_version
     where 1 = 0
 
-{%- endif %}
+    {%- endif %}
 
 ),
 
@@ -78,7 +78,7 @@ at_risk as (
         case
             when churn_score is not null
                 then 'churn propensity ' || cast(round(churn_score, 2) as {{ dbt.type_string() }})
-                || ' >= {{ min_score }}'
+                    || ' >= {{ min_score }}'
             else 'no churn score; no purchase for ' || cast(recency_days as {{ dbt.type_string() }}) || ' days'
         end as churn_reason
     from candidates

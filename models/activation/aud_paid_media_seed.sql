@@ -45,7 +45,7 @@ google_normalized as (
         case
             when {{ dbt.split_part('email_normalized', "'@'", 2) }} in ('gmail.com', 'googlemail.com')
                 then replace({{ dbt.split_part('email_normalized', "'@'", 1) }}, '.', '')
-                || '@' || {{ dbt.split_part('email_normalized', "'@'", 2) }}
+                    || '@' || {{ dbt.split_part('email_normalized', "'@'", 2) }}
             else email_normalized
         end as email_for_hash
     from seed

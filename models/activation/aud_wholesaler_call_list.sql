@@ -30,7 +30,7 @@ calls as (
         actions.decided_at,
         row_number() over (
             partition by customers.wholesaler_id
-            order by actions.score desc, actions.customer_id
+            order by actions.score desc, actions.customer_id asc
         ) as call_rank
     from actions
     inner join customers
