@@ -95,6 +95,9 @@ def test_ground_truth_covers_every_identifier(con: duckdb.DuckDBPyConnection) ->
             union select advisor_id from privacy__consent_events where advisor_id is not null)
         where advisor_id not in (select advisor_id from gt_advisor_records)""")[0][0]
     assert unknown_adv == 0
+    linkable = _q(con, """select count(*) filter (where ever_identified::boolean), count(*)
+                          from gt_anonymous_ids where person_id is not null""")[0]
+    assert 0.5 < linkable[0] / linkable[1] < 1
     unknown_anon = _q(con, """select count(*) from (select distinct anonymous_id from marketing__web_events)
                               where anonymous_id not in (select anonymous_id from gt_anonymous_ids)""")[0][0]
     assert unknown_anon == 0

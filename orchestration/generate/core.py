@@ -482,11 +482,12 @@ class _Gen:
                    ['primary', 'duplicate_same_email', 'duplicate_same_phone'][kind::int + 1] as record_kind
             from t order by rec_num""", gt / "advisor_records.csv", "csv")
         used = np.unique(web["cookie"])
-        cook = {"cookie_num": w.cookie_num[used], "person": w.cookie_person[used]}
+        identified = np.isin(used, web["cookie"][web["type"] > 0])  # a login or form_submit on that cookie
+        cook = {"cookie_num": w.cookie_num[used], "person": w.cookie_person[used], "identified": identified}
         copy_to(self.con, to_arrow(cook), f"""
             select 'anon-' || lpad(lower(to_hex(cookie_num)), 16, '0') as anonymous_id,
-                   case when person >= 0 then {pid} end as person_id from t order by anonymous_id""",
-                gt / "anonymous_ids.csv", "csv")
+                   case when person >= 0 then {pid} end as person_id, identified as ever_identified
+            from t order by anonymous_id""", gt / "anonymous_ids.csv", "csv")
         has = np.flatnonzero(self.rec_has_email)
         ems = {"person": w.rec_person[has], "email": self.rec_email.take(pa.array(has))}
         copy_to(self.con, to_arrow(ems), f"""
