@@ -176,9 +176,18 @@ def run_propensity(con: duckdb.DuckDBPyConnection, state_dir: Path, config: Prop
             if training_sets is None:
                 dates = prop.snapshot_dates(data_start, as_of, config.snapshot_every_days, config.min_history_days)
                 training_sets = prop.build_training_sets(con, dates, as_of, tables)
-            trained = prop.train(task, training_sets[task], test_snapshots=config.test_snapshots)
-            prop.save(state_dir, trained)
-        assert trained is not None
+            try:
+                if task not in training_sets:
+                    raise ValueError(f"history shorter than the {prop.TASKS[task].horizon_days}-day horizon")
+                trained = prop.train(task, training_sets[task], test_snapshots=config.test_snapshots)
+                prop.save(state_dir, trained)
+            except ValueError as exc:
+                if trained is None:
+                    # Nothing to score with: report it (the AUC check then fails for this model).
+                    report[task] = {"skipped": str(exc), "retrain_reason": reason}
+                    continue
+                reason = f"{reason};retrain_failed:{exc}"  # keep scoring with the previous model
+                retrain = False
         scores = prop.score_frame(trained, pop, now)
         drift_after = prop.drift_report(trained, pop, scores["score"].to_numpy(), config.psi_threshold)
         score_frames.append(scores)
@@ -193,8 +202,10 @@ def run_propensity(con: duckdb.DuckDBPyConnection, state_dir: Path, config: Prop
         path = last_run_path(state_dir, task)
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(json.dumps(report[task], indent=2, default=float))
-    write_table(con, "ml.fct_propensity_scores", pd.concat(score_frames, ignore_index=True))
-    write_table(con, "ml.model_runs", pd.DataFrame(run_rows), mode="append")
+    if score_frames:
+        write_table(con, "ml.fct_propensity_scores", pd.concat(score_frames, ignore_index=True))
+    if run_rows:
+        write_table(con, "ml.model_runs", pd.DataFrame(run_rows), mode="append")
     return report
 
 
@@ -251,6 +262,10 @@ def build_assets() -> tuple[list[dg.AssetsDefinition], list[dg.AssetChecksDefini
             report = run_propensity(con, settings.state_dir(), config)
         metadata: dict[str, Any] = {}
         for task, r in report.items():
+            if "skipped" in r:
+                metadata[f"{task}_skipped"] = r["skipped"]
+                context.log.warning(f"{task}: no model ({r['skipped']})")
+                continue
             hgb, base = r["metrics"]["hgb"], r["metrics"]["logistic"]
             champ = r["metrics"][r["metrics"]["champion"]]
             metadata.update({

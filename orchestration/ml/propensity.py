@@ -121,12 +121,9 @@ def build_training_sets(
         pops = population_and_labels(con, feats, t, tables)
         for k in open_tasks:
             frames[k].append(pops[k])
-    out = {}
-    for k, parts in frames.items():
-        if not parts:
-            raise ValueError(f"no complete {k} snapshot between {dates[0] if dates else '-'} and {data_end}")
-        out[k] = pd.concat(parts, ignore_index=True)
-    return out
+    # A task without a complete snapshot (history shorter than its horizon) is left out: the caller
+    # decides whether that is an error.
+    return {k: pd.concat(parts, ignore_index=True) for k, parts in frames.items() if parts}
 
 
 def time_split(data: pd.DataFrame, task: str, test_snapshots: int = 2) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -266,8 +263,9 @@ def _top_features(frame: pd.DataFrame, scores: np.ndarray, n: int) -> list[str]:
 def train(task: str, data: pd.DataFrame, seed: int = 0, test_snapshots: int = 2) -> TrainedModel:
     """Fit HGB and the logistic baseline on a time split; keep HGB as the model, both sets of metrics."""
     train_df, test_df = time_split(data, task, test_snapshots)
-    if train_df["label"].nunique() < 2:
-        raise ValueError(f"{task}: training data has a single class ({len(train_df)} rows)")
+    if train_df["label"].nunique() < 2 or test_df["label"].nunique() < 2:
+        raise ValueError(f"{task}: training or test data has a single class "
+                         f"({len(train_df)} / {len(test_df)} rows)")
     X_cols = [*NUMERIC_FEATURES, *CATEGORICAL_FEATURES]
     metrics: dict[str, Any] = {}
     models: dict[str, Pipeline] = {}
