@@ -16,13 +16,14 @@ import json
 import os
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import NamedTuple
 
 import duckdb
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from orchestration.activation import state as st
 from orchestration.activation.destinations import BatchResult, Destination, Record, build_destination
@@ -59,6 +60,36 @@ class AudienceColumns:
         if self._cols is None:
             self._cols = {dest: self.table.column(src).to_pylist() for dest, src in self.mapping.items()}
         return {dest: _canon(col[idx]) for dest, col in self._cols.items()}
+
+
+class CurrentIndex(Mapping[str, Current]):
+    """The audience as ``key -> hash`` and ``key -> row index`` dicts; a :class:`Current` is only made
+    for a key that is looked up (the records actually sent)."""
+
+    def __init__(self, hashes: dict[str, str], idx: dict[str, int], cid_column: pa.ChunkedArray):
+        self.hashes, self.idx, self._cid_column = hashes, idx, cid_column
+        self._cids: list | None = None
+
+    def __getitem__(self, key: str) -> Current:
+        if self._cids is None:
+            self._cids = self._cid_column.to_pylist()
+        i = self.idx[key]
+        cid = self._cids[i]
+        return Current(self.hashes[key], None if cid is None else str(cid), None, i)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.hashes)
+
+    def __len__(self) -> int:
+        return len(self.hashes)
+
+    def __contains__(self, key: object) -> bool:
+        return key in self.hashes
+
+
+def _hashes(m: Mapping) -> dict[str, str]:
+    h = getattr(m, "hashes", None)
+    return h if isinstance(h, dict) else {k: v.row_hash for k, v in m.items()}
 
 
 def data_of(cur: Current, source: AudienceColumns | None) -> dict[str, object]:
@@ -153,65 +184,61 @@ def build_current(
 
 def build_current_hashed(
     table: pa.Table, spec: SyncSpec, *, blocked: dict[str, str] | None = None
-) -> tuple[dict[str, Current], dict[str, str], dict[str, str]]:
+) -> tuple[CurrentIndex, dict[str, str], dict[str, str]]:
     """Same as :func:`build_current` for a table whose ``_row_hash`` was computed in SQL (no transform).
 
-    Only keys, customer ids and hashes are touched per row: O(n) dict work, payloads built on send.
+    Dicts are built with ``dict(zip(...))`` and the privacy filter is an Arrow ``is_in``: no Python
+    object per row beyond the key and hash strings (1M rows in ~1 s).
     """
     blocked = blocked or {}
-    keys = table.column(spec.primary_key).to_pylist()
-    cids = table.column(spec.customer_id_column).to_pylist()
-    hashes = table.column("_row_hash").to_pylist()
-    current: dict[str, Current] = {}
+    keys = table.column(spec.primary_key).cast(pa.string()).to_pylist()
+    cid_col = table.column(spec.customer_id_column).cast(pa.string())
+    hashes = dict(zip(keys, table.column("_row_hash").to_pylist(), strict=True))
+    idx = dict(zip(keys, range(len(keys)), strict=True))
     privacy: dict[str, str] = {}
     invalid: dict[str, str] = {}
-    seen: set[str] = set()
-    for i, raw_key in enumerate(keys):
-        if raw_key is None:
+    hashes.pop(None, None)  # type: ignore[call-overload]  # a record without a key cannot be addressed
+    if len(hashes) + keys.count(None) != len(keys):
+        counts: dict[str, int] = {}
+        for k in keys:
+            if k is not None:
+                counts[k] = counts.get(k, 0) + 1
+        for k, n in counts.items():
+            if n > 1:
+                invalid[k] = f"duplicate primary key {spec.primary_key}={k} in audience {spec.audience}"
+                hashes.pop(k, None)
+    cids = cid_col.combine_chunks()
+    drop = pc.is_null(cids)
+    if blocked:
+        drop = pc.or_(drop, pc.is_in(cids, value_set=pa.array(sorted(blocked), pa.string())))
+    for i in pc.indices_nonzero(pc.fill_null(drop, True)).to_pylist():
+        key = keys[i]
+        if key is None or key in invalid:
             continue
-        key = raw_key if isinstance(raw_key, str) else str(raw_key)
-        if key in seen:
-            invalid[key] = f"duplicate primary key {spec.primary_key}={key} in audience {spec.audience}"
-            continue
-        seen.add(key)
-        cid = cids[i]
-        cid = None if cid is None else str(cid)
-        if cid is None or cid in blocked:
-            privacy[key] = blocked.get(cid or "", "no customer id for the privacy check")
-            continue
-        current[key] = Current(hashes[i], cid, None, i)
-    for key in invalid:
-        current.pop(key, None)
-        privacy.pop(key, None)
-    return current, privacy, invalid
+        cid = cids[i].as_py()
+        privacy[key] = blocked.get(cid or "", "no customer id for the privacy check")
+        hashes.pop(key, None)
+    return CurrentIndex(hashes, idx, cid_col), privacy, invalid
 
 
 def diff(
-    current: dict[str, Current],
-    state: dict[str, st.StateRow],
+    current: Mapping[str, Current],
+    state: Mapping[str, st.StateRow],
     mode: str,
     privacy_blocked_keys: dict[str, str],
 ) -> Plan:
-    """Added / changed / removed against acknowledged state. Pure; O(n) in dict look-ups."""
+    """Added / changed / removed against acknowledged state. Pure; set and dict operations only."""
+    cur_h, st_h = _hashes(current), _hashes(state)
     plan = Plan()
-    for key, cur in current.items():
-        prev = state.get(key)
-        if prev is None:
-            plan.added.append(key)
-        elif prev.row_hash != cur.row_hash:
-            if mode == "insert":
-                plan.unchanged += 1  # insert mode never rewrites a record
-            else:
-                plan.changed.append(key)
-        else:
-            plan.unchanged += 1
-    for key in state.keys() - current.keys():
+    plan.added = sorted(k for k in cur_h if k not in st_h)
+    if mode != "insert":  # insert mode never rewrites a record
+        plan.changed = sorted(k for k, h in cur_h.items() if (sh := st_h.get(k)) is not None and sh != h)
+    plan.unchanged = len(cur_h) - len(plan.added) - len(plan.changed)
+    for key in st_h.keys() - cur_h.keys():
         if key in privacy_blocked_keys:
             plan.privacy_removed[key] = privacy_blocked_keys[key]
         elif mode == "mirror":
             plan.removed.append(key)
-    plan.added.sort()
-    plan.changed.sort()
     plan.removed.sort()
     return plan
 
@@ -223,8 +250,8 @@ def breaker_tripped(plan: Plan, state_size: int, threshold: float) -> bool:
 
 def plan_records(
     plan: Plan,
-    current: dict[str, Current],
-    state: dict[str, st.StateRow],
+    current: Mapping[str, Current],
+    state: Mapping[str, st.StateRow],
     mode: str,
     *,
     include_normal: bool = True,
@@ -249,7 +276,7 @@ def batched(records: list[Record], size: int) -> Iterator[list[Record]]:
         yield records[i : i + size]
 
 
-def batch_key(spec: SyncSpec, records: list[Record], current: dict[str, Current]) -> str:
+def batch_key(spec: SyncSpec, records: list[Record], current: Mapping[str, Current]) -> str:
     """Content-derived idempotency key: the same batch re-sent after a crash gets the same key."""
     parts = [spec.name]
     for r in records:
@@ -359,8 +386,13 @@ def _run(
     fast = type(dest).transform is Destination.transform and type(dest).validate is Destination.validate
     table = read_audience(con, spec, with_hash=fast)
     state = st.load_state(con, spec.name)
-    ids = table.column(spec.customer_id_column).to_pylist() + [s.customer_id for s in state.values()]
-    blocked = blocked_customers(con, [str(i) for i in ids if i is not None], spec.channel)
+    ids = pa.concat_arrays(
+        [
+            table.column(spec.customer_id_column).cast(pa.string()).combine_chunks(),
+            state.cid_array.cast(pa.string()),
+        ]
+    )
+    blocked = blocked_customers(con, ids, spec.channel)
     source: AudienceColumns | None = None
     if fast:
         current, privacy_keys, invalid = build_current_hashed(table, spec, blocked=blocked)
@@ -370,9 +402,9 @@ def _run(
             table.to_pylist(), spec, transform=dest.transform, validate=dest.validate, blocked=blocked
         )
     # A person in state whose customer is now blocked is removed whatever the mode.
-    for key, srow in state.items():
-        if srow.customer_id in blocked and key not in current:
-            privacy_keys.setdefault(key, blocked[srow.customer_id])
+    for key, cid in state.keys_of_customers(set(blocked)).items():
+        if key not in current:
+            privacy_keys.setdefault(key, blocked[cid])
     plan = diff(current, state, spec.mode, privacy_keys)
     res.audience_rows = table.num_rows
     res.privacy_blocked = sum(1 for k in privacy_keys if k not in state)
@@ -446,7 +478,7 @@ def _run(
     res.status = "success" if res.rejected == 0 else "partial"
 
 
-def _inflight_row(r: Record, current: dict[str, Current], dest: Destination) -> tuple[str, str | None, str | None]:
+def _inflight_row(r: Record, current: Mapping[str, Current], dest: Destination) -> tuple[str, str | None, str | None]:
     cur = current[r.key]
     return r.key, cur.customer_id, json.dumps(r.data, sort_keys=True) if dest.needs_payload_for_delete else None
 
@@ -458,8 +490,8 @@ def _commit(
     batch_no: int,
     batch: list[Record],
     result: BatchResult,
-    current: dict[str, Current],
-    state: dict[str, st.StateRow],
+    current: Mapping[str, Current],
+    state: Mapping[str, st.StateRow],
     dest: Destination,
 ) -> None:
     ops_by_key = {r.key: r.op for r in batch}

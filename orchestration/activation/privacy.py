@@ -57,7 +57,7 @@ def blocked_customers(con: duckdb.DuckDBPyConnection, customer_ids: list[str], c
     try:
         rows = con.execute(
             f"""
-            with ids as (select customer_id from _privacy_ids),
+            with ids as (select distinct customer_id from _privacy_ids where customer_id is not null),
             customers as (
                 select cast(customer_id as varchar) as customer_id, {consent} as consent,
                        lower(trim(email)) as email

@@ -15,10 +15,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 
 import duckdb
 import pyarrow as pa
+import pyarrow.compute as pc
 
 DDL = [
     "create schema if not exists ops",
@@ -64,7 +66,46 @@ class StateRow:
 UNKNOWN_HASH = "?in-flight"
 
 
-def load_state(con: duckdb.DuckDBPyConnection, sync_name: str) -> dict[str, StateRow]:
+class StateIndex(Mapping[str, StateRow]):
+    """Acknowledged state as plain dicts built at C speed (``dict(zip(...))``); a :class:`StateRow` is
+    only made when one key is looked up. 1M keys load in about a second instead of tens."""
+
+    def __init__(self, keys: list[str], hashes: list[str], cids: pa.Array, payloads: list[str | None]):
+        self.hashes: dict[str, str] = dict(zip(keys, hashes, strict=True))
+        self.cid_array = cids
+        self._keys = keys
+        self._cids: dict[str, str | None] | None = None
+        self.payloads = {k: p for k, p in zip(keys, payloads, strict=True) if p is not None}
+
+    @property
+    def cids(self) -> dict[str, str | None]:
+        if self._cids is None:
+            self._cids = dict(zip(self._keys, self.cid_array.to_pylist(), strict=True))
+        return self._cids
+
+    def __getitem__(self, key: str) -> StateRow:
+        return StateRow(self.hashes[key], self.cids.get(key), self.payloads.get(key))
+
+    def keys_of_customers(self, customer_ids: set[str]) -> dict[str, str]:
+        """``{key: customer_id}`` of the state rows belonging to ``customer_ids`` (vectorized)."""
+        if not customer_ids or not len(self._keys):
+            return {}
+        mask = pc.is_in(self.cid_array.cast(pa.string()), value_set=pa.array(sorted(customer_ids), pa.string()))
+        idx = pc.indices_nonzero(pc.fill_null(mask, False)).to_pylist()
+        cids = self.cid_array
+        return {self._keys[i]: cids[i].as_py() for i in idx}
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.hashes)
+
+    def __len__(self) -> int:
+        return len(self.hashes)
+
+    def __contains__(self, key: object) -> bool:
+        return key in self.hashes
+
+
+def load_state(con: duckdb.DuckDBPyConnection, sync_name: str) -> StateIndex:
     """Acknowledged state, plus in-flight keys from crashed runs with an unknown hash."""
     tbl = con.sql(
         """
@@ -76,8 +117,9 @@ def load_state(con: duckdb.DuckDBPyConnection, sync_name: str) -> dict[str, Stat
         """.replace("?", f"'{UNKNOWN_HASH}'"),
         params={"s": sync_name},
     ).to_arrow_table()
-    keys, hashes, cids, payloads = (tbl.column(i).to_pylist() for i in range(4))
-    return {k: StateRow(h, c, p) for k, h, c, p in zip(keys, hashes, cids, payloads, strict=True)}
+    payload_col = tbl.column(3)
+    payloads = payload_col.to_pylist() if payload_col.null_count < len(payload_col) else [None] * len(payload_col)
+    return StateIndex(tbl.column(0).to_pylist(), tbl.column(1).to_pylist(), tbl.column(2).combine_chunks(), payloads)
 
 
 def mark_inflight(
