@@ -67,7 +67,7 @@ sqlfluff: setup
 	CJO_DUCKDB_PATH=$(FIXTURE_DIR)/lint.duckdb CJO_LANDING_DIR=$(FIXTURE_DIR)/landing \
 		$(BIN)/python -c "from pathlib import Path; from orchestration.landing import ensure_schema_files; ensure_schema_files(Path('$(FIXTURE_DIR)/landing'))"
 	CJO_DUCKDB_PATH=$(FIXTURE_DIR)/lint.duckdb CJO_LANDING_DIR=$(FIXTURE_DIR)/landing \
-		$(BIN)/sqlfluff lint models tests/dbt --processes 2 --disable-progress-bar --nofail-on-unparsable 2>&1 | grep -v "^WARNING\|deprecat" || test $${PIPESTATUS[0]} -eq 0
+		$(BIN)/sqlfluff lint models tests/dbt --processes 2 --disable-progress-bar 2>&1 | grep -v "^WARNING\|deprecat" || test $${PIPESTATUS[0]} -eq 0
 
 # dbt build on a small generated fixture (the same one pytest's built_warehouse fixture reuses).
 fixture: setup
