@@ -162,3 +162,23 @@ def test_rerun_without_new_files_changes_nothing(runs) -> None:
     only_after, only_before, n = _diff(runs["rerun"], runs["inc"])
     assert n > 0
     assert (only_after, only_before) == (0, 0)
+
+
+def test_customer_ids_are_stable_across_runs(runs) -> None:
+    """A touchpoint keeps its batch-1 customer_id after batch 2 unless that id retired (its person merged
+    into an older one) or the person was forgotten: new data never renames an existing person."""
+    with duckdb.connect() as con:
+        con.execute("create table before (touchpoint_id varchar, customer_id varchar, identity_node_id varchar)")
+        con.executemany("insert into before values (?, ?, ?)", runs["after_1"])
+        con.execute(f"attach '{runs['inc']}' as inc (read_only)")
+        kept, renamed = con.execute("""
+            select
+                count(*) filter (where b.customer_id = t.customer_id),
+                count(*) filter (where b.customer_id <> t.customer_id and b.customer_id in (
+                    select customer_id from inc.intermediate.int_identity_graph
+                    where customer_id is not null and not is_forgotten))
+            from before as b
+            inner join inc.marts.fct_touchpoints as t on b.touchpoint_id = t.touchpoint_id
+        """).fetchone()
+    assert kept > 0
+    assert renamed == 0, f"{renamed} touchpoints moved away from a customer_id that still exists"
