@@ -58,8 +58,11 @@ class AudienceColumns:
 
     def payload(self, idx: int) -> dict[str, object]:
         if self._cols is None:
-            self._cols = {dest: self.table.column(src).to_pylist() for dest, src in self.mapping.items()}
-        return {dest: _canon(col[idx]) for dest, col in self._cols.items()}
+            self._cols = {
+                dest: [v if v is None or type(v) is str or type(v) is int else _canon(v) for v in col]
+                for dest, col in ((d, self.table.column(s).to_pylist()) for d, s in self.mapping.items())
+            }
+        return {dest: col[idx] for dest, col in self._cols.items()}
 
 
 class CurrentIndex(Mapping[str, Current]):
@@ -70,12 +73,13 @@ class CurrentIndex(Mapping[str, Current]):
         self.hashes, self.idx, self._cid_column = hashes, idx, cid_column
         self._cids: list | None = None
 
-    def __getitem__(self, key: str) -> Current:
+    def cid_of(self, key: str) -> str | None:
         if self._cids is None:
             self._cids = self._cid_column.to_pylist()
-        i = self.idx[key]
-        cid = self._cids[i]
-        return Current(self.hashes[key], None if cid is None else str(cid), None, i)
+        return self._cids[self.idx[key]]
+
+    def __getitem__(self, key: str) -> Current:
+        return Current(self.hashes[key], self.cid_of(key), None, self.idx[key])
 
     def __iter__(self) -> Iterator[str]:
         return iter(self.hashes)
@@ -85,6 +89,14 @@ class CurrentIndex(Mapping[str, Current]):
 
     def __contains__(self, key: object) -> bool:
         return key in self.hashes
+
+
+def _hash_of(current: Mapping[str, Current], key: str) -> str:
+    return current.hashes[key] if isinstance(current, CurrentIndex) else current[key].row_hash
+
+
+def _cid_of(current: Mapping[str, Current], key: str) -> str | None:
+    return current.cid_of(key) if isinstance(current, CurrentIndex) else current[key].customer_id
 
 
 def _hashes(m: Mapping) -> dict[str, str]:
@@ -280,7 +292,8 @@ def batch_key(spec: SyncSpec, records: list[Record], current: Mapping[str, Curre
     """Content-derived idempotency key: the same batch re-sent after a crash gets the same key."""
     parts = [spec.name]
     for r in records:
-        parts.append(f"{r.op}:{r.key}:{current[r.key].row_hash if r.key in current and r.op != 'delete' else ''}")
+        h = _hash_of(current, r.key) if r.op != "delete" and r.key in current else ""
+        parts.append(f"{r.op}:{r.key}:{h}")
     return content_key(parts)
 
 
@@ -330,6 +343,9 @@ def run_sync(
     res = RunResult(run_id=run_id, sync_name=spec.name, status="running", dry_run=dry_run)
     con = duckdb.connect(str(db_path))
     try:
+        # Per-batch commits append to the WAL; the default 16 MB auto-checkpoint would rewrite the state
+        # table many times during a 1M-row run. Checkpoint once, when the connection closes.
+        con.execute("set wal_autocheckpoint = '1GB'")
         st.ensure_ops_tables(con)
         st.start_run(
             con,
@@ -417,8 +433,8 @@ def _run(
     tripped = spec.mode == "mirror" and breaker_tripped(plan, len(state), spec.mirror_delete_threshold)
     if dry_run:
         rows_plan: list[tuple[str, str, str | None, str | None]] = []
-        rows_plan += [("add", k, current[k].row_hash, None) for k in plan.added]
-        rows_plan += [("change", k, current[k].row_hash, None) for k in plan.changed]
+        rows_plan += [("add", k, _hash_of(current, k), None) for k in plan.added]
+        rows_plan += [("change", k, _hash_of(current, k), None) for k in plan.changed]
         rows_plan += [("remove", k, None, None) for k in plan.removed]
         rows_plan += [("privacy_remove", k, None, r) for k, r in plan.privacy_removed.items()]
         rows_plan += [("reject", k, None, r) for k, r in invalid.items()]
@@ -479,8 +495,8 @@ def _run(
 
 
 def _inflight_row(r: Record, current: Mapping[str, Current], dest: Destination) -> tuple[str, str | None, str | None]:
-    cur = current[r.key]
-    return r.key, cur.customer_id, json.dumps(r.data, sort_keys=True) if dest.needs_payload_for_delete else None
+    payload = json.dumps(r.data, sort_keys=True) if dest.needs_payload_for_delete else None
+    return r.key, _cid_of(current, r.key), payload
 
 
 def _commit(
@@ -504,9 +520,8 @@ def _commit(
         if r.op == "delete":
             deleted.append(r.key)
         else:
-            cur = current[r.key]
             payload = json.dumps(r.data, sort_keys=True) if dest.needs_payload_for_delete else None
-            upserted.append((r.key, cur.row_hash, cur.customer_id, payload))
+            upserted.append((r.key, _hash_of(current, r.key), _cid_of(current, r.key), payload))
     rejected = [(k, ops_by_key.get(k, "?"), reason) for k, reason in result.rejected.items()]
     st.commit_batch(
         con,

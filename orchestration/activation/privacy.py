@@ -46,14 +46,21 @@ def _check_tables(con: duckdb.DuckDBPyConnection) -> None:
         raise PrivacyCheckError("last-mile privacy check cannot run, so nothing is sent: " + "; ".join(problems))
 
 
-def blocked_customers(con: duckdb.DuckDBPyConnection, customer_ids: list[str], channel: str) -> dict[str, str]:
-    """``{customer_id: reason}`` for every id that must NOT reach a destination on ``channel``."""
+def blocked_customers(
+    con: duckdb.DuckDBPyConnection, customer_ids: list[str] | pa.Array | pa.ChunkedArray, channel: str
+) -> dict[str, str]:
+    """``{customer_id: reason}`` for every id that must NOT reach a destination on ``channel``.
+
+    Ids may be a Python list or an Arrow array (1M ids stay in Arrow: no Python object per id)."""
     _check_tables(con)
     consent = CONSENT_COLUMN[channel]
-    ids = list({str(c) for c in customer_ids if c is not None})
-    if not ids:
+    if isinstance(customer_ids, list):
+        ids = pa.array([str(c) for c in customer_ids if c is not None], pa.string())
+    else:
+        ids = customer_ids.cast(pa.string())
+    if not len(ids):
         return {}
-    con.register("_privacy_ids", pa.table({"customer_id": pa.array(ids, pa.string())}))
+    con.register("_privacy_ids", pa.table({"customer_id": ids}))
     try:
         rows = con.execute(
             f"""
