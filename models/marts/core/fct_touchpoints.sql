@@ -105,16 +105,12 @@ reresolve_nodes as (
 
 to_process as (
 
+    -- One scan of the (view over the) sources: new rows, or rows of a node to re-resolve.
     select t.*
     from touchpoints as t
     cross join watermark as w
-    where t._landed_at >= w.reprocess_since
-    union all
-    select t.*
-    from touchpoints as t
-    cross join watermark as w
-    inner join reresolve_nodes as r on t.identity_node_id = r.node_id
-    where t._landed_at < w.reprocess_since
+    left join reresolve_nodes as r on t.identity_node_id = r.node_id
+    where t._landed_at >= w.reprocess_since or r.node_id is not null
 
 ),
 
