@@ -23,6 +23,10 @@ class Thresholds:
     # Bad rows a delivery may always carry, whatever its size: in a 10-row file one bad row is 10%, which
     # is dirt for staging to quarantine, not a broken export. 0 makes the rate apply to tiny files too.
     bad_row_allowance: int = 2
+    # Deliveries larger than this are validated on a key-hash sample of about this many rows: GX on a
+    # pandas frame costs seconds per 100k rows, and a first load can be millions. Rates, enum values and
+    # duplicate keys are estimated on the sample; staging still checks every row.
+    max_rows_per_batch: int = 200_000
     # Event times before this, or later than now + future_tolerance_days, are implausible (a parser
     # that read day-first, a 1970 epoch default, a clock in the future).
     earliest_plausible: datetime = datetime(2000, 1, 1)

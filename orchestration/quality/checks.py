@@ -38,6 +38,8 @@ class QualityConfig(dg.ConfigurableResource):
         default=0.0, description="Share of rows whose record key repeats within one delivery.")
     bad_row_allowance: int = Field(
         default=2, description="Bad rows any delivery may carry whatever its size (tiny files).")
+    max_rows_per_batch: int = Field(
+        default=200_000, description="Larger deliveries are validated on a key-hash sample of this size.")
     future_tolerance_days: int = Field(
         default=2, description="Event times later than now + this many days are implausible.")
     audience_min_ratio: float = Field(
@@ -48,7 +50,7 @@ class QualityConfig(dg.ConfigurableResource):
     def thresholds(self) -> Thresholds:
         return Thresholds(
             max_quarantine_rate=self.max_quarantine_rate, max_duplicate_key_rate=self.max_duplicate_key_rate,
-            bad_row_allowance=self.bad_row_allowance,
+            bad_row_allowance=self.bad_row_allowance, max_rows_per_batch=self.max_rows_per_batch,
             future_tolerance_days=self.future_tolerance_days, audience_min_ratio=self.audience_min_ratio,
             audience_max_ratio=self.audience_max_ratio)
 

@@ -53,7 +53,10 @@ def validate_deliveries(landing_dir: Path, deliveries: dict[str, list[dict]], th
                 path = landing_dir / t.source / t.name / f"{e['delivery_id']}.parquet"
                 if not path.exists():  # removed by an operator (rejected); nothing to validate
                     continue
-                frame = suite.frame(con, [path])
+                frame = suite.frame(con, [path], max_rows=th.max_rows_per_batch)
                 gx_suite = suite.suite(th, list(frame.columns), rows=len(frame))
-                out.setdefault(fqn, []).append(validate(frame, gx_suite, asset=fqn, batch=e["source_file"]))
+                batch = e["source_file"]
+                if frame.attrs.get("sample_fraction"):
+                    batch += f" (key-hash sample, {len(frame)} of {e.get('rows', '?')} rows)"
+                out.setdefault(fqn, []).append(validate(frame, gx_suite, asset=fqn, batch=batch))
     return out

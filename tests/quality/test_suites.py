@@ -228,3 +228,22 @@ def test_results_history_latest_and_quarantine_counts(tmp_path):
         counts = quarantine_counts(con)
         assert counts[["source_table", "reason_code", "rows"]].values.tolist() == [
             ["crm.sales", "invalid_number", 2], ["crm.sales", "negative_amount", 1]]
+
+
+def test_large_delivery_is_validated_on_a_key_hash_sample_that_keeps_duplicate_keys_together(dirs):
+    raw, landing = dirs
+    rows = _events(6000)
+    # 300 ids re-used with other content (a conflicting re-use) and 300 unknown event types (5%).
+    rows += [f"E{i},C1,A1,a@x.com,click,2025-04-01T10:00:00Z" for i in range(1, 301)]
+    rows += [f"X{i},C1,A1,a@x.com,opened,2025-04-01T10:00:00Z" for i in range(300)]
+    _deliver(raw, "big.csv", rows)
+    land(raw, landing)
+    th = Thresholds(max_rows_per_batch=1500, max_quarantine_rate=0.1)
+    (res,) = validate_deliveries(landing, new_deliveries(landing, None), th)["marketing.email_events"]
+    assert "key-hash sample" in res.batch and 1000 < res.rows < 2100
+    assert _failed(res) == {("expect_column_values_to_be_unique", "event_id")}
+    enum = next(o for o in res.outcomes if o.column_name == "event_type")
+    share = float(enum.observed_value.split("(")[1].split("%")[0])
+    assert 2.0 < share < 8.0  # ~4.7% in the whole delivery
+    uniq = next(o for o in res.outcomes if o.expectation == "expect_column_values_to_be_unique")
+    assert int(uniq.observed_value.split(" ")[0]) % 2 == 0  # both rows of a re-used id, never one
