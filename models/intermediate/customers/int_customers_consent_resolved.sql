@@ -90,7 +90,7 @@ ranked as (
             order by
                 mapped.occurred_at desc,
                 case when mapped.status = 'opt_out' then 0 else 1 end,
-                mapped.event_id
+                mapped.event_id asc
         ) as recency_rank
     from mapped
     inner join customers

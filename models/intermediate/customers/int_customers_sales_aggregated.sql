@@ -12,7 +12,7 @@ sales as (
 
     select
         sales.*,
-        {{ dbt.datediff('sales.traded_at', 'clock.as_of_at', 'day') }} as days_ago
+        {{ dbt.datediff('sales.traded_at', 'clock.as_of_at', 'day') }} as days_ago  -- noqa: LT05
     from {{ ref('int_customer_sales_mapped') }} as sales
     cross join clock
     where sales.traded_at <= clock.as_of_at

@@ -40,7 +40,7 @@ touches as (
         touchpoints.touchpoint_id,
         touchpoints.occurred_at,
         touchpoints.channel,
-        {{ dbt.datediff('touchpoints.occurred_at', 'clock.as_of_at', 'day') }} as days_ago,
+        {{ dbt.datediff('touchpoints.occurred_at', 'clock.as_of_at', 'day') }} as days_ago,  -- noqa: LT05
         case
             when
                 {{ dbt.concat(['touchpoints.channel', "':'", 'touchpoints.touchpoint_type']) }}
@@ -103,7 +103,7 @@ engagements as (
         journey_events.customer_id,
         journey_events.channel,
         journey_events.event_at,
-        {{ dbt.datediff('journey_events.event_at', 'clock.as_of_at', 'day') }} as days_ago
+        {{ dbt.datediff('journey_events.event_at', 'clock.as_of_at', 'day') }} as days_ago  -- noqa: LT05
     from journey_events
     cross join clock
     where journey_events.is_engaged = 1
@@ -114,13 +114,12 @@ engagement_rollup as (
 
     select
         customer_id,
+        {%- for channel in channels %}
+        sum(case when channel = '{{ channel }}' and days_ago < 365 then 1 else 0 end) as {{ channel }}_engagements_365d,
+        {%- endfor %}
         max(event_at) as last_engaged_at,
         sum(case when days_ago < 90 then 1 else 0 end) as engaged_events_90d,
-        count(distinct case when days_ago < 90 then channel end) as engaged_channels_90d,
-        {%- for channel in channels %}
-        sum(case when channel = '{{ channel }}' and days_ago < 365 then 1 else 0 end)
-            as {{ channel }}_engagements_365d{{ ',' if not loop.last }}
-        {%- endfor %}
+        count(distinct case when days_ago < 90 then channel end) as engaged_channels_90d
     from engagements
     group by customer_id
 
@@ -139,13 +138,12 @@ final as (
         {%- endfor %}
         {%- endfor %}
         coalesce(touch_rollup.touches_total, 0) as touches_total,
+        {%- for channel in channels %}
+        coalesce(engagement_rollup.{{ channel }}_engagements_365d, 0) as {{ channel }}_engagements_365d,
+        {%- endfor %}
         engagement_rollup.last_engaged_at,
         coalesce(engagement_rollup.engaged_events_90d, 0) as engaged_events_90d,
-        coalesce(engagement_rollup.engaged_channels_90d, 0) as engaged_channels_90d,
-        {%- for channel in channels %}
-        coalesce(engagement_rollup.{{ channel }}_engagements_365d, 0) as {{ channel }}_engagements_365d
-        {{- ',' if not loop.last }}
-        {%- endfor %}
+        coalesce(engagement_rollup.engaged_channels_90d, 0) as engaged_channels_90d
     from customers
     left join awareness_rollup
         on customers.customer_id = awareness_rollup.customer_id

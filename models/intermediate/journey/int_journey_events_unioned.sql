@@ -58,8 +58,12 @@ engaged_interactions as (
         case when outcome = 'positive' then 1 else 0 end as is_positive
     from interactions
     where
-        interaction_type in ('{{ interaction_types | join("', '") }}')
-        and outcome in ('{{ interaction_outcomes | join("', '") }}')
+        interaction_type in (
+            '{{ interaction_types | join("', '") }}'
+        )
+        and outcome in (
+            '{{ interaction_outcomes | join("', '") }}'
+        )
 
 ),
 

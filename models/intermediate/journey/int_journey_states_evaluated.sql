@@ -10,6 +10,8 @@
 
 {%- set lapse_days = var('journey_lapse_days') | int %}
 {%- set min_net_flows = var('journey_advocacy_min_net_flows') %}
+{#- The trailing net-flow condition of advocacy is off when the var is null. #}
+{%- set flows_condition = 'trailing_net_flows >= ' ~ min_net_flows if min_net_flows is not none else '1 = 1' %}
 
 with clock as (
 
@@ -150,27 +152,63 @@ unioned as (
     select * from event_rows
     union all
     select
-        customer_id, checkpoint_at, checkpoint_kind, ref_id,
-        0 as is_touch, 0 as is_engaged, 0 as is_purchase, 0 as is_lapse, 0 as is_new_purchase_month,
-        cast(0 as double) as purchase_amount, cast(0 as double) as net_flow_delta, 0 as positive_delta
+        customer_id,
+        checkpoint_at,
+        checkpoint_kind,
+        ref_id,
+        0 as is_touch,
+        0 as is_engaged,
+        0 as is_purchase,
+        0 as is_lapse,
+        0 as is_new_purchase_month,
+        cast(0 as double) as purchase_amount,
+        cast(0 as double) as net_flow_delta,
+        0 as positive_delta
     from onboarding_rows
     union all
     select
-        customer_id, checkpoint_at, checkpoint_kind, ref_id,
-        0 as is_touch, 0 as is_engaged, 0 as is_purchase, 1 as is_lapse, 0 as is_new_purchase_month,
-        cast(0 as double) as purchase_amount, cast(0 as double) as net_flow_delta, 0 as positive_delta
+        customer_id,
+        checkpoint_at,
+        checkpoint_kind,
+        ref_id,
+        0 as is_touch,
+        0 as is_engaged,
+        0 as is_purchase,
+        1 as is_lapse,
+        0 as is_new_purchase_month,
+        cast(0 as double) as purchase_amount,
+        cast(0 as double) as net_flow_delta,
+        0 as positive_delta
     from lapse_rows
     union all
     select
-        customer_id, checkpoint_at, checkpoint_kind, ref_id,
-        0 as is_touch, 0 as is_engaged, 0 as is_purchase, 0 as is_lapse, 0 as is_new_purchase_month,
-        cast(0 as double) as purchase_amount, net_flow_delta, 0 as positive_delta
+        customer_id,
+        checkpoint_at,
+        checkpoint_kind,
+        ref_id,
+        0 as is_touch,
+        0 as is_engaged,
+        0 as is_purchase,
+        0 as is_lapse,
+        0 as is_new_purchase_month,
+        cast(0 as double) as purchase_amount,
+        net_flow_delta,
+        0 as positive_delta
     from flow_exit_rows
     union all
     select
-        customer_id, checkpoint_at, checkpoint_kind, ref_id,
-        0 as is_touch, 0 as is_engaged, 0 as is_purchase, 0 as is_lapse, 0 as is_new_purchase_month,
-        cast(0 as double) as purchase_amount, cast(0 as double) as net_flow_delta, -1 as positive_delta
+        customer_id,
+        checkpoint_at,
+        checkpoint_kind,
+        ref_id,
+        0 as is_touch,
+        0 as is_engaged,
+        0 as is_purchase,
+        0 as is_lapse,
+        0 as is_new_purchase_month,
+        cast(0 as double) as purchase_amount,
+        cast(0 as double) as net_flow_delta,
+        -1 as positive_delta
     from positive_exit_rows
 
 ),
@@ -240,9 +278,7 @@ rule_staged as (
                 and purchase_months_so_far >= {{ var('journey_advocacy_min_purchase_months') }}
                 and purchase_amount_so_far >= {{ var('journey_advocacy_min_purchase_amount') }}
                 and recent_positive_interactions >= {{ var('journey_advocacy_min_positive_interactions') }}
-                {%- if min_net_flows is not none %}
-                and trailing_net_flows >= {{ min_net_flows }}
-                {%- endif %}
+                and {{ flows_condition }}
                 then 'advocacy'
             else 'retention'
         end as rule_stage
@@ -297,7 +333,7 @@ final as (
             when rule_stage = 'advocacy' and coalesce(previous_rule_stage, 'none') not in ('retention', 'advocacy')
                 then 'retention'
             else rule_stage
-        end as stage,
+        end as stage,  -- noqa: RF04
         checkpoint_kind as trigger_kind,
         ref_id as trigger_ref_id,
         first_purchase_at,

@@ -60,7 +60,7 @@ territory_wholesalers as (
         wholesaler_id,
         row_number() over (
             partition by territory_id
-            order by hired_at desc nulls last, wholesaler_id
+            order by hired_at desc nulls last, wholesaler_id asc
         ) as hire_rank
     from wholesalers
 
@@ -98,8 +98,8 @@ joined as (
         consent.email_status,
         consent.phone_status,
         consent.ads_status,
-        {{ dbt.datediff('touches.last_engaged_at', 'clock.as_of_at', 'day') }} as days_since_engaged,
-        {{ dbt.datediff('sales.last_purchase_at', 'clock.as_of_at', 'day') }} as days_since_purchase
+        {{ dbt.datediff('touches.last_engaged_at', 'clock.as_of_at', 'day') }} as days_since_engaged,  -- noqa: LT05
+        {{ dbt.datediff('sales.last_purchase_at', 'clock.as_of_at', 'day') }} as days_since_purchase  -- noqa: LT05
     from customers
     left join firms
         on customers.firm_id = firms.firm_id

@@ -23,12 +23,12 @@ per_customer as (
 
     select
         customer_id,
+        {%- for stage in funnel %}
+        min(case when stage = '{{ stage }}' then entered_at end) as first_{{ stage }}_at,
+        {%- endfor %}
         min(entered_at) as journey_started_at,
         max(case when stage != 'lapsed' then stage_order end) as furthest_stage_order,
-        max(case when stage = 'lapsed' then 1 else 0 end) as has_lapsed,
-        {%- for stage in funnel %}
-        min(case when stage = '{{ stage }}' then entered_at end) as first_{{ stage }}_at{{ ',' if not loop.last }}
-        {%- endfor %}
+        max(case when stage = 'lapsed' then 1 else 0 end) as has_lapsed
     from stages
     group by customer_id
 
@@ -38,16 +38,14 @@ enriched as (
 
     select
         per_customer.*,
-        cast({{ dbt.date_trunc('month', 'per_customer.journey_started_at') }} as date) as cohort_month,
-        coalesce(customers.persona, 'unknown') as persona,
-        coalesce(customers.acquisition_channel, 'unattributed') as acquisition_channel,
         {%- for stage in funnel[1:] %}
         {%- set previous = funnel[loop.index0] %}
-        cast(
-            {{ dbt.datediff('per_customer.first_' ~ previous ~ '_at', 'per_customer.first_' ~ stage ~ '_at', 'minute') }}
-            as double
-        ) / 1440.0 as days_{{ previous }}_to_{{ stage }}{{ ',' if not loop.last }}
+        cast({{ dbt.datediff('per_customer.first_' ~ previous ~ '_at', 'per_customer.first_' ~ stage ~ '_at', 'minute') }} as double)  -- noqa: LT05
+        / 1440.0 as days_{{ previous }}_to_{{ stage }},
         {%- endfor %}
+        cast({{ dbt.date_trunc('month', 'per_customer.journey_started_at') }} as date) as cohort_month,
+        coalesce(customers.persona, 'unknown') as persona,
+        coalesce(customers.acquisition_channel, 'unattributed') as acquisition_channel
     from per_customer
     inner join customers
         on per_customer.customer_id = customers.customer_id
@@ -57,19 +55,18 @@ enriched as (
 aggregated as (
 
     select
-        cohort_month,
-        persona,
-        acquisition_channel,
-        count(*) as customers,
         {%- for stage in funnel %}
         sum(case when furthest_stage_order >= {{ loop.index }} then 1 else 0 end) as reached_{{ stage }},
         {%- endfor %}
-        sum(has_lapsed) as reached_lapsed,
         {%- for stage in funnel[1:] %}
         {%- set previous = funnel[loop.index0] %}
-        {{ cjo.median('days_' ~ previous ~ '_to_' ~ stage) }} as median_days_{{ previous }}_to_{{ stage }}
-        {{- ',' if not loop.last }}
+        {{ cjo.median('days_' ~ previous ~ '_to_' ~ stage) }} as median_days_{{ previous }}_to_{{ stage }},
         {%- endfor %}
+        sum(has_lapsed) as reached_lapsed,
+        count(*) as customers,
+        cohort_month,
+        persona,
+        acquisition_channel
     from enriched
     group by cohort_month, persona, acquisition_channel
 
@@ -77,6 +74,7 @@ aggregated as (
 
 final as (
 
+    -- Columns in the order of the YAML contract.
     select
         {{ cjo.surrogate_key(['cohort_month', 'persona', 'acquisition_channel']) }} as funnel_segment_id,
         cohort_month,
@@ -92,11 +90,11 @@ final as (
         cast(reached_{{ stage }} as double) / nullif(reached_{{ previous }}, 0) as {{ previous }}_to_{{ stage }}_rate,
         {%- endfor %}
         cast(reached_lapsed as double) / nullif(reached_purchase, 0) as purchase_to_lapsed_rate,
-        {%- for stage in funnel[1:] %}
+        {%- for stage in funnel[1:-1] %}
         {%- set previous = funnel[loop.index0] %}
-        cast(median_days_{{ previous }}_to_{{ stage }} as double) as median_days_{{ previous }}_to_{{ stage }}
-        {{- ',' if not loop.last }}
+        cast(median_days_{{ previous }}_to_{{ stage }} as double) as median_days_{{ previous }}_to_{{ stage }},
         {%- endfor %}
+        cast(median_days_retention_to_advocacy as double) as median_days_retention_to_advocacy
     from aggregated
 
 )

@@ -19,8 +19,8 @@ forgotten_customers as (
     from deletion_requests
     inner join identity_graph
         on
-            (identity_graph.node_type = 'advisor' and identity_graph.node_value = deletion_requests.advisor_id)
-            or (identity_graph.node_type = 'email' and identity_graph.node_value = deletion_requests.email)
+            (identity_graph.node_type = 'advisor' and deletion_requests.advisor_id = identity_graph.node_value)
+            or (identity_graph.node_type = 'email' and deletion_requests.email = identity_graph.node_value)
     where identity_graph.customer_id is not null
     union
     select customer_id
@@ -41,19 +41,25 @@ stages as (
 
 )
 
-select 'dim_customers via identity graph' as found_in, customers.customer_id
+select
+    'dim_customers via identity graph' as found_in,
+    customers.customer_id
 from customers
 inner join forgotten_customers
     on customers.customer_id = forgotten_customers.customer_id
 union all
-select 'dim_customers by advisor_id or email' as found_in, customers.customer_id
+select
+    'dim_customers by advisor_id or email' as found_in,
+    customers.customer_id
 from customers
 inner join deletion_requests
     on
         customers.advisor_id = deletion_requests.advisor_id
         or customers.email = deletion_requests.email
 union all
-select 'fct_journey_stages via identity graph' as found_in, stages.customer_id
+select
+    'fct_journey_stages via identity graph' as found_in,
+    stages.customer_id
 from stages
 inner join forgotten_customers
     on stages.customer_id = forgotten_customers.customer_id
