@@ -237,6 +237,12 @@ def _print_run_summary(instance, result, seconds: float, home: Path) -> None:
         for c in failed:
             t.add_row(c.asset_key.to_user_string(), c.check_name, str(c.severity.value))
         console.print(t)
+    from orchestration.runstats import run_stats
+
+    stats = run_stats(instance, result.run_id)
+    console.print(f"time: {stats.wall_seconds:.1f}s run = dbt work {stats.dbt_work_seconds:.1f}s "
+                  f"+ Python steps {stats.python_step_seconds:.1f}s + overhead {stats.overhead_seconds:.1f}s "
+                  f"({stats.overhead_per_asset_seconds:.3f}s per materialized asset, dbt start-up included)")
     for e in result.all_events:
         if e.is_step_failure:
             console.print(f"[red]step {e.step_key} failed:[/red] {e.event_specific_data.error.message.strip()}")

@@ -115,10 +115,14 @@ def cjo_dbt_assets(context: AssetExecutionContext, dbt: DbtCliResource):
 
     No row-count/column-metadata fetching: that opens DuckDB from this process while dbt holds the
     write lock."""
-    invocation = dbt.cli(["build"], context=context)
+    invocation = dbt.cli(["build"], context=context, raise_on_error=False)
     yield from invocation.stream()
     # dbt's own execution time (after its start-up), logged for the per-asset overhead measurement
     # (orchestration/runstats.py reads this line back from the run's logs).
-    elapsed = invocation.get_artifact("run_results.json").get("elapsed_time")
-    if elapsed is not None:
+    try:
+        elapsed = invocation.get_artifact("run_results.json").get("elapsed_time")
         context.log.info(f"{DBT_ELAPSED_PREFIX}{float(elapsed):.3f}")
+    except Exception as exc:  # no run_results (dbt crashed early): nothing to measure
+        context.log.debug(f"no dbt timing: {exc}")
+    if not invocation.is_successful():
+        raise invocation.get_error() or RuntimeError("dbt build failed")

@@ -15,8 +15,12 @@ from orchestration.raw_assets import raw_landing
 
 PUBLISHED_KEY = dg.AssetKey(list(PUBLISHED_KEY_PATH))
 
-# Everything: landing, every dbt model and test, the ML, quality and activation assets, publishing.
-FULL_SELECTION = dg.AssetSelection.all()
+# Reverse-ETL syncs send data to outside systems with their own credentials; each has its own job and
+# schedule (orchestration/activation/defs.py), so the full pipeline builds audiences but sends nothing.
+SYNC_SELECTION = dg.AssetSelection.from_string('key:"activation/sync_*"')
+
+# Everything else: landing, every dbt model and test, ML, quality, audiences, publishing.
+FULL_SELECTION = dg.AssetSelection.all() - SYNC_SELECTION
 
 # New raw data only: landing, the dbt models downstream of it (incremental models read only the new
 # deliveries plus the late-arrival lookback), then publishing. The ML retraining and the syncs stay on
@@ -29,7 +33,8 @@ INCREMENTAL_SELECTION = dg.AssetSelection.assets(raw_landing).downstream() & (
 
 full_pipeline = dg.define_asset_job(
     "full_pipeline", selection=FULL_SELECTION,
-    description="Land new raw files, dbt build (models + tests as checks), ML, quality, activation, publish.",
+    description="Land new raw files, dbt build (models + tests as checks), ML, quality, audiences, publish "
+    "(syncs run in their own jobs).",
 )
 
 incremental = dg.define_asset_job(

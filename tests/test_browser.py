@@ -80,7 +80,12 @@ def dagster_dev(tmp_path_factory):
         [str(Path(sys.executable).parent / "dagster"), "dev", "-h", "127.0.0.1", "-p", str(port)],
         cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
     try:
-        _wait_http(f"http://127.0.0.1:{port}/server_info", proc, LOAD_TIMEOUT_S)
+        try:
+            _wait_http(f"http://127.0.0.1:{port}/server_info", proc, LOAD_TIMEOUT_S)
+        except (RuntimeError, TimeoutError) as exc:
+            log.flush()
+            tail = "\n".join((root / "dagster_dev.log").read_text(errors="replace").splitlines()[-40:])
+            raise RuntimeError(f"{exc}\n--- dagster dev log (tail) ---\n{tail}") from None
         yield f"http://127.0.0.1:{port}", root
     finally:
         try:
