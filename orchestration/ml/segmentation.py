@@ -322,7 +322,8 @@ def _segment(
     else:
         mapping = {c: c for c in range(k)}
     # Stable ids may leave gaps (a segment disappeared); centroid rows follow the stable id order.
-    labels = np.vectorize(mapping.get)(raw) if len(raw) else raw
+    lookup = np.array([mapping[c] for c in range(k)], dtype="int64")
+    labels = lookup[raw]
     n_ids = max(mapping.values()) + 1
     # Ids that vanished keep a far-away centroid: matched only when k grows again.
     centroids = np.full((n_ids, km.cluster_centers_.shape[1]), 1e6)

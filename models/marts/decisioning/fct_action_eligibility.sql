@@ -29,7 +29,14 @@
 {%- set suppressed_firm_types = var('nba_suppressed_firm_types', []) %}
 {%- set consent_channels = {'email': 'email', 'phone': 'phone', 'ads': 'ads'} %}
 {%- set scores_source = source('ml', 'fct_propensity_scores') %}
+{#- 'auto': use ml.fct_propensity_scores when it exists (dbt may run before the propensity asset);
+    true/false force it (the unit test sets true, as introspection does not work there). #}
+{%- set use_scores = var('nba_use_ml_scores', 'auto') %}
+{%- if use_scores == 'auto' %}
 {%- set scores_exist = execute and load_relation(scores_source) is not none %}
+{%- else %}
+{%- set scores_exist = use_scores %}
+{%- endif %}
 
 with customers as (
 

@@ -1,0 +1,100 @@
+"""On the demo generator's data (the shared `built_warehouse`: generate -> land -> dbt build):
+campaign lift recovered within its interval, segments vs true personas, the conversion model vs the
+logistic baseline, and scores flowing into the NBA ledger."""
+
+from __future__ import annotations
+
+import shutil
+
+import duckdb
+import pandas as pd
+import pytest
+
+from orchestration.ml import assets as A
+from orchestration.ml import segmentation as sg
+
+# Floors measured on the fixture (1,500 advisors x 120 days, seed 7) with margin; see docs/decisioning.md.
+ARI_FLOOR = 0.01
+AUC_FLOOR = 0.62
+
+
+def _ground_truth(raw_dir, name: str) -> pd.DataFrame:
+    return pd.read_csv(raw_dir / "_ground_truth" / name)
+
+
+def test_campaign_lift_is_recovered_within_its_interval(built_warehouse):
+    truth = _ground_truth(built_warehouse.raw_dir, "campaign_effects.csv")
+    with duckdb.connect(str(built_warehouse.duckdb_path), read_only=True) as con:
+        measured = con.execute(
+            "select * from marts.agg_experiment_results where experiment_type = 'campaign'").df()
+    both = truth.merge(measured, left_on="campaign_id", right_on="experiment_name", suffixes=("_gt", ""))
+    both = both[(both["n_control_gt"] >= 10) & (both["n_treatment_gt"] >= 10)]
+    assert len(both) >= 2, "the fixture should hold campaigns with a control group"
+    realized = both["purchase_rate_treatment"] - both["purchase_rate_control"]
+    inside = (realized >= both["lift_ci_low"] - 1e-9) & (realized <= both["lift_ci_high"] + 1e-9)
+    assert inside.all(), both.loc[~inside, ["campaign_id", "lift", "lift_ci_low", "lift_ci_high"]]
+    # groups are resolved to people almost exactly as the generator drew them
+    assert ((both["n_treatment"] - both["n_treatment_gt"]).abs() <= 0.05 * both["n_treatment_gt"] + 2).all()
+    # the interval is informative, not a [-1, 1] that contains anything
+    assert (both["lift_ci_high"] - both["lift_ci_low"]).median() < 0.5
+
+
+@pytest.fixture(scope="module")
+def writable_copy(built_warehouse, tmp_path_factory):
+    """A private copy: the ML runners write ml.* tables, the shared warehouse stays read-only."""
+    root = tmp_path_factory.mktemp("ml_demo")
+    db = root / "cjo.duckdb"
+    shutil.copyfile(built_warehouse.duckdb_path, db)
+    con = duckdb.connect(str(db))
+    yield con, root / "state", built_warehouse.raw_dir
+    con.close()
+
+
+def _true_personas(con, raw_dir) -> pd.DataFrame:
+    records = _ground_truth(raw_dir, "advisor_records.csv")
+    people = _ground_truth(raw_dir, "people.csv")[["person_id", "persona"]]
+    customers = con.execute("select customer_id, advisor_id from marts.dim_customers").df()
+    return customers.merge(records, on="advisor_id").merge(people, on="person_id")[["customer_id", "persona"]]
+
+
+def test_segments_against_true_personas_and_stable_rerun(writable_copy):
+    con, state, raw_dir = writable_copy
+    config = A.SegmentationConfig(k_min=2, k_max=6)
+    assignments, result = A.run_segmentation(con, state, config)
+    truth = _true_personas(con, raw_dir).merge(assignments, on="customer_id")
+    assert len(truth) > 0.8 * len(assignments)
+    ari = sg.persona_agreement(truth["segment_id"].to_numpy(), truth["persona"])
+    assert ari > ARI_FLOOR, ari
+    assert result.persona_ari is not None  # reported (against dim_customers.persona) in the metadata
+    profiles = con.execute("select * from ml.segment_profiles").df()
+    assert profiles["segment_name"].is_unique and len(profiles) == result.k
+    # a second run on the same data keeps every customer's segment id
+    again, second = A.run_segmentation(con, state, A.SegmentationConfig(k_min=2, k_max=6, seed=7))
+    assert second.matched_previous
+    if second.k == result.k:
+        merged = assignments.merge(again, on="customer_id")
+        assert (merged["segment_id_x"] == merged["segment_id_y"]).mean() > 0.85
+
+
+def test_conversion_model_on_demo_data(writable_copy):
+    con, state, _ = writable_copy
+    # 120 days of history: weekly snapshots after 30 days (the 90-day churn horizon does not fit)
+    config = A.PropensityConfig(snapshot_every_days=7, min_history_days=30, test_snapshots=2)
+    report = A.run_propensity(con, state, config)
+    conv = report["conversion"]
+    hgb, base = conv["metrics"]["hgb"]["roc_auc"], conv["metrics"]["logistic"]["roc_auc"]
+    assert hgb > AUC_FLOOR, (hgb, base)
+    assert hgb >= base - 0.03, (hgb, base)  # HGB is at least on par with the baseline
+    assert "skipped" in report["churn"]  # honest: not enough history for a 90-day label here
+    scores = con.execute("select model, count(*), min(score), max(score), count(distinct model_version) "
+                         "from ml.fct_propensity_scores group by model").fetchall()
+    assert [(r[0], r[4]) for r in scores] == [("conversion", 1)]
+    assert all(0 <= r[2] <= r[3] <= 1 for r in scores)
+    runs = con.execute("select model, retrained, retrain_reason, roc_auc from ml.model_runs").fetchall()
+    assert runs == [("conversion", True, "no_model", pytest.approx(conv["metrics"][conv["metrics"]["champion"]]
+                                                                   ["roc_auc"]))]
+    assert A.auc_check(state).passed
+    # a second run reuses the fresh model instead of retraining
+    again = A.run_propensity(con, state, config)
+    assert again["conversion"]["retrained"] is False
+    assert again["conversion"]["model_version"] == conv["model_version"]
