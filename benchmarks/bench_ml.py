@@ -164,6 +164,7 @@ def main() -> int:
         return 0
 
     steps = {}
+    load_before = os.getloadavg()
     with tempfile.TemporaryDirectory() as tmp:
         for name in STEPS:
             out = Path(tmp) / f"{name}.json"
@@ -179,6 +180,8 @@ def main() -> int:
         "work_seconds_all_three": work_total,
         "meets_target": work_total <= TARGET_SECONDS,
         "steps": steps,
+        # Other work on the machine inflates every figure: compare with the core count (2).
+        "load_average_1m_before_after": [round(load_before[0], 1), round(os.getloadavg()[0], 1)],
         "notes": "work_seconds = the measured operation only; wall_seconds include building the synthetic "
                  "input, process start and (arbitration) dbt compile. Peak RSS is the step's process tree.",
     }
