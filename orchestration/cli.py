@@ -38,6 +38,8 @@ contract_app = typer.Typer(help="The raw data contract.\n\nExample: cjo contract
 app.add_typer(contract_app, name="contract")
 
 JOBS = ("full_pipeline", "incremental")
+# Records the options of the last `cjo generate` in the raw folder (for --if-changed). Landing ignores it.
+GENERATE_STAMP = ".cjo_generate.json"
 LOCK_PID = re.compile(r"PID (\d+)")
 
 
@@ -63,12 +65,21 @@ def generate(
     days: Annotated[int, typer.Option(help="Days simulated.")] = 365,
     seed: Annotated[int, typer.Option(help="Random seed (same seed, same files).")] = 7,
     out: Annotated[Path | None, typer.Option(help="Raw folder (default: CJO_RAW_DIR or data/raw).")] = None,
+    if_changed: Annotated[bool, typer.Option(
+        "--if-changed", help="Skip when the folder already holds data generated with these options.")] = False,
 ) -> None:
     """Generate realistic, dirty demo raw data (wraps `python -m orchestration.generate`).
 
-    Example: cjo generate --advisors 1500 --days 120 --seed 7
+    Example: cjo generate --advisors 1500 --days 120 --seed 7 --if-changed
     """
+    import json
+
     target = out or settings.raw_dir()
+    stamp = target / GENERATE_STAMP
+    params = {"advisors": advisors, "days": days, "seed": seed}
+    if if_changed and stamp.exists() and json.loads(stamp.read_text()) == params:
+        console.print(f"raw data in {target} already generated with {params}: skipped (--if-changed)")
+        return
     cmd = [sys.executable, "-m", "orchestration.generate", "--advisors", str(advisors), "--days", str(days),
            "--seed", str(seed), "--out", str(target)]
     with console.status(f"generating {advisors} advisors x {days} days into {target} ..."):
@@ -76,6 +87,7 @@ def generate(
     if proc.returncode != 0:
         err.print(proc.stdout[-2000:] + proc.stderr[-4000:])
         raise typer.Exit(proc.returncode)
+    stamp.write_text(json.dumps(params) + "\n")
     console.print(f"[green]raw data written to {target}[/green]")
 
 

@@ -115,13 +115,40 @@ def build_warehouse(root: Path, raw_from: Path | None = None) -> BuiltWarehouse:
     )
 
 
+def copy_prebuilt(fixture_dir: Path, root: Path) -> BuiltWarehouse:
+    """Reuse the fixture `make fixture` built (scripts/build_fixture.sh: raw/, landing/,
+    warehouse.duckdb) instead of building again: copied, so tests cannot alter it; then published."""
+    from orchestration import publish
+
+    env = warehouse_env(root)
+    shutil.copytree(fixture_dir / "raw", env["CJO_RAW_DIR"])
+    shutil.copytree(fixture_dir / "landing", env["CJO_LANDING_DIR"])
+    if (fixture_dir / "state").is_dir():
+        shutil.copytree(fixture_dir / "state", env["CJO_STATE_DIR"])
+    Path(env["CJO_STATE_DIR"]).mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(fixture_dir / "warehouse.duckdb", env["CJO_DUCKDB_PATH"])
+    prepare_dagster_home(Path(env["DAGSTER_HOME"]))
+    publish.publish(Path(env["CJO_DUCKDB_PATH"]), Path(env["CJO_PUBLISH_DIR"]))
+    return BuiltWarehouse(
+        root=root, raw_dir=Path(env["CJO_RAW_DIR"]), landing_dir=Path(env["CJO_LANDING_DIR"]),
+        duckdb_path=Path(env["CJO_DUCKDB_PATH"]), publish_dir=Path(env["CJO_PUBLISH_DIR"]),
+        state_dir=Path(env["CJO_STATE_DIR"]), dagster_home=Path(env["DAGSTER_HOME"]),
+    )
+
+
 @pytest.fixture(scope="session")
 def built_warehouse(tmp_path_factory: pytest.TempPathFactory):
+    """CJO_FIXTURE_DIR (set by `make pytest`) pointing at a built fixture is reused; otherwise the
+    warehouse is generated and built here."""
     root = tmp_path_factory.mktemp("built_warehouse")
+    prebuilt = Path(os.environ["CJO_FIXTURE_DIR"]) if os.environ.get("CJO_FIXTURE_DIR") else None
     with pytest.MonkeyPatch.context() as mp:
         for key, value in warehouse_env(root).items():
             mp.setenv(key, value)
-        yield build_warehouse(root)
+        if prebuilt is not None and (prebuilt / "warehouse.duckdb").exists():
+            yield copy_prebuilt(prebuilt, root)
+        else:
+            yield build_warehouse(root)
 
 
 @pytest.fixture(scope="session")

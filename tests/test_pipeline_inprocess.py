@@ -41,7 +41,8 @@ def pipeline_run(built_warehouse, cjo_defs, tmp_path_factory):
 
 def test_full_pipeline_succeeds_and_materializes_every_asset(pipeline_run):
     _, _, _, job, result = pipeline_run
-    failures = [e.message for e in result.all_events if e.is_step_failure]
+    failures = [f"{e.step_key}: {e.event_specific_data.error.message.strip()[:1500]}"
+                for e in result.all_events if e.is_step_failure]
     assert result.success, failures
     materialized = {e.asset_key for e in result.get_asset_materialization_events()}
     missing = set(job.asset_layer.selected_asset_keys) - materialized
