@@ -76,3 +76,20 @@ def test_sync_asset_depends_on_its_audience_and_the_gate_when_blocking():
     deps = asset.asset_deps[sync_asset_key(spec)]
     assert deps == {AUD_KEY, dg.AssetKey(["activation_quality_gate"])}
     assert callable(build_sync_assets)
+
+
+def test_repo_syncs_are_wired_downstream_of_their_audience_and_the_gate(cjo_defs):
+    from dagster_dbt import get_asset_key_for_model
+
+    from orchestration.activation.spec import load_specs
+    from orchestration.dbt_assets import cjo_dbt_assets
+    from orchestration.quality.gate import GATE_KEY
+
+    graph = cjo_defs.resolve_asset_graph()
+    specs = load_specs()
+    assert specs
+    for spec in specs.values():
+        parents = graph.get(sync_asset_key(spec)).parent_keys
+        assert get_asset_key_for_model([cjo_dbt_assets], spec.audience) in parents
+        assert (GATE_KEY in parents) == spec.blocking
+    assert {f"sync_{n}_schedule" for n, s in specs.items() if s.schedule} <= {s.name for s in cjo_defs.schedules}
