@@ -98,7 +98,7 @@ def bench_diff(db: Path, spec, pg_sync_name: str) -> dict:
         t0 = time.perf_counter()
         table = read_audience(con, spec, with_hash=True)
         t1 = time.perf_counter()
-        blocked = blocked_customers(con, table.column("customer_id").to_pylist(), "email")
+        blocked = blocked_customers(con, table.column("customer_id"), "email")
         t2 = time.perf_counter()
         current, _, _ = build_current_hashed(table, spec, blocked=blocked)
         t3 = time.perf_counter()
@@ -243,7 +243,7 @@ def main() -> int:
     args = ap.parse_args()
     pg = _pg()
     server = pg.start(fsync=True)  # durable commits: the rows/s figure is honest
-    results: dict = {"rows": args.rows}
+    results: dict = {"rows": args.rows, "load_average_at_start": [round(x, 1) for x in os.getloadavg()]}
     try:
         with tempfile.TemporaryDirectory(prefix="cjo-bench-act-") as tmp:
             root = Path(tmp)
@@ -283,6 +283,8 @@ def main() -> int:
             print(results["crash"], flush=True)
     finally:
         server.stop()
+    # Other work on the machine slows every figure: record the load so numbers can be compared.
+    results["load_average_1_5_15"] = [round(x, 1) for x in os.getloadavg()]
     write_results("activation", results)
     ok = (
         results["resync_unchanged"]["sent"] == 0
