@@ -229,9 +229,12 @@ def _upstream_keys() -> list[dg.AssetKey]:
 
 
 def build_assets() -> tuple[list[dg.AssetsDefinition], list[dg.AssetChecksDefinition]]:
+    from orchestration.resources import DUCKDB_WRITER_POOL  # one writer on the DuckDB file
+
     deps = _upstream_keys()
 
     @dg.asset(key=SEGMENTS_KEY, deps=deps, group_name=ML_GROUP, kinds={"python", "scikitlearn", "duckdb"},
+              pool=DUCKDB_WRITER_POOL,
               description="Behavioural K-Means segments with stable ids (ml.customer_segments, "
               "ml.segment_profiles); read by the dim_segments mart.")
     def customer_segments(context: dg.AssetExecutionContext, config: SegmentationConfig) -> dg.MaterializeResult:
@@ -255,6 +258,7 @@ def build_assets() -> tuple[list[dg.AssetsDefinition], list[dg.AssetChecksDefini
         })
 
     @dg.asset(key=PROPENSITY_KEY, deps=deps, group_name=ML_GROUP, kinds={"python", "scikitlearn", "duckdb"},
+              pool=DUCKDB_WRITER_POOL,
               description="Conversion and churn propensity scores (ml.fct_propensity_scores) and the "
               "model run log (ml.model_runs); retrains when the model is old or its inputs drifted.")
     def propensity_scores(context: dg.AssetExecutionContext, config: PropensityConfig) -> dg.MaterializeResult:
