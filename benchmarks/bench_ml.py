@@ -130,7 +130,8 @@ def step_arbitration(n: int, out: Path) -> dict:
         _build_decisioning_inputs(db, n)
         env = {**os.environ, "CJO_DUCKDB_PATH": str(db), "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"}
         subprocess.run([str(BIN / "dbt"), "compile", "--quiet", "--select", "fct_action_eligibility",
-                        "--target-path", str(work / "target")], cwd=ROOT, env=env, check=True)
+                        "--target-path", str(work / "target")], cwd=ROOT, env=env, check=True,
+                       stdout=subprocess.DEVNULL)  # compile prints the SQL
         sql = next((work / "target").rglob("fct_action_eligibility.sql")).read_text()
         con = duckdb.connect(str(db))
         # 2 threads = the machine; memory_limit keeps DuckDB honest about spilling instead of the OS.
