@@ -56,7 +56,7 @@ def main() -> int:
 
     published = build_published_asset(published_deps([]))
     assets = [raw_landing, cjo_dbt_assets, published]
-    graph = dg.Definitions(assets=assets).resolve_asset_graph()
+    graph = dg.Definitions(assets=assets, resources=resources()).resolve_asset_graph()
     python_tables = dg.AssetSelection.key_prefixes(["ml"], ["ops"]) - dg.AssetSelection.assets(published)
     selection = (dg.AssetSelection.all() - python_tables.downstream()) | dg.AssetSelection.assets(published)
     keys = selection.resolve(graph)
