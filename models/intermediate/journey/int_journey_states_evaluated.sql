@@ -19,8 +19,19 @@ with clock as (
 
 ),
 
+all_events as (
+
+    select
+        *,
+        min(case when is_touch = 1 then event_at end) over (partition by customer_id) as first_touch_at
+    from {{ ref('int_journey_events_unioned') }}
+
+),
+
 events as (
 
+    -- Passive touches (deliveries, opens, page views: most events) only matter as the first touch, so
+    -- the ledger keeps that one and every engagement and sale: a far smaller window sort.
     select
         *,
         -- 1 on a customer's first purchase in a calendar month (counts distinct purchase months).
@@ -34,7 +45,12 @@ events as (
                 then 1
             else 0
         end as is_new_purchase_month
-    from {{ ref('int_journey_events_unioned') }}
+    from all_events
+    where
+        is_engaged = 1
+        or is_sale = 1
+        or is_positive = 1
+        or event_at = first_touch_at
 
 ),
 
