@@ -69,7 +69,10 @@ clock as (
 
 purchases as (
 
-    select customer_id, traded_at from sales
+    select
+        customer_id,
+        traded_at
+    from sales
     where transaction_type = 'purchase'
 
 ),
@@ -107,7 +110,7 @@ members as (
     select
         campaign_id,
         customer_id,
-        min(assignment) as assignment
+        min(assignment) as assigned_group
     from member_people
     where customer_id is not null
     group by campaign_id, customer_id
@@ -142,7 +145,7 @@ campaign_outcomes as (
         campaign_windows.channel,
         campaign_windows.window_start_at,
         campaign_windows.window_end_at,
-        members.assignment = 'treatment' as is_treatment,
+        members.assigned_group = 'treatment' as is_treatment,
         max(case when purchases.customer_id is not null then 1 else 0 end) as converted
     from members
     inner join campaign_windows
@@ -150,11 +153,11 @@ campaign_outcomes as (
     left join purchases
         on
             members.customer_id = purchases.customer_id
-            and purchases.traded_at >= campaign_windows.window_start_at
-            and purchases.traded_at < campaign_windows.window_end_at
+            and campaign_windows.window_start_at <= purchases.traded_at
+            and campaign_windows.window_end_at > purchases.traded_at
     group by
         members.campaign_id, campaign_windows.channel, campaign_windows.window_start_at,
-        campaign_windows.window_end_at, members.assignment, members.customer_id
+        campaign_windows.window_end_at, members.assigned_group, members.customer_id
 
 ),
 
@@ -176,7 +179,7 @@ global_outcomes as (
         on
             customers.customer_id = purchases.customer_id
             and purchases.traded_at > {{ dbt.dateadd('day', -lookback_days, 'clock.as_of_at') }}
-            and purchases.traded_at <= clock.as_of_at
+            and clock.as_of_at >= purchases.traded_at
     group by customers.customer_id, clock.as_of_at, holdouts.is_global_holdout
 
 ),
@@ -195,7 +198,7 @@ action_decisions as (
     left join purchases
         on
             decisions.customer_id = purchases.customer_id
-            and purchases.traded_at > decisions.decided_at
+            and decisions.decided_at < purchases.traded_at
             and purchases.traded_at <= {{ dbt.dateadd('day', outcome_days, 'decisions.decided_at') }}
     -- only decisions whose outcome window has closed
     where {{ dbt.dateadd('day', outcome_days, 'decisions.decided_at') }} <= clock.as_of_at

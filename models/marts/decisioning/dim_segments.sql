@@ -7,11 +7,11 @@
 
 with profiles as (
 
-{%- if profiles_exist %}
+    {%- if profiles_exist %}
 
     select * from {{ profiles_source }}
 
-{%- else %}
+    {%- else %}
 
     select
         cast(null as {{ dbt.type_int() }}) as segment_id,

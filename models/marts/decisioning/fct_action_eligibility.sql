@@ -88,11 +88,17 @@ suppressions as (
 
 scores_raw as (
 
-{%- if scores_exist %}
+    {%- if scores_exist %}
 
-    select customer_id, model, score, model_version, scored_at from {{ scores_source }}
+    select
+        customer_id,
+        model,
+        score,
+        model_version,
+        scored_at
+    from {{ scores_source }}
 
-{%- else %}
+    {%- else %}
 
     -- ml.fct_propensity_scores does not exist yet (dbt ran before the propensity asset): base rates.
     select
@@ -164,12 +170,13 @@ recent_touches as (
     select
         touchpoints.customer_id,
         {%- for channel, cap in caps.items() %}
+        {%- set touch_types = "'" ~ (cap['touch_types'] | join("', '")) ~ "'" %}
         {%- if cap['touch_channel'] is not none %}
         sum(
             case
                 when
                     touchpoints.channel = '{{ cap["touch_channel"] }}'
-                    and touchpoints.touchpoint_type in ('{{ cap["touch_types"] | join("', '") }}')
+                    and touchpoints.touchpoint_type in ({{ touch_types }})
                     and touchpoints.occurred_at > {{ dbt.dateadd('day', -cap['window_days'], 'decision_clock.decided_at') }}
                     then 1
                 else 0
@@ -325,9 +332,9 @@ first_choice as (
         case
             when pre_capacity_reason is null
                 then row_number() over (
-                    partition by customer_id, pre_capacity_reason
-                    order by score desc, action
-                )
+                        partition by customer_id, pre_capacity_reason
+                        order by score desc, action asc
+                    )
         end as pre_capacity_rank
     from guarded
 
@@ -342,9 +349,9 @@ slot_ranked as (
         case
             when pre_capacity_rank = 1 and channel in ('wholesaler_call', 'wholesaler_meeting')
                 then row_number() over (
-                    partition by wholesaler_id, channel, pre_capacity_rank
-                    order by score desc, customer_id
-                )
+                        partition by wholesaler_id, channel, pre_capacity_rank
+                        order by score desc, customer_id asc
+                    )
         end as wholesaler_slot_rank
     from first_choice
 
@@ -383,7 +390,7 @@ arbitrated as (
         *,
         case
             when blocked_reason is null
-                then row_number() over (partition by customer_id, blocked_reason order by score desc, action)
+                then row_number() over (partition by customer_id, blocked_reason order by score desc, action asc)
         end as eligible_rank
     from reasoned
 
@@ -405,8 +412,8 @@ final as (
         cast(propensity_score as double) as propensity_score,
         model_version,
         cast(p_response as double) as p_response,
-        cast(value as double) as value,
-        cast(cost as double) as cost,
+        cast(value as double) as response_value,
+        cast(cost as double) as action_cost,
         cast(score as double) as score,
         cast(recent_channel_touches as {{ dbt.type_bigint() }}) as recent_channel_touches,
         cast(channel_touch_cap as {{ dbt.type_bigint() }}) as channel_touch_cap,

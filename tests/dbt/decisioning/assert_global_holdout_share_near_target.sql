@@ -2,8 +2,8 @@
 -- not by chance: the split is deterministic for a given set of customers).
 select
     count(*) as customers,
-    avg(case when is_global_holdout then 1.0 else 0.0 end) as share,
-    max(holdout_share) as target
+    avg(case when is_global_holdout then 1.0 else 0.0 end) as observed_share,
+    max(holdout_share) as target_share
 from {{ ref('dim_customer_holdouts') }}
 having
     count(*) >= 200
