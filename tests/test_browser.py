@@ -37,7 +37,9 @@ def _free_port() -> int:
 
 
 def _port_is_free(port: int) -> bool:
+    """Nobody listens on the port (SO_REUSEADDR: connections left in TIME_WAIT do not count)."""
     with socket.socket() as s:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             s.bind(("127.0.0.1", port))
         except OSError:
@@ -101,6 +103,35 @@ def dagster_dev(tmp_path_factory):
         while not _port_is_free(port) and time.time() < deadline:
             time.sleep(0.5)
         assert _port_is_free(port), f"port {port} still in use after stopping dagster dev"
+        with pytest.raises(ProcessLookupError):  # no process of the group is left
+            os.killpg(proc.pid, 0)
+
+
+def _dismiss_welcome(page) -> None:
+    """A fresh instance greets with a "Join the Dagster community" dialog; skip it."""
+    skip = page.get_by_role("button", name="Skip")
+    try:
+        skip.first.wait_for(timeout=8000)
+        skip.first.click()
+    except Exception:  # no dialog (already dismissed in this browser session)
+        pass
+
+
+def _group_lists(page, base: str, group: str, names: list[str], screenshot: Path | None = None) -> None:
+    """Open the asset group's page and wait for each asset name in its List tab (the lineage view
+    truncates long names)."""
+    page.goto(f"{base}/locations/cjo/asset-groups/{group}", timeout=120_000)
+    page.get_by_text("Lineage").first.wait_for(timeout=LOAD_TIMEOUT_S * 1000)
+    page.wait_for_timeout(1500)
+    _dismiss_welcome(page)
+    if screenshot is not None:
+        page.wait_for_timeout(2000)
+        page.screenshot(path=str(screenshot), full_page=True)
+    page.goto(f"{base}/locations/cjo/asset-groups/{group}/list", timeout=120_000)
+    page.wait_for_timeout(1500)
+    _dismiss_welcome(page)
+    for name in names:
+        page.get_by_text(name).first.wait_for(timeout=120_000)
 
 
 @pytest.mark.browser
@@ -114,19 +145,13 @@ def test_asset_graph_lists_dbt_and_python_assets(chromium, dagster_dev):
         browser = p.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
         try:
             page = browser.new_page(viewport={"width": 1600, "height": 1000})
-            # dbt assets: the marts group's graph (group from the model folder).
-            page.goto(f"{base}/locations/cjo/asset-groups/marts", timeout=120_000)
-            page.get_by_text("dim_customers", exact=True).first.wait_for(timeout=LOAD_TIMEOUT_S * 1000)
-            page.screenshot(path=str(OUTPUT / "asset_graph_marts.png"), full_page=True)
-            # Python assets: landing (raw group) and publishing.
-            page.goto(f"{base}/locations/cjo/asset-groups/raw", timeout=120_000)
-            page.get_by_text("parse_rejects", exact=True).first.wait_for(timeout=120_000)
-            page.goto(f"{base}/locations/cjo/asset-groups/publish", timeout=120_000)
-            page.get_by_text("published_warehouse", exact=True).first.wait_for(timeout=120_000)
-            page.screenshot(path=str(OUTPUT / "asset_graph_publish.png"), full_page=True)
-            page.goto(f"{base}/asset-groups", timeout=120_000)
-            page.wait_for_timeout(5000)
-            page.screenshot(path=str(OUTPUT / "asset_graph_all.png"), full_page=True)
+            # dbt assets (groups from the model folders) and Python assets (landing, publishing).
+            _group_lists(page, base, "marts", ["dim_customers", "fct_journey_stages"],
+                         OUTPUT / "asset_graph_marts.png")
+            _group_lists(page, base, "staging", ["stg_crm__advisors"])
+            _group_lists(page, base, "raw", ["parse_rejects", "advisors"], OUTPUT / "asset_graph_raw.png")
+            _group_lists(page, base, "publish", ["published_warehouse"])
+            page.screenshot(path=str(OUTPUT / "asset_list_publish.png"), full_page=True)
         finally:
             browser.close()
     assert (OUTPUT / "asset_graph_marts.png").stat().st_size > 10_000
