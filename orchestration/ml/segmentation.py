@@ -242,7 +242,7 @@ def profile_segments(features: pd.DataFrame, labels: np.ndarray) -> pd.DataFrame
         rows.append({
             "segment_id": int(seg),
             "customers": len(g),
-            "share": len(g) / len(features),
+            "customer_share": len(g) / len(features),
             "segment_name": f"{tenure_word}, {eng_word} engagement, {CHANNEL_LABELS[top]}, {val_word}",
             "dominant_channel": top,
             "median_engaged_touches_90d": float(eng),

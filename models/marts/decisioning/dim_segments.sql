@@ -17,7 +17,7 @@ with profiles as (
         cast(null as {{ dbt.type_int() }}) as segment_id,
         cast(null as {{ dbt.type_string() }}) as segment_name,
         cast(null as {{ dbt.type_bigint() }}) as customers,
-        cast(null as double) as share,
+        cast(null as double) as customer_share,
         cast(null as {{ dbt.type_string() }}) as dominant_channel,
         cast(null as double) as median_engaged_touches_90d,
         cast(null as double) as median_tenure_days,
@@ -30,7 +30,7 @@ with profiles as (
         cast(null as {{ dbt.type_timestamp() }}) as segmented_at
     where 1 = 0
 
-{%- endif %}
+    {%- endif %}
 
 ),
 
@@ -40,7 +40,7 @@ final as (
         cast(segment_id as {{ dbt.type_int() }}) as segment_id,
         segment_name,
         cast(customers as {{ dbt.type_bigint() }}) as customers,
-        cast(share as double) as customer_share,
+        cast(customer_share as double) as customer_share,
         dominant_channel,
         cast(median_engaged_touches_90d as double) as median_engaged_touches_90d,
         cast(median_tenure_days as double) as median_tenure_days,

@@ -103,13 +103,13 @@ scores_raw as (
     -- ml.fct_propensity_scores does not exist yet (dbt ran before the propensity asset): base rates.
     select
         cast(null as {{ dbt.type_string() }}) as customer_id,
-        cast(null as {{ dbt.type_string() }}) as model,
+        cast(null as {{ dbt.type_string() }}) as model,  -- noqa: RF04 (the source's column name)
         cast(null as double) as score,
         cast(null as {{ dbt.type_string() }}) as model_version,
         cast(null as {{ dbt.type_timestamp() }}) as scored_at
     where 1 = 0
 
-{%- endif %}
+    {%- endif %}
 
 ),
 
