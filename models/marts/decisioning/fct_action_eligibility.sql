@@ -103,7 +103,8 @@ scores_raw as (
     -- ml.fct_propensity_scores does not exist yet (dbt ran before the propensity asset): base rates.
     select
         cast(null as {{ dbt.type_string() }}) as customer_id,
-        cast(null as {{ dbt.type_string() }}) as model,  -- noqa: RF04 (the source's column name)
+        -- `model` is the source's column name (a keyword to sqlfluff)
+        cast(null as {{ dbt.type_string() }}) as model,  -- noqa: RF04
         cast(null as double) as score,
         cast(null as {{ dbt.type_string() }}) as model_version,
         cast(null as {{ dbt.type_timestamp() }}) as scored_at
