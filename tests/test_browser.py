@@ -47,6 +47,21 @@ def _port_is_free(port: int) -> bool:
         return True
 
 
+def _live_group_members(pgid: int) -> list[str]:
+    """Processes of the group that are still alive (zombies, which only wait to be reaped by the
+    container's init, do not count)."""
+    import psutil
+
+    left = []
+    for p in psutil.process_iter(["pid", "status", "cmdline"]):
+        try:
+            if os.getpgid(p.pid) == pgid and p.info["status"] != psutil.STATUS_ZOMBIE:
+                left.append(f"{p.pid}: {' '.join(p.info['cmdline'] or [])[:100]}")
+        except (ProcessLookupError, psutil.Error):
+            continue
+    return left
+
+
 def _wait_http(url: str, proc: subprocess.Popen, timeout: float) -> None:
     deadline = time.time() + timeout
     while time.time() < deadline:
@@ -103,8 +118,10 @@ def dagster_dev(tmp_path_factory):
         while not _port_is_free(port) and time.time() < deadline:
             time.sleep(0.5)
         assert _port_is_free(port), f"port {port} still in use after stopping dagster dev"
-        with pytest.raises(ProcessLookupError):  # no process of the group is left
-            os.killpg(proc.pid, 0)
+        deadline = time.time() + 30
+        while (left := _live_group_members(proc.pid)) and time.time() < deadline:
+            time.sleep(0.5)
+        assert not left, f"processes of dagster dev's group still running: {left}"
 
 
 def _dismiss_welcome(page) -> None:
