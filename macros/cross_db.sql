@@ -48,3 +48,11 @@
 {%- endmacro %}
 {% macro default__median(expr) -%}median({{ expr }}){%- endmacro %}
 {% macro spark__median(expr) -%}percentile_approx({{ expr }}, 0.5){%- endmacro %}
+
+{#- 64-bit floating point. dbt.type_float() is a 32-bit FLOAT on DuckDB, which turns 75093.62 into
+    75093.6171875: money and scores need double precision. -#}
+{% macro type_double() -%}
+    {{ return(adapter.dispatch('type_double', 'cjo')()) }}
+{%- endmacro %}
+{% macro default__type_double() -%}double{%- endmacro %}
+{% macro postgres__type_double() -%}double precision{%- endmacro %}

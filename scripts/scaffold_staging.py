@@ -37,7 +37,7 @@ def typed_expr(t: Table, c) -> str:
     if c.type == "integer":
         return f"{{{{ cjo.try_cast('{c.name}', dbt.type_int()) }}}}"
     if c.type == "double":
-        return f"{{{{ cjo.try_cast('{c.name}', dbt.type_float()) }}}}"
+        return f"{{{{ cjo.try_cast('{c.name}', cjo.type_double()) }}}}"
     return c.name
 
 

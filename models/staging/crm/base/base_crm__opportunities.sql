@@ -18,7 +18,7 @@ typed as (
         ---------- strings
         lower(trim(stage)) as stage,
         ---------- numerics
-        {{ cjo.try_cast('amount', dbt.type_float()) }} as amount,
+        {{ cjo.try_cast('amount', cjo.type_double()) }} as amount,
         ---------- timestamps
         {{ cjo.parse_utc_timestamp('created_at') }} as created_at,
         {{ cjo.parse_utc_timestamp('closed_at') }} as closed_at,

@@ -17,7 +17,7 @@ typed as (
         ---------- strings
         lower(trim(transaction_type)) as transaction_type,
         ---------- numerics
-        {{ cjo.try_cast('amount', dbt.type_float()) }} as amount,
+        {{ cjo.try_cast('amount', cjo.type_double()) }} as amount,
         ---------- timestamps
         {{ cjo.parse_utc_timestamp('traded_at') }} as traded_at,
         ---------- raw text, kept for the quarantine reasons
