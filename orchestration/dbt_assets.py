@@ -115,6 +115,11 @@ def cjo_dbt_assets(context: AssetExecutionContext, dbt: DbtCliResource):
 
     No row-count/column-metadata fetching: that opens DuckDB from this process while dbt holds the
     write lock."""
+    # When Dagster splits the dbt assets into several steps (marts that read ML tables), dbt's default
+    # "eager" indirect selection runs a relationships test as soon as ONE of its parents is selected,
+    # i.e. before the other parent exists in a fresh warehouse. "cautious" runs a test only when all its
+    # parents are in the invocation. dagster-dbt still overrides it ("empty") for check-only subsets.
+    os.environ.setdefault("DBT_INDIRECT_SELECTION", "cautious")
     invocation = dbt.cli(["build"], context=context, raise_on_error=False)
     yield from invocation.stream()
     # dbt's own execution time (after its start-up), logged for the per-asset overhead measurement
