@@ -76,7 +76,9 @@ def test_row_counts_line_up(pipeline_run, built_warehouse):
             [str(Path(env["CJO_LANDING_DIR"]) / "crm" / "advisors" / "*.parquet")]).fetchone()[0]
     assert landed_rows == on_disk > 0
 
-    ours = read_manifest(Path(env["CJO_PUBLISH_DIR"]))["tables"]
+    published = read_manifest(Path(env["CJO_PUBLISH_DIR"]))
+    assert published is not None, "the run did not reach published_warehouse (see the failure above)"
+    ours = published["tables"]
     theirs = read_manifest(built_warehouse.publish_dir)["tables"]
     assert ours["marts.dim_customers"] > 0
     # Same raw data, same dbt project: Dagster's build equals the dbt CLI build, mart by mart.
