@@ -31,7 +31,7 @@ class _LazyConsole:
 
 console = _LazyConsole()
 
-app = typer.Typer(help="Audiences and reverse-ETL syncs.", no_args_is_help=True)
+app = typer.Typer(help="Audiences and reverse-ETL syncs.\n\nExample: cjo audiences list", no_args_is_help=True)
 
 
 def _lookup_errors(fn):
@@ -48,8 +48,12 @@ def _lookup_errors(fn):
     return wrapper
 
 
-audiences_app = typer.Typer(help="Marketer audiences (reads the published warehouse copy).", no_args_is_help=True)
-sync_app = typer.Typer(help="Reverse-ETL syncs declared in syncs/*.yml.", no_args_is_help=True)
+audiences_app = typer.Typer(
+    help="Marketer audiences (reads the published warehouse copy).\n\nExample: cjo audiences list", no_args_is_help=True
+)
+sync_app = typer.Typer(
+    help="Reverse-ETL syncs declared in syncs/*.yml.\n\nExample: cjo sync run --all --dry-run", no_args_is_help=True
+)
 app.add_typer(audiences_app, name="audiences")
 app.add_typer(sync_app, name="sync")
 
@@ -78,7 +82,9 @@ def _table(title: str, columns: list[str], rows: list[tuple]) -> None:
 
 @sync_app.command("list")
 def sync_list(syncs_dir: SyncsDir = None) -> None:
-    """List the declared syncs."""
+    """List the declared syncs.
+
+    Example: cjo sync list"""
     specs = _specs(syncs_dir)
     _table(
         "syncs",
@@ -127,7 +133,9 @@ def sync_run(
     db: Annotated[Path | None, typer.Option("--db", help="Live warehouse (default CJO_DUCKDB_PATH).")] = None,
     syncs_dir: SyncsDir = None,
 ) -> None:
-    """Run syncs against the live warehouse (a pipeline step: the single writer while it runs)."""
+    """Run syncs against the live warehouse (a pipeline step: the single writer while it runs).
+
+    Example: cjo sync run newcomer_onboarding_nurture --dry-run"""
     _run(names or [], all_, dry_run, force, db, syncs_dir)
 
 
@@ -138,7 +146,9 @@ def sync_plan(
     db: Annotated[Path | None, typer.Option("--db")] = None,
     syncs_dir: SyncsDir = None,
 ) -> None:
-    """Same as ``run --dry-run``: print and store the planned diff (ops.sync_planned_diffs)."""
+    """Same as ``run --dry-run``: print and store the planned diff (ops.sync_planned_diffs).
+
+    Example: cjo sync plan newcomer_onboarding_nurture"""
     _run(names or [], all_, True, False, db, syncs_dir)
 
 
@@ -148,7 +158,9 @@ def sync_status(
     name: Annotated[str | None, typer.Argument(help="Only this sync.")] = None,
     limit: Annotated[int, typer.Option(help="Runs to show.")] = 20,
 ) -> None:
-    """Recent runs and open rejected rows, from the published copy."""
+    """Recent runs and open rejected rows, from the published copy.
+
+    Example: cjo sync status"""
     with aud.reader() as con:
         if not aud.has_table(con, "ops", "sync_runs"):
             console.print("no sync has run yet (ops.sync_runs is not in the published copy)")
@@ -180,14 +192,18 @@ def sync_status(
 @audiences_app.command("list")
 @_lookup_errors
 def audiences_list() -> None:
-    """Audiences with their size and the change since the last run."""
+    """Audiences with their size and the change since the last run.
+
+    Example: cjo audiences list"""
     _table("audiences", ["audience", "size", "entered", "exited", "as of"], aud.list_audiences())
 
 
 @audiences_app.command("show")
 @_lookup_errors
 def audiences_show(name: str, syncs_dir: SyncsDir = None) -> None:
-    """Definition, owner and destinations of one audience."""
+    """Definition, owner and destinations of one audience.
+
+    Example: cjo audiences show aud_webinar_invite_consideration"""
     info = aud.show(name, _specs(syncs_dir))
     for k, v in info.items():
         console.print(f"[bold]{k}[/bold]: {v}")
@@ -196,7 +212,9 @@ def audiences_show(name: str, syncs_dir: SyncsDir = None) -> None:
 @audiences_app.command("preview")
 @_lookup_errors
 def audiences_preview(name: str, limit: Annotated[int, typer.Option(help="Rows.")] = 20) -> None:
-    """First rows of an audience."""
+    """First rows of an audience.
+
+    Example: cjo audiences preview aud_webinar_invite_consideration --limit 5"""
     cols, rows = aud.preview(name, limit)
     _table(name, cols, rows)
 
@@ -208,7 +226,9 @@ def audiences_export(
     out: Annotated[Path, typer.Option("--out", help="File to write.")],
     fmt: Annotated[str, typer.Option("--format", help="csv or parquet.")] = "csv",
 ) -> None:
-    """Export an audience to CSV or Parquet (written atomically)."""
+    """Export an audience to CSV or Parquet (written atomically).
+
+    Example: cjo audiences export aud_webinar_invite_consideration --format csv --out invite.csv"""
     if fmt not in ("csv", "parquet"):
         err.print("--format must be csv or parquet")
         raise typer.Exit(2)
@@ -219,7 +239,9 @@ def audiences_export(
 @audiences_app.command("why")
 @_lookup_errors
 def audiences_why(name: str, customer_id: str) -> None:
-    """Why a customer is (or is not) in an audience: the rule, privacy and the eligibility ledger."""
+    """Why a customer is (or is not) in an audience: the rule, privacy and the eligibility ledger.
+
+    Example: cjo audiences why aud_webinar_invite_consideration cus_0123abcd"""
     for line in aud.why(name, customer_id):
         console.print(line)
 
