@@ -19,7 +19,7 @@ import urllib.request
 from pathlib import Path
 
 import pytest
-from conftest import ROOT, ensure_manifest, prepare_dagster_home
+from pipeline_support import ROOT, ensure_manifest, prepare_dagster_home
 
 OUTPUT = Path(__file__).parent / "output"
 CHROMIUM = os.environ.get("CJO_CHROMIUM", "/usr/bin/chromium")

@@ -18,7 +18,7 @@ from pathlib import Path
 import dagster as dg
 import duckdb
 import pytest
-from conftest import prepare_dagster_home, warehouse_env
+from pipeline_support import prepare_dagster_home, warehouse_env
 
 OUTPUT = Path(__file__).parent / "output"
 

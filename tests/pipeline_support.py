@@ -1,0 +1,70 @@
+"""Helpers shared by tests/conftest.py and test modules (import from here, not from conftest:
+tests/activation has a conftest.py of its own, so `from conftest import ...` is ambiguous)."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+VENV_BIN = Path(sys.executable).parent
+# Small on purpose: the whole `make test` must stay well under 15 minutes on 2 cores.
+FIXTURE_ARGS = ("--advisors", "1500", "--days", "120", "--seed", "7")
+
+
+@dataclass(frozen=True)
+class BuiltWarehouse:
+    root: Path
+    raw_dir: Path
+    landing_dir: Path
+    duckdb_path: Path
+    publish_dir: Path
+    state_dir: Path
+    dagster_home: Path
+
+    def env(self) -> dict[str, str]:
+        return warehouse_env(self.root)
+
+
+def warehouse_env(root: Path) -> dict[str, str]:
+    """The CJO_* variables (and DAGSTER_HOME) for a warehouse laid out under `root`."""
+    return {
+        "CJO_RAW_DIR": str(root / "raw"),
+        "CJO_LANDING_DIR": str(root / "landing"),
+        "CJO_DUCKDB_PATH": str(root / "cjo.duckdb"),
+        "CJO_PUBLISH_DIR": str(root / "published"),
+        "CJO_STATE_DIR": str(root / "state"),
+        "DAGSTER_HOME": str(root / "dagster_home"),
+        "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
+    }
+
+
+def prepare_dagster_home(home: Path) -> Path:
+    home.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(ROOT / "dagster.yaml", home / "dagster.yaml")
+    return home
+
+
+def _run(cmd: list[str], env: dict[str, str], what: str) -> None:
+    proc = subprocess.run(cmd, cwd=ROOT, env={**os.environ, **env}, capture_output=True, text=True)
+    if proc.returncode != 0:
+        tail = "\n".join((proc.stdout + proc.stderr).splitlines()[-60:])
+        raise RuntimeError(f"{what} failed (exit {proc.returncode}): {' '.join(cmd)}\n{tail}")
+
+
+def ensure_manifest() -> Path:
+    """`dbt parse` when target/manifest.json is missing or older than a dbt file (same rule as
+    orchestration.dbt_assets, without importing Dagster)."""
+    manifest = ROOT / "target" / "manifest.json"
+    inputs = [ROOT / "dbt_project.yml", ROOT / "profiles.yml"]
+    for folder in ("models", "macros", "seeds", "tests/dbt", "snapshots", "analyses"):
+        if (ROOT / folder).is_dir():
+            inputs += [p for p in (ROOT / folder).rglob("*") if p.suffix in (".sql", ".yml", ".yaml", ".csv", ".md")]
+    if not manifest.exists() or any(p.stat().st_mtime > manifest.stat().st_mtime for p in inputs if p.exists()):
+        _run([str(VENV_BIN / "dbt"), "parse", "--quiet"], {"DBT_SEND_ANONYMOUS_USAGE_STATS": "false"},
+             "dbt parse")
+    return manifest
