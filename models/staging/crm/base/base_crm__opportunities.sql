@@ -16,7 +16,7 @@ typed as (
         wholesaler_id,
         product_id,
         ---------- strings
-        lower(trim(stage)) as stage,
+        lower(trim(stage)) as stage,  -- noqa: RF04
         ---------- numerics
         {{ cjo.try_cast('amount', cjo.type_double()) }} as amount,
         ---------- timestamps

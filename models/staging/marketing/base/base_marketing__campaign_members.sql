@@ -16,7 +16,7 @@ typed as (
         advisor_id,
         ---------- strings
         {{ cjo.normalize_email('email') }} as email,
-        lower(trim(assignment)) as assignment,
+        lower(trim(assignment)) as assignment,  -- noqa: RF04
         ---------- timestamps
         {{ cjo.parse_utc_timestamp('assigned_at') }} as assigned_at,
         ---------- raw text, kept for the quarantine reasons
