@@ -79,9 +79,9 @@ pytest: setup manifest
 bench: setup manifest
 	$(BIN)/python benchmarks/run_all.py
 
+# cjo dev copies dagster.yaml (writer pool, run queue) into DAGSTER_HOME before starting dagster dev.
 dev: setup manifest
-	mkdir -p $(DAGSTER_HOME)
-	$(BIN)/dagster dev -h 127.0.0.1 -p 3000
+	$(BIN)/cjo dev
 
 clean:
 	rm -rf target logs tests/output warehouse .dagster_home

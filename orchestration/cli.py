@@ -443,6 +443,29 @@ def doctor() -> None:
         raise typer.Exit(1)
 
 
+# ------------------------------------------------------------------ byod
+
+
+@app.command(context_settings={"allow_extra_args": True, "ignore_unknown_options": True})
+def byod(
+    ctx: typer.Context,
+    dataset: Annotated[str, typer.Argument(help="telco (IBM Telco churn) or shoppers (UCI Online Shoppers).")],
+    out: Annotated[Path | None, typer.Option(help="Raw folder to write (default: CJO_RAW_DIR).")] = None,
+) -> None:
+    """Map a public example dataset onto the raw data contract (bring your own data, worked examples).
+
+    Extra options go to `python -m orchestration.byod` (see docs/bring-your-own-data.md).
+
+    Example: cjo byod telco --out data/raw && cjo run
+    """
+    from orchestration import settings
+    from orchestration.byod.__main__ import main as byod_main
+
+    code = byod_main([dataset, "--out", str(out or settings.raw_dir()), *ctx.args])
+    if code:
+        raise typer.Exit(code)
+
+
 # ------------------------------------------------------------------ dev
 
 
