@@ -14,6 +14,7 @@ import subprocess
 import sys
 import threading
 import time
+import uuid
 from pathlib import Path
 from typing import Annotated
 
@@ -192,7 +193,7 @@ def run(
         instance = dg.DagsterInstance.get()
         job_def = defs.resolve_job_def(job)
         keys, total = _resolve_selection(defs, job_def, select, publish)
-    run_id = dg.make_new_run_id()
+    run_id = str(uuid.uuid4())  # Dagster run ids are UUID strings
     outcome: dict = {}
 
     def target() -> None:
