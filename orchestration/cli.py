@@ -198,9 +198,13 @@ def run(
 
     def target() -> None:
         try:
+            # The progress bar shows progress; the console logger only prints warnings and errors
+            # (CJO_LOG_LEVEL=DEBUG for every event). The full event log is in the run history either way.
+            log_level = os.environ.get("CJO_LOG_LEVEL", "WARNING").upper()
             outcome["result"] = job_def.execute_in_process(
                 instance=instance, run_id=run_id, asset_selection=keys, raise_on_error=False,
-                tags={"cjo/trigger": "cli"})
+                tags={"cjo/trigger": "cli"},
+                run_config={"loggers": {"console": {"config": {"log_level": log_level}}}})
         except BaseException as exc:  # reported below, after the progress bar
             outcome["error"] = exc
 
@@ -332,19 +336,24 @@ def _status_tables() -> None:
             if name.startswith("marts."):
                 t.add_row(name, f"{rows:,}")
         console.print(t)
-        cols = {r[0] for r in con.execute(
-            "select column_name from information_schema.columns "
-            "where table_schema = 'marts' and table_name = 'fct_quarantined_rows'").fetchall()}
-        reason = next((c for c in ("reason", "reason_code", "quarantine_reason") if c in cols), None)
-        if reason:
-            rows = con.execute(f"select {reason}, count(*) from marts.fct_quarantined_rows "
-                               f"group by 1 order by 2 desc").fetchall()
-            q = Table("reason", "rows", title="quarantined rows by reason")
-            for r, n in rows:
-                q.add_row(str(r), f"{n:,}")
-            console.print(q)
+        from orchestration.quality.results import latest_summary, quarantine_counts
+
+        summary = latest_summary(con)
+        if len(summary):
+            failed = int((~summary["passed"].astype(bool)).sum())
+            qt = Table("asset", "suite", "passed", "expectations", "failed", "checked (UTC)",
+                       title=f"latest quality results (ops.quality_results): {failed} suite(s) failing")
+            for r in summary.itertuples(index=False):
+                qt.add_row(str(r.asset), str(r.suite), "[green]yes[/green]" if r.passed else "[red]no[/red]",
+                           str(r.expectations), str(r.failed), str(r.checked_at)[:19])
+            console.print(qt)
         else:
-            console.print("[dim]marts.fct_quarantined_rows not published[/dim]")
+            console.print("[dim]no quality results published yet[/dim]")
+        quarantined = quarantine_counts(con)
+        q = Table("source table", "reason", "rows", "example", title="quarantined rows by reason")
+        for r in quarantined.itertuples(index=False):
+            q.add_row(str(r.source_table), str(r.reason_code), f"{r.rows:,}", str(r.example_reason)[:60])
+        console.print(q if len(quarantined) else "[green]no quarantined rows[/green]")
     finally:
         con.close()
 
