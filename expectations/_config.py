@@ -18,8 +18,10 @@ class Thresholds:
     # flows through as mass quarantine, lower it and ordinary dirt stops the pipeline.
     max_quarantine_rate: float = 0.05
     # Share of rows whose record key repeats within one delivery (exact re-sent rows are collapsed
-    # first; those are harmless). A conflicting re-use of an id inside one file is a source bug.
-    max_duplicate_key_rate: float = 0.0
+    # first; those are harmless). A conflicting re-use of an id inside one file is a source bug, but
+    # staging keeps the first copy and counts the rest, so a trickle (ESPs do re-send) is dirt, not a
+    # broken export. 1%: the demo data's ~0.1% passes; a file that repeats its ids wholesale blocks.
+    max_duplicate_key_rate: float = 0.01
     # Bad rows a delivery may always carry, whatever its size: in a 10-row file one bad row is 10%, which
     # is dirt for staging to quarantine, not a broken export. 0 makes the rate apply to tiny files too.
     bad_row_allowance: int = 2

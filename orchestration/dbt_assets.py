@@ -34,6 +34,7 @@ from dagster_dbt import (
 )
 from dagster_dbt.dbt_project import DagsterDbtProjectPreparer
 
+from orchestration import settings
 from orchestration.resources import DUCKDB_WRITER_POOL, dbt_executable
 from orchestration.settings import PROJECT_ROOT
 
@@ -120,6 +121,9 @@ def cjo_dbt_assets(context: AssetExecutionContext, dbt: DbtCliResource):
     # i.e. before the other parent exists in a fresh warehouse. "cautious" runs a test only when all its
     # parents are in the invocation. dagster-dbt still overrides it ("empty") for check-only subsets.
     os.environ.setdefault("DBT_INDIRECT_SELECTION", "cautious")
+    # DuckDB creates the file but not its folder; on a fresh clone the seed-only step can be the first
+    # thing to touch the warehouse.
+    settings.duckdb_path().parent.mkdir(parents=True, exist_ok=True)
     invocation = dbt.cli(["build"], context=context, raise_on_error=False)
     yield from invocation.stream()
     # dbt's own execution time (after its start-up), logged for the per-asset overhead measurement

@@ -35,7 +35,7 @@ class QualityConfig(dg.ConfigurableResource):
     max_quarantine_rate: float = Field(
         default=0.05, description="Share of a delivery's rows staging may quarantine before it blocks.")
     max_duplicate_key_rate: float = Field(
-        default=0.0, description="Share of rows whose record key repeats within one delivery.")
+        default=0.01, description="Share of rows whose record key repeats within one delivery.")
     bad_row_allowance: int = Field(
         default=2, description="Bad rows any delivery may carry whatever its size (tiny files).")
     max_rows_per_batch: int = Field(
