@@ -320,6 +320,12 @@ def _status_runs(limit: int) -> None:
         console.print("[green]no failed checks in the last runs[/green]")
 
 
+def _has_column(con, schema: str, table: str, column: str) -> bool:
+    return bool(con.execute(
+        "select 1 from information_schema.columns where table_schema = ? and table_name = ? and column_name = ?",
+        [schema, table, column]).fetchall())
+
+
 def _status_tables() -> None:
     from orchestration.publish import NothingPublishedError, read_manifest, reader_connection
 
@@ -336,6 +342,14 @@ def _status_tables() -> None:
             if name.startswith("marts."):
                 t.add_row(name, f"{rows:,}")
         console.print(t)
+        stages = con.execute(
+            "select current_stage, count(*) from marts.dim_customers group by 1 order by 2 desc"
+        ).fetchall() if _has_column(con, "marts", "dim_customers", "current_stage") else []
+        if stages:
+            st = Table("current stage", "customers", title="customers per current stage (dim_customers)")
+            for stage, n in stages:
+                st.add_row(str(stage), f"{n:,}")
+            console.print(st)
         from orchestration.quality.results import latest_summary, quarantine_counts
 
         summary = latest_summary(con)
