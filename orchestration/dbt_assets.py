@@ -118,9 +118,12 @@ def cjo_dbt_assets(context: AssetExecutionContext, dbt: DbtCliResource):
     write lock."""
     # When Dagster splits the dbt assets into several steps (marts that read ML tables), dbt's default
     # "eager" indirect selection runs a relationships test as soon as ONE of its parents is selected,
-    # i.e. before the other parent exists in a fresh warehouse. "cautious" runs a test only when all its
-    # parents are in the invocation. dagster-dbt still overrides it ("empty") for check-only subsets.
-    os.environ.setdefault("DBT_INDIRECT_SELECTION", "cautious")
+    # i.e. before the other parent exists in a fresh warehouse. "cautious" never ran a test whose
+    # parents sit in different steps (a mart in one, the seed it references in another): six
+    # relationships tests silently never ran. "buildable" runs a test when each parent is selected or
+    # is an ancestor of the selection, i.e. already built by an earlier step. dagster-dbt still
+    # overrides it ("empty") for check-only subsets.
+    os.environ.setdefault("DBT_INDIRECT_SELECTION", "buildable")
     # DuckDB creates the file but not its folder; on a fresh clone the seed-only step can be the first
     # thing to touch the warehouse.
     settings.duckdb_path().parent.mkdir(parents=True, exist_ok=True)

@@ -26,7 +26,6 @@ RUNNER = textwrap.dedent(f'''
     import json, sys, time
     from pathlib import Path
 
-import pytest
     import dagster as dg
     from orchestration.resources import DUCKDB_WRITER_POOL, WarehouseResource
 

@@ -21,6 +21,10 @@ import pytest
 from pipeline_support import prepare_dagster_home, warehouse_env
 
 OUTPUT = Path(__file__).parent / "output"
+# The fixture holds 120 days; the defaults (first snapshot after 90 days, every 30) are for a year of
+# data and would train no model here. Snapshots every 15 days from day 15 train both models, so the
+# run exercises real scores (the GX and AUC checks, scored next-best actions), not only the fallback.
+SHORT_HISTORY = {"ops": {"ml__propensity_scores": {"config": {"snapshot_every_days": 15, "min_history_days": 15}}}}
 
 
 @pytest.fixture(scope="module")
@@ -34,7 +38,7 @@ def pipeline_run(built_warehouse, cjo_defs, tmp_path_factory):
         home = prepare_dagster_home(Path(env["DAGSTER_HOME"]))
         instance = dg.DagsterInstance.from_config(str(home))
         job = cjo_defs.resolve_job_def("full_pipeline")
-        result = job.execute_in_process(instance=instance, raise_on_error=False)
+        result = job.execute_in_process(instance=instance, raise_on_error=False, run_config=SHORT_HISTORY)
         yield root, env, instance, job, result
         instance.dispose()
 
@@ -81,14 +85,33 @@ def test_row_counts_line_up(pipeline_run, built_warehouse):
     ours = published["tables"]
     theirs = read_manifest(built_warehouse.publish_dir)["tables"]
     assert ours["marts.dim_customers"] > 0
-    # Same raw data, same dbt project: Dagster's build equals the dbt CLI build, mart by mart.
-    for table, rows in theirs.items():
-        if table.startswith("marts."):
-            assert ours.get(table) == rows, table
+    # Same raw data, same dbt project: Dagster's build equals the dbt CLI build, mart by mart. The
+    # fixture's CLI build has no ML tables (dbt alone), so marts downstream of ml.* differ by design.
+    ml_downstream = _models_downstream_of_source_schema("ml")
+    compared = [t for t in theirs if t.startswith("marts.") and t.split(".", 1)[1] not in ml_downstream]
+    assert "marts.dim_customers" in compared and "marts.dim_segments" not in compared
+    for table in compared:
+        assert ours.get(table) == theirs[table], table
     with duckdb.connect(env["CJO_DUCKDB_PATH"], read_only=True) as con:
         for table in ("marts.dim_customers", "marts.fct_journey_stages"):
             if table in ours:
                 assert con.execute(f"select count(*) from {table}").fetchone()[0] == ours[table]
+
+
+def _models_downstream_of_source_schema(source_name: str) -> set[str]:
+    """Names of the dbt models with a source of `source_name` among their ancestors (from the manifest)."""
+    manifest = json.loads((Path(__file__).resolve().parent.parent / "target" / "manifest.json").read_text())
+    parents = manifest["parent_map"]
+    tainted: dict[str, bool] = {}
+
+    def reaches(node: str) -> bool:
+        if node not in tainted:
+            tainted[node] = False  # cycles cannot happen in dbt; this only guards the recursion
+            tainted[node] = any(p.startswith(f"source.cjo.{source_name}.") or reaches(p)
+                                for p in parents.get(node, []))
+        return tainted[node]
+
+    return {n.split(".")[-1] for n in parents if n.startswith("model.") and reaches(n)}
 
 
 def test_measure_per_asset_overhead(pipeline_run):

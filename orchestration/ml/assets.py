@@ -202,8 +202,11 @@ def run_propensity(con: duckdb.DuckDBPyConnection, state_dir: Path, config: Prop
         path = last_run_path(state_dir, task)
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(json.dumps(report[task], indent=2, default=float))
-    if score_frames:
-        write_table(con, "ml.fct_propensity_scores", pd.concat(score_frames, ignore_index=True))
+    # Always (re)write the table, empty when no model could be trained yet (history shorter than the
+    # horizons): next-best action then falls back to the catalog's base response rates, the AUC check
+    # reports the missing model, and stale scores of a model that no longer exists never linger.
+    write_table(con, "ml.fct_propensity_scores",
+                pd.concat(score_frames, ignore_index=True) if score_frames else prop.empty_score_frame())
     if run_rows:
         write_table(con, "ml.model_runs", pd.DataFrame(run_rows), mode="append")
     return report

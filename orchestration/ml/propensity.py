@@ -387,6 +387,17 @@ def score_frame(trained: TrainedModel, population: pd.DataFrame, scored_at: date
     })
 
 
+def empty_score_frame() -> pd.DataFrame:
+    """ml.fct_propensity_scores with no rows and the column types score_frame writes."""
+    return pd.DataFrame({
+        "customer_id": pd.Series([], dtype="object"),
+        "model": pd.Series([], dtype="object"),
+        "score": pd.Series([], dtype="float64"),
+        "model_version": pd.Series([], dtype="object"),
+        "scored_at": pd.Series([], dtype="datetime64[ns]"),
+    })
+
+
 def model_run_row(trained: TrainedModel, retrained: bool, reason: str, drift_by_series: dict,
                   run_at: datetime) -> dict[str, Any]:
     """One row of ml.model_runs (metrics as JSON text so the table is engine-neutral)."""
