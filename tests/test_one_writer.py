@@ -53,11 +53,24 @@ RUNNER = textwrap.dedent(f'''
 ''')
 
 
+def _init_instance_storage(home: Path) -> None:
+    """Create the instance's SQLite storage once, before the two runners start: two processes that
+    open a brand-new instance at the same moment race on its schema ("table runs already exists").
+    A long-lived instance (`.dagster_home/`) has its storage long before two runs meet."""
+    import dagster as dg
+
+    with dg.DagsterInstance.from_config(str(home)) as instance:
+        instance.get_runs(limit=1)
+        instance.get_latest_materialization_event(dg.AssetKey("init"))
+        instance.all_instigator_state()
+
+
 def _launch_pair(tmp: Path, dagster_yaml: str) -> list[subprocess.Popen]:
     tmp.mkdir(parents=True)
     home = tmp / "dagster_home"
     home.mkdir()
     (home / "dagster.yaml").write_text(dagster_yaml)
+    _init_instance_storage(home)
     script = tmp / "runner.py"
     script.write_text(RUNNER)
     env = {**os.environ, "DAGSTER_HOME": str(home), "CJO_DUCKDB_PATH": str(tmp / "w.duckdb"),
