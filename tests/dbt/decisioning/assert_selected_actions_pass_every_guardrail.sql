@@ -1,4 +1,7 @@
 -- A selected action is eligible, profitable, consented, and never goes to a global-holdout customer.
+-- A singular test with several parents is an asset check on the model named here (dagster-dbt reads
+-- meta.dagster.ref); without it Dagster only logs an observation and the rule gates nothing.
+{{ config(meta={'dagster': {'ref': {'name': 'fct_action_eligibility'}}}) }}
 select eligibility.*
 from {{ ref('fct_action_eligibility') }} as eligibility
 inner join {{ ref('dim_customers') }} as customers

@@ -1,5 +1,8 @@
 -- Label propagation converged: no merge edge joins two different components. Fails when a component is
 -- wider than var identity_label_propagation_rounds (raise the var) or the graph logic broke.
+-- A singular test with several parents is an asset check on the model named here (dagster-dbt reads
+-- meta.dagster.ref); without it Dagster only logs an observation and the rule gates nothing.
+{{ config(meta={'dagster': {'ref': {'name': 'int_identity_graph'}}}) }}
 select
     e.edge_id,
     e.node_a,

@@ -1,5 +1,8 @@
 -- No touchpoint or session of a forgotten person, and every touchpoint's customer_id is the one its
 -- identity node resolves to now (the incremental model re-resolved and deleted what it had to).
+-- A singular test with several parents is an asset check on the model named here (dagster-dbt reads
+-- meta.dagster.ref); without it Dagster only logs an observation and the rule gates nothing.
+{{ config(meta={'dagster': {'ref': {'name': 'fct_touchpoints'}}}) }}
 select
     t.touchpoint_id,
     'forgotten or re-resolved node' as problem

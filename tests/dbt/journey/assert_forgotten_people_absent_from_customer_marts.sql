@@ -1,5 +1,8 @@
 -- Nobody named in a deletion request appears in the customer-360 or the journey: neither through the
 -- identity graph (any node of a forgotten person), nor by the advisor id or email on the request itself.
+-- A singular test with several parents is an asset check on the model named here (dagster-dbt reads
+-- meta.dagster.ref); without it Dagster only logs an observation and the rule gates nothing.
+{{ config(meta={'dagster': {'ref': {'name': 'dim_customers'}}}) }}
 
 with deletion_requests as (
 
