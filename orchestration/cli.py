@@ -348,7 +348,8 @@ def _status_tables() -> None:
         if stages:
             st = Table("current stage", "customers", title="customers per current stage (dim_customers)")
             for stage, n in stages:
-                st.add_row(str(stage), f"{n:,}")
+                # null is documented: a known contact with no touch and no sale yet has no stage.
+                st.add_row(str(stage) if stage is not None else "(none: no touch yet)", f"{n:,}")
             console.print(st)
         from orchestration.quality.results import latest_summary, quarantine_counts
 
