@@ -7,8 +7,10 @@ Writes benchmarks/results/pipeline_<advisors>.json.
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import shutil
+import subprocess
 import sys
 from pathlib import Path
 
@@ -17,6 +19,22 @@ from _measure import measure, write_results
 
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
+
+
+def dagster_step_seconds(dagster_home: Path) -> dict[str, float]:
+    """Wall seconds of each step of the latest run in this Dagster instance (from its run history)."""
+    code = ("import json, dagster as dg\n"
+            "inst = dg.DagsterInstance.get()\n"
+            "runs = inst.get_runs(limit=1)\n"
+            "stats = inst.get_run_step_stats(runs[0].run_id) if runs else []\n"
+            "print(json.dumps({s.step_key: round(s.end_time - s.start_time, 1) for s in stats "
+            "if s.end_time and s.start_time}))")
+    env = {**os.environ, "DAGSTER_HOME": str(dagster_home.resolve())}
+    out = subprocess.run([str(BIN / "python"), "-c", code], env=env, capture_output=True, text=True, cwd=ROOT)
+    if out.returncode != 0:
+        return {}
+    steps = json.loads(out.stdout.strip().splitlines()[-1])
+    return dict(sorted(steps.items(), key=lambda kv: -kv[1]))
 
 
 def main() -> int:
@@ -52,6 +70,8 @@ def main() -> int:
         "total_seconds": round(sum(s.seconds for s in steps), 1),
         "peak_rss_mb": max(s.peak_rss_mb for s in steps),
         "steps": steps,
+        # Where the pipeline's time went, step by step (seconds >= 1 only), from the run's history.
+        "dagster_step_seconds": {k: v for k, v in dagster_step_seconds(work / "dagster_home").items() if v >= 1},
     })
     return 0 if all(s.returncode == 0 for s in steps) else 1
 
