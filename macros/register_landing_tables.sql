@@ -20,8 +20,12 @@
         ) -%}
     {%- endfor -%}
     {%- do run_query("create database if not exists landing") -%}
+    {#- Explicit columns: with no rejected line yet the folder holds only _schema.parquet, which Spark
+        skips (files starting with _ are hidden to it), and a schema cannot be inferred from nothing. -#}
     {%- do run_query(
-        "create table if not exists landing.parse_rejects using parquet options (path '"
+        "create table if not exists landing.parse_rejects (source_table string, _source_file string, "
+        ~ "line bigint, error_type string, error_message string, raw_line string, _delivery_id string, "
+        ~ "_landed_at timestamp) using parquet options (path '"
         ~ landing ~ "/_rejects', recursiveFileLookup 'true', mergeSchema 'true')"
     ) -%}
 {%- endmacro %}

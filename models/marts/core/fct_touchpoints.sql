@@ -1,10 +1,13 @@
+{#- On Spark without Delta/Iceberg there is no keyed merge and no row delete: there the table is rebuilt
+    each run (the same rows as a full refresh) and the post-hook is not needed; DuckDB stays incremental. -#}
 {{
     config(
-        materialized='incremental',
+        materialized=('table' if target.type == 'spark' else 'incremental'),
         unique_key='touchpoint_id',
         incremental_strategy=cjo.identity_var('touchpoints_incremental_strategy'),
         on_schema_change='append_new_columns',
-        post_hook=["{{ cjo.delete_unresolved_touchpoints(this, ref('int_identity_graph')) }}"],
+        post_hook=([] if target.type == 'spark'
+                   else ["{{ cjo.delete_unresolved_touchpoints(this, ref('int_identity_graph')) }}"]),
     )
 }}
 -- depends_on: {{ ref('int_identity_edges') }}
