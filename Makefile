@@ -23,7 +23,7 @@ export DBT_SEND_ANONYMOUS_USAGE_STATS := false
 export DAGSTER_HOME ?= $(CURDIR)/.dagster_home
 export PYTHONUNBUFFERED := 1
 
-.PHONY: help setup demo test lint ruff sqlfluff fixture pytest bench dev manifest system-deps clean
+.PHONY: help setup demo test lint ruff sqlfluff fixture pytest bench dev manifest system-deps spark-check clean
 
 help:
 	@echo "make demo   - set up, generate the demo data ($(DEMO_ADVISORS) advisors x $(DEMO_DAYS) days), run the whole pipeline"
@@ -83,5 +83,10 @@ bench: setup manifest
 dev: setup manifest
 	$(BIN)/cjo dev
 
+# The same dbt project on Spark (dbt-spark, local PySpark, own venv .venv-spark) over the fixture's
+# landed data. Not part of `make test`: it installs PySpark (~400 MB) and takes a few minutes.
+spark-check: fixture
+	bash scripts/spark_check.sh
+
 clean:
-	rm -rf target logs tests/output warehouse .dagster_home
+	rm -rf target logs tests/output warehouse .dagster_home metastore_db spark-warehouse derby.log target-spark logs-spark
