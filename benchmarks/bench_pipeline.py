@@ -7,10 +7,8 @@ Writes benchmarks/results/pipeline_<advisors>.json.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import shutil
-import subprocess
 import sys
 from pathlib import Path
 
@@ -23,17 +21,12 @@ BIN = Path(sys.executable).parent
 
 def dagster_step_seconds(dagster_home: Path) -> dict[str, float]:
     """Wall seconds of each step of the latest run in this Dagster instance (from its run history)."""
-    code = ("import json, dagster as dg\n"
-            "inst = dg.DagsterInstance.get()\n"
-            "runs = inst.get_runs(limit=1)\n"
-            "stats = inst.get_run_step_stats(runs[0].run_id) if runs else []\n"
-            "print(json.dumps({s.step_key: round(s.end_time - s.start_time, 1) for s in stats "
-            "if s.end_time and s.start_time}))")
-    env = {**os.environ, "DAGSTER_HOME": str(dagster_home.resolve())}
-    out = subprocess.run([str(BIN / "python"), "-c", code], env=env, capture_output=True, text=True, cwd=ROOT)
-    if out.returncode != 0:
-        return {}
-    steps = json.loads(out.stdout.strip().splitlines()[-1])
+    import dagster as dg
+
+    with dg.DagsterInstance.from_config(str(dagster_home.resolve())) as instance:
+        runs = instance.get_runs(limit=1)
+        stats = instance.get_run_step_stats(runs[0].run_id) if runs else []
+    steps = {s.step_key: round(s.end_time - s.start_time, 1) for s in stats if s.end_time and s.start_time}
     return dict(sorted(steps.items(), key=lambda kv: -kv[1]))
 
 

@@ -8,7 +8,7 @@
                                     "hello", "service", "operations", "compliance", "noreply", "no-reply"],
         "identity_label_propagation_rounds": 12,
         "session_inactivity_gap_minutes": 30,
-        "touchpoints_incremental_strategy": ("merge" if target.type == "spark" else "delete+insert"),
+        "touchpoints_incremental_strategy": "delete+insert",
     } -%}
     {#- identity_max_advisors_per_identifier: an email or phone on more CRM records than this is a shared
           line or team inbox and does not merge them. Duplicated CRM records of one person share an email
@@ -22,8 +22,8 @@
           the merge edges.
         session_inactivity_gap_minutes: a web event more than this many minutes after the previous one
           of the same cookie starts a new session (exactly the gap continues the session).
-        touchpoints_incremental_strategy: delete+insert on DuckDB (its fastest keyed upsert); merge on
-          Spark with Delta/Iceberg. -#}
+        touchpoints_incremental_strategy: delete+insert, DuckDB's fastest keyed upsert (on Spark
+          fct_touchpoints is a table, rebuilt each run, so no strategy applies there). -#}
     {{ return(var(name, defaults[name])) }}
 {%- endmacro %}
 

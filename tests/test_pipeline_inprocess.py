@@ -18,7 +18,7 @@ from pathlib import Path
 import dagster as dg
 import duckdb
 import pytest
-from pipeline_support import prepare_dagster_home, warehouse_env
+from pipeline_support import ensure_manifest, prepare_dagster_home, warehouse_env
 
 OUTPUT = Path(__file__).parent / "output"
 # The fixture holds 120 days; the defaults (first snapshot after 90 days, every 30) are for a year of
@@ -100,7 +100,7 @@ def test_row_counts_line_up(pipeline_run, built_warehouse):
 
 def _models_downstream_of_source_schema(source_name: str) -> set[str]:
     """Names of the dbt models with a source of `source_name` among their ancestors (from the manifest)."""
-    manifest = json.loads((Path(__file__).resolve().parent.parent / "target" / "manifest.json").read_text())
+    manifest = json.loads(ensure_manifest().read_text())
     parents = manifest["parent_map"]
     tainted: dict[str, bool] = {}
 

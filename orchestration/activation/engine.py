@@ -98,10 +98,6 @@ class CurrentIndex(Mapping[str, Current]):
         return key in self.hashes
 
 
-def _hash_of(current: Mapping[str, Current], key: str) -> str:
-    return current.hashes[key] if isinstance(current, CurrentIndex) else current[key].row_hash
-
-
 def _hash_getter(current: Mapping[str, Current]) -> Callable[[str], str | None]:
     """key -> row hash (None when absent), without building a dict of the whole audience."""
     if isinstance(current, CurrentIndex):
@@ -446,9 +442,10 @@ def _run(
     )
     tripped = spec.mode == "mirror" and breaker_tripped(plan, len(state), spec.mirror_delete_threshold)
     if dry_run:
+        hash_of = _hash_getter(current)
         rows_plan: list[tuple[str, str, str | None, str | None]] = []
-        rows_plan += [("add", k, _hash_of(current, k), None) for k in plan.added]
-        rows_plan += [("change", k, _hash_of(current, k), None) for k in plan.changed]
+        rows_plan += [("add", k, hash_of(k), None) for k in plan.added]
+        rows_plan += [("change", k, hash_of(k), None) for k in plan.changed]
         rows_plan += [("remove", k, None, None) for k in plan.removed]
         rows_plan += [("privacy_remove", k, None, r) for k, r in plan.privacy_removed.items()]
         rows_plan += [("reject", k, None, r) for k, r in invalid.items()]
