@@ -30,6 +30,28 @@ def dagster_step_seconds(dagster_home: Path) -> dict[str, float]:
     return dict(sorted(steps.items(), key=lambda kv: -kv[1]))
 
 
+def persona_recovery(work: Path) -> dict[str, float] | None:
+    """Adjusted Rand index of the segments against the generator's true personas (ground truth files)."""
+    import duckdb
+    import pandas as pd
+    from sklearn.metrics import adjusted_rand_score
+
+    truth_dir = work / "raw" / "_ground_truth"
+    if not (work / "cjo.duckdb").exists() or not (truth_dir / "people.csv").exists():
+        return None
+    with duckdb.connect(str(work / "cjo.duckdb"), read_only=True) as con:
+        if not con.execute("select count(*) from information_schema.tables where table_schema = 'ml' "
+                           "and table_name = 'customer_segments'").fetchone()[0]:
+            return None
+        seg = con.execute("select s.customer_id, s.segment_id, c.advisor_id from ml.customer_segments s "
+                          "join marts.dim_customers c using (customer_id)").df()
+    records = pd.read_csv(truth_dir / "advisor_records.csv")
+    people = pd.read_csv(truth_dir / "people.csv")[["person_id", "persona"]]
+    both = seg.merge(records, on="advisor_id").merge(people, on="person_id").drop_duplicates("customer_id")
+    return {"segments": int(both["segment_id"].nunique()), "customers": len(both),
+            "adjusted_rand_index": round(float(adjusted_rand_score(both["persona"], both["segment_id"])), 3)}
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--advisors", type=int, default=20000)
@@ -63,6 +85,7 @@ def main() -> int:
         "total_seconds": round(sum(s.seconds for s in steps), 1),
         "peak_rss_mb": max(s.peak_rss_mb for s in steps),
         "steps": steps,
+        "segments_vs_true_personas": persona_recovery(work),
         # Where the pipeline's time went, step by step (seconds >= 1 only), from the run's history.
         "dagster_step_seconds": {k: v for k, v in dagster_step_seconds(work / "dagster_home").items() if v >= 1},
     })

@@ -141,22 +141,26 @@ def simulate(rng: np.random.Generator, w: World, cal: Calendar) -> Simulation:
     seasoned = w.persona == SEASONED
 
     # ---- per-person propensities (fixed traits)
-    web_base = (rng.lognormal(np.log(0.008), 0.8, n) * np.where(newcomer, 1.3, 1.0)).astype(np.float32)
-    open_p = np.clip(rng.beta(2, 6, n) * np.where(newcomer, 1.3, 0.85), 0.01, 0.9)
-    click_p = np.where(newcomer, 0.16, 0.10) * rng.uniform(0.5, 1.5, n)
+    # The personas are behavioural archetypes, so that segmentation has something to rediscover:
+    # newcomers are digital-first (browse, open, click, register for webinars; small multi-asset
+    # tickets), seasoned advisors are relationship-led (wholesaler meetings, large tickets). Each trait
+    # keeps a wide spread inside the persona, so the two overlap on every single feature.
+    web_base = (rng.lognormal(np.log(0.008), 0.8, n) * np.where(newcomer, 1.8, 0.75)).astype(np.float32)
+    open_p = np.clip(rng.beta(2, 6, n) * np.where(newcomer, 1.4, 0.8), 0.01, 0.9)
+    click_p = np.where(newcomer, 0.20, 0.08) * rng.uniform(0.5, 1.5, n)
     # chance that a session ends with a login or a form (email known); 3% of advisors never identify
     identify_p = np.where(rng.random(n) < 0.03, 0.0, rng.uniform(0.3, 0.6, n)) * w.has_email
-    webinar_p = np.where(newcomer, 0.35, 0.10)  # registration given an opened invitation
+    webinar_p = np.where(newcomer, 0.40, 0.06)  # registration given an opened invitation
     buy_base = (np.where(newcomer, 0.0025, 0.005) * rng.lognormal(0, 0.5, n)).astype(np.float32)
     repeat_base = (np.where(newcomer, 0.007, 0.014) * rng.lognormal(0, 0.5, n)).astype(np.float32)
     ticket = np.where(newcomer, 25_000.0, 120_000.0) * rng.lognormal(0, 0.5, n) * w.terr_potential[w.terr]
     churn_h = np.where(newcomer, 1 / 180, 1 / 260) * rng.lognormal(0, 0.3, n)
     churn_hmax = float(churn_h.max())
-    prod_pref = np.where(newcomer[:, None], [0.2, 0.15, 0.5, 0.15], [0.35, 0.3, 0.15, 0.2])
+    prod_pref = np.where(newcomer[:, None], [0.15, 0.1, 0.6, 0.15], [0.35, 0.3, 0.12, 0.23])
     # wholesaler contact rate: fewer advisors per wholesaler -> more contacts each
     per_terr = np.bincount(w.terr, minlength=w.n_terr).astype(float)
     contact_base = (np.clip(6.0 / np.maximum(per_terr[w.terr], 1.0), 0.001, 0.05)
-                    * np.where(seasoned, 1.5, 1.0)).astype(np.float32)
+                    * np.where(seasoned, 2.2, 0.8)).astype(np.float32)
 
     # ---- latent state
     aware_day = np.full(n, -1, np.int32)
@@ -371,7 +375,7 @@ def simulate(rng: np.random.Generator, w: World, cal: Calendar) -> Simulation:
             who = np.flatnonzero((rng.random(n, dtype=np.float32) < pc) & alive)
             k = len(who)
             if k:
-                itype = np.where(rng.random(k) < np.where(seasoned[who], 0.35, 0.2), MEETING,
+                itype = np.where(rng.random(k) < np.where(seasoned[who], 0.45, 0.15), MEETING,
                                  np.where(rng.random(k) < 0.72, CALL, EMAIL_1TO1))
                 skill = w.ws_skill[w.terr[who]]
                 u = rng.random(k)

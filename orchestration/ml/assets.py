@@ -33,7 +33,7 @@ UPSTREAM_MODELS = ("dim_customers", "fct_touchpoints", "fct_journey_stages", "in
 
 
 class SegmentationConfig(dg.Config):
-    k_min: int = Field(3, description="Smallest k tried by K-Means.")
+    k_min: int = Field(2, description="Smallest k tried by K-Means.")
     k_max: int = Field(8, description="Largest k tried. Each extra k costs one K-Means fit on the sample.")
     sample_size: int = Field(20_000, description="Rows for choosing k (silhouette is quadratic in rows).")
     fit_size: int = Field(100_000, description="Rows the final K-Means and the scaler are fitted on.")

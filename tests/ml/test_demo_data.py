@@ -14,11 +14,10 @@ from orchestration.ml import assets as A
 from orchestration.ml import segmentation as sg
 
 # Floors measured on the fixture (1,500 advisors x 120 days, seed 7) with margin; see docs/decisioning.md.
-# The demo generator's two personas barely differ in behaviour over 120 days (ARI about 0 at the k the
-# silhouette picks); the persona-recovery floor that means something is asserted on the synthetic
-# warehouse (tests/ml/test_segmentation.py). Here the ARI must only be computed and not be worse than
-# a random split by more than noise.
-ARI_FLOOR = -0.05
+# 120 days are too short for yearly habits (ticket size, channel mix) to show: the ARI against the true
+# personas is 0.13 here. The persona-recovery floor that means something (0.35, measured 0.61) is
+# asserted on a year of demo data in tests/ml/test_persona_recovery.py.
+ARI_FLOOR = 0.05
 AUC_FLOOR = 0.62  # measured 0.687 (HGB) vs 0.678 (logistic)
 
 
