@@ -196,6 +196,23 @@ def ensure_schema_files(landing_dir: Path) -> None:
     con.close()
 
 
+def _renumber_after_rejects(con: duckdb.DuckDBPyConnection) -> None:
+    """Give the rows that parsed their record number in the file, not their rank among good rows.
+
+    row_number() counts only the rows the parser kept, so every row after a rejected line would point
+    one record too early. The j-th rejected record (record number b_j = physical line - 1, the header
+    being line 1) has b_j - j good rows before it, so good row i is record i + #{j : b_j - j < i}.
+    Assumes one record per line (a quoted field spanning lines shifts the physical line numbers).
+    """
+    con.execute(
+        "create or replace temp table _rejected as select line - 1 - row_number() over (order by line) "
+        "as good_before from (select distinct line from reject_errors)")
+    con.execute(
+        "create or replace temp table _delivery as select d.* exclude (_rownum), d._rownum + "
+        "(select count(*) from _rejected r where r.good_before < d._rownum) as _rownum from _delivery d "
+        "order by d._rownum")
+
+
 def _rejects_select_sql(t: Table | None, rel_name: str, did: str, landed_at: str) -> str:
     if t is None:
         return (
@@ -251,6 +268,8 @@ def land_file(
     rejected = 0
     if not is_parquet:
         rejected = con.execute("select count(distinct line) from reject_errors").fetchone()[0]
+    if rejected:
+        _renumber_after_rejects(con)
     if rows == 0 and rejected == 0:
         return LandedFile(rel_name, t.fqn, did, "skipped_empty", ignored_columns=ignored,
                           message=f"{rel_name}: no data rows (header only), skipped")

@@ -66,13 +66,17 @@ def test_empty_and_header_only_files_are_skipped_with_a_warning(dirs):
 
 def test_unparseable_lines_are_kept_with_their_line_number(dirs):
     raw, landing = dirs
-    body = "S1,A1,P1,purchase,10,2026-01-01\nS2,A1\nS3,A1,P1,purchase,1,2026-01-01\n"
+    body = ("S1,A1,P1,purchase,10,2026-01-01\nS2,A1\nS3,A1,P1,purchase,1,2026-01-01\nS4,A1,P1,x,1,2,3,4\n"
+            "S5,A1\nS6,A1,P1,purchase,6,2026-01-01\n")
     _write(raw, "crm/sales/d1.csv", f"{HEADER}\n{body}")
     report = land(raw, landing)
-    assert report.summary() == {"landed": 1, "rows_landed": 2, "lines_rejected": 1}
+    assert report.summary() == {"landed": 1, "rows_landed": 3, "lines_rejected": 3}
     rejects = duckdb.sql(f"select _source_file, line, raw_line from read_parquet('{landing}/_rejects/**/*.parquet', "
-                         "union_by_name=true) where line is not null").fetchall()
-    assert rejects == [("crm/sales/d1.csv", 3, "S2,A1")]
+                         "union_by_name=true) where line is not null order by line").fetchall()
+    assert rejects == [("crm/sales/d1.csv", 3, "S2,A1"), ("crm/sales/d1.csv", 5, "S4,A1,P1,x,1,2,3,4"),
+                       ("crm/sales/d1.csv", 6, "S5,A1")]
+    # the rows that parsed keep their own record number: record n is line n + 1, rejects or not
+    assert [(r[0], r[3]) for r in _rows(landing, "crm/sales")] == [("S1", 1), ("S3", 3), ("S6", 6)]
 
 
 def test_idempotent_and_redelivered_content_lands_once(dirs):

@@ -26,10 +26,12 @@ parse_rejects as (
     select
         source_table,
         _source_file as source_file,
-        line as source_row,
+        -- the record number, like every other row here (line 1 of a delivery is its header)
+        line - 1 as source_row,
         cast(null as {{ dbt.type_string() }}) as record_key,
         'unparseable_line' as reason_code,
-        error_message as reason,
+        {{ dbt.concat(["'line '", 'cast(line as ' ~ dbt.type_string() ~ ')', "': '", 'error_message']) }}
+            as reason,
         raw_line as raw_values,
         _delivery_id as delivery_id,
         _landed_at as landed_at
