@@ -470,28 +470,29 @@ def _run(
         res.rejected += len(invalid)
     dest.open()
     try:
-        pending: list[tuple[int, list[Record], BatchResult]] = []
+        pending: list[tuple[int, list[Record], BatchResult, dict[str, str] | None]] = []
         for batch_no, batch in enumerate(batched(records, spec.batch_size), start=1):
             _crash_hook()
+            payloads = _payloads(batch, dest)
             st.mark_inflight(
                 con,
                 sync_name=spec.name,
                 run_id=res.run_id,
                 batch_no=batch_no,
-                rows=_inflight_rows(batch, current, dest),
+                rows=_inflight_rows(batch, current, payloads),
             )
             result = dest.send(batch, batch_key(spec, batch, current))
             res.batches += 1
             res.sent += len(batch)
             if dest.ack_on_finalize:
-                pending.append((batch_no, batch, result))
+                pending.append((batch_no, batch, result, payloads))
                 continue
             _crash_hook()
-            _commit(con, spec, res, batch_no, batch, result, current, state, dest)
+            _commit(con, spec, res, batch_no, batch, result, current, payloads)
         if dest.ack_on_finalize:
             res.destination_meta = dest.finalize()
-            for batch_no, batch, result in pending:
-                _commit(con, spec, res, batch_no, batch, result, current, state, dest)
+            for batch_no, batch, result, payloads in pending:
+                _commit(con, spec, res, batch_no, batch, result, current, payloads)
         else:
             res.destination_meta = dest.finalize()
     finally:
@@ -513,11 +514,19 @@ def _cid_lookup(current: Mapping[str, Current]) -> Callable[[str], str | None]:
     return lambda k: current[k].customer_id
 
 
-def _inflight_rows(batch: list[Record], current: Mapping[str, Current], dest: Destination
+def _payloads(batch: list[Record], dest: Destination) -> dict[str, str] | None:
+    """The JSON payload per upserted key, encoded once per batch (for the in-flight journal and the
+    commit), when the destination needs the last payload to delete a record; else None."""
+    if not dest.needs_payload_for_delete:
+        return None
+    return {r.key: json.dumps(r.data, sort_keys=True) for r in batch if r.op != "delete"}
+
+
+def _inflight_rows(batch: list[Record], current: Mapping[str, Current], payloads: dict[str, str] | None
                    ) -> list[tuple[str, str | None, str | None]]:
     cid = _cid_lookup(current)
-    if dest.needs_payload_for_delete:
-        return [(r.key, cid(r.key), json.dumps(r.data, sort_keys=True)) for r in batch if r.op != "delete"]
+    if payloads is not None:
+        return [(r.key, cid(r.key), payloads[r.key]) for r in batch if r.op != "delete"]
     return [(r.key, cid(r.key), None) for r in batch if r.op != "delete"]
 
 
@@ -529,13 +538,11 @@ def _commit(
     batch: list[Record],
     result: BatchResult,
     current: Mapping[str, Current],
-    state: Mapping[str, st.StateRow],
-    dest: Destination,
+    payloads: dict[str, str] | None,
 ) -> None:
     ops_by_key = {r.key: r.op for r in batch}
     acked = set(result.acked)
     hash_of, cid = _hash_getter(current), _cid_lookup(current)
-    with_payload = dest.needs_payload_for_delete
     upserted = []
     deleted = []
     for r in batch:
@@ -544,8 +551,7 @@ def _commit(
         if r.op == "delete":
             deleted.append(r.key)
         else:
-            payload = json.dumps(r.data, sort_keys=True) if with_payload else None
-            upserted.append((r.key, hash_of(r.key), cid(r.key), payload))
+            upserted.append((r.key, hash_of(r.key), cid(r.key), payloads[r.key] if payloads is not None else None))
     rejected = [(k, ops_by_key.get(k, "?"), reason) for k, reason in result.rejected.items()]
     st.commit_batch(
         con,
