@@ -47,6 +47,10 @@ _DBT_INPUTS = ("models", "macros", "seeds", "tests/dbt", "snapshots", "analyses"
 _DBT_SUFFIXES = (".sql", ".yml", ".yaml", ".csv", ".md")
 
 DBT_ELAPSED_PREFIX = "dbt elapsed_time="
+# dagster-dbt gives every invocation its own folder under target/ (`<op name>-<run id>-<uuid>`: compiled
+# SQL, run_results.json, logs). They are kept for debugging a run, but only the newest few: a full
+# pipeline makes 3-4 of them and they used to pile up (204 MB after a day of test runs).
+KEEP_INVOCATION_TARGETS = 12
 # dbt phones home on every invocation unless told otherwise; the machine may be offline.
 os.environ.setdefault("DBT_SEND_ANONYMOUS_USAGE_STATS", "false")
 
@@ -83,6 +87,26 @@ dbt_project = DbtProject(project_dir=PROJECT_ROOT, profiles_dir=PROJECT_ROOT)
 # dagster-dbt's DbtProject.prepare_if_dev() with our preparer (DbtProject takes no custom preparer):
 # parses only when the manifest is missing or stale, in dev and outside it.
 CjoPreparer().prepare_if_dev(dbt_project)
+
+
+def prune_invocation_targets(target_root: Path, keep: int = KEEP_INVOCATION_TARGETS,
+                             protect: Path | None = None) -> list[Path]:
+    """Remove all but the `keep` newest dagster-dbt invocation folders of this project's dbt assets
+    (named after the ``cjo_dbt_assets`` op); `protect` (the current invocation) is never removed.
+    Returns what was removed. Everything else in target/ (the manifest, dbt's own folders) stays."""
+    import shutil
+
+    if not target_root.is_dir():
+        return []
+    folders = [p for p in target_root.iterdir() if p.is_dir() and p.name.startswith("cjo_dbt_assets")]
+    folders.sort(key=lambda p: p.stat().st_mtime, reverse=True)
+    removed = []
+    for folder in folders[keep:]:
+        if protect is not None and folder.resolve() == protect.resolve():
+            continue
+        shutil.rmtree(folder, ignore_errors=True)
+        removed.append(folder)
+    return removed
 
 
 def group_for(dbt_resource_props: Mapping[str, Any]) -> str | None:
@@ -136,5 +160,7 @@ def cjo_dbt_assets(context: AssetExecutionContext, dbt: DbtCliResource):
         context.log.info(f"{DBT_ELAPSED_PREFIX}{float(elapsed):.3f}")
     except Exception as exc:  # no run_results (dbt crashed early): nothing to measure
         context.log.debug(f"no dbt timing: {exc}")
+    # One dbt step at a time holds the writer pool, so no other invocation is running now.
+    prune_invocation_targets(Path(invocation.target_path).parent, protect=Path(invocation.target_path))
     if not invocation.is_successful():
         raise invocation.get_error() or RuntimeError("dbt build failed")

@@ -1,0 +1,27 @@
+"""dagster-dbt's per-invocation target folders are pruned to the newest few; nothing else is touched."""
+
+from __future__ import annotations
+
+import os
+
+from orchestration.dbt_assets import prune_invocation_targets
+
+
+def test_keeps_the_newest_invocations_the_current_one_and_everything_else(tmp_path):
+    target = tmp_path / "target"
+    (target / "compiled").mkdir(parents=True)
+    (target / "manifest.json").write_text("{}")
+    folders = []
+    names = ["cjo_dbt_assets-r0-a", "cjo_dbt_assets_2-r0-b", "cjo_dbt_assets_3-r0-c",
+             "cjo_dbt_assets-r1-d", "cjo_dbt_assets_2-r1-e", "cjo_dbt_assets_3-r1-f"]
+    for i, name in enumerate(names):
+        f = target / name
+        f.mkdir()
+        (f / "run_results.json").write_text("{}")
+        os.utime(f, (1_000_000 + i, 1_000_000 + i))  # f0 oldest ... f5 newest
+        folders.append(f)
+    removed = prune_invocation_targets(target, keep=2, protect=folders[0])
+    assert sorted(removed) == sorted(folders[1:4])
+    left = sorted(p.name for p in target.iterdir())
+    assert left == sorted(["compiled", "manifest.json", folders[0].name, folders[4].name, folders[5].name])
+    assert prune_invocation_targets(tmp_path / "missing") == []
