@@ -37,6 +37,7 @@ from dagster_dbt.dbt_project import DagsterDbtProjectPreparer
 from orchestration import settings
 from orchestration.resources import DUCKDB_WRITER_POOL, dbt_executable
 from orchestration.settings import PROJECT_ROOT
+from orchestration.warehouse_lock import writer_lock
 
 log = logging.getLogger(__name__)
 
@@ -151,8 +152,10 @@ def cjo_dbt_assets(context: AssetExecutionContext, dbt: DbtCliResource):
     # DuckDB creates the file but not its folder; on a fresh clone the seed-only step can be the first
     # thing to touch the warehouse.
     settings.duckdb_path().parent.mkdir(parents=True, exist_ok=True)
-    invocation = dbt.cli(["build"], context=context, raise_on_error=False)
-    yield from invocation.stream()
+    # dbt's DuckDB connection lives in the dbt subprocess: hold the writer lock for it until dbt exits.
+    with writer_lock(settings.duckdb_path(), echo=context.log.info):
+        invocation = dbt.cli(["build"], context=context, raise_on_error=False)
+        yield from invocation.stream()
     # dbt's own execution time (after its start-up), logged for the per-asset overhead measurement
     # (orchestration/runstats.py reads this line back from the run's logs).
     try:

@@ -54,8 +54,15 @@ def list_tables(con: duckdb.DuckDBPyConnection, catalog: str, schemas=PUBLISHED_
 
 def publish(live_path: Path, publish_dir: Path) -> dict:
     """Copy the reader schemas' tables from the live file into the published copies. Returns the
-    manifest written to `_published.json` (tables with row counts, timings)."""
-    live_path, publish_dir = Path(live_path), Path(publish_dir)
+    manifest written to `_published.json` (tables with row counts, timings). Reading the live file
+    blocks a writer, so it is done under the warehouse writer lock."""
+    from orchestration.warehouse_lock import writer_lock
+
+    with writer_lock(Path(live_path)):
+        return _publish(Path(live_path), Path(publish_dir))
+
+
+def _publish(live_path: Path, publish_dir: Path) -> dict:
     if not live_path.exists():
         raise FileNotFoundError(f"live warehouse {live_path} does not exist: run the pipeline first")
     started = time.perf_counter()

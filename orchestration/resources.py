@@ -64,14 +64,10 @@ class WarehouseResource(dg.ConfigurableResource):
     @contextmanager
     def connect(self, read_only: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:
         """A short-lived connection to the live file; only call it from an asset in DUCKDB_WRITER_POOL."""
-        path = self.duckdb_path()
-        path.parent.mkdir(parents=True, exist_ok=True)
-        con = duckdb.connect(str(path), read_only=read_only)
-        try:
-            con.execute("set TimeZone='UTC'")
+        from orchestration.warehouse_lock import connect_live
+
+        with connect_live(self.duckdb_path(), read_only=read_only) as con:
             yield con
-        finally:
-            con.close()
 
 
 def dbt_resource():

@@ -30,6 +30,7 @@ from orchestration.activation.destinations import BatchResult, Destination, Reco
 from orchestration.activation.hashing import _canon, content_key, payload_hash, row_payload
 from orchestration.activation.privacy import blocked_customers
 from orchestration.activation.spec import SyncSpec
+from orchestration.warehouse_lock import writer_lock
 
 AUDIENCE_SCHEMA = "activation"
 
@@ -347,7 +348,22 @@ def run_sync(
     destination: Destination | None = None,
     echo: Callable[[str], None] = lambda s: None,
 ) -> RunResult:
-    """Run one sync against the live warehouse (this process is the single writer for its duration)."""
+    """Run one sync against the live warehouse (this process is the single writer for its duration:
+    it holds the warehouse writer lock, so a sync started next to a pipeline run waits its turn)."""
+    with writer_lock(Path(db_path), echo=echo):
+        return _run_sync(spec, db_path=db_path, dry_run=dry_run, force=force, destination=destination,
+                         echo=echo)
+
+
+def _run_sync(
+    spec: SyncSpec,
+    *,
+    db_path: str | Path,
+    dry_run: bool,
+    force: bool,
+    destination: Destination | None,
+    echo: Callable[[str], None],
+) -> RunResult:
     started = time.perf_counter()
     run_id = uuid.uuid4().hex
     res = RunResult(run_id=run_id, sync_name=spec.name, status="running", dry_run=dry_run)

@@ -21,6 +21,7 @@ from orchestration import settings
 from orchestration.ml import features as feat
 from orchestration.ml import propensity as prop
 from orchestration.ml import segmentation as seg
+from orchestration.warehouse_lock import connect_live
 
 ML_GROUP = "ml"
 SEGMENTS_KEY = dg.AssetKey(["ml", "customer_segments"])
@@ -61,11 +62,8 @@ class PropensityConfig(dg.Config):
 @contextmanager
 def warehouse(read_only: bool = False):
     """A short-lived connection to the live warehouse (closed on exit, even on error)."""
-    con = duckdb.connect(str(settings.duckdb_path()), read_only=read_only)
-    try:
+    with connect_live(settings.duckdb_path(), read_only=read_only) as con:
         yield con
-    finally:
-        con.close()
 
 
 def _first_row(con: duckdb.DuckDBPyConnection, sql: str) -> tuple | None:

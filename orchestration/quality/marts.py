@@ -21,11 +21,12 @@ def run_mart_suite(db_path: Path, suite: Any, th: Thresholds) -> SuiteResult:
     import duckdb
 
     from orchestration.quality.runner import validate
+    from orchestration.warehouse_lock import connect_live
 
     asset = getattr(suite, "asset", None) or f"{suite.schema}.{suite.table}"
     try:
         # Hold the connection only while DuckDB aggregates: one writer, and readers block it.
-        with duckdb.connect(str(db_path)) as con:
+        with connect_live(db_path) as con:
             frame = suite.frame(con, th)
     except duckdb.Error as exc:
         return _missing(suite, asset, exc)
@@ -33,9 +34,9 @@ def run_mart_suite(db_path: Path, suite: Any, th: Thresholds) -> SuiteResult:
 
 
 def record(db_path: Path, run_id: str, results: list[SuiteResult]) -> int:
-    import duckdb
 
     from orchestration.quality.results import write_results
+    from orchestration.warehouse_lock import connect_live
 
-    with duckdb.connect(str(db_path)) as con:
+    with connect_live(db_path) as con:
         return write_results(con, run_id, results)
