@@ -119,7 +119,10 @@ class SentinelToNaN(BaseEstimator, TransformerMixin):
 def _numeric_pipe(log: bool, sentinels: tuple[float, ...] | None = None) -> Pipeline:
     steps: list[tuple[str, Any]] = []
     if sentinels is not None:
-        steps += [("not_applicable", SentinelToNaN(sentinels)), ("impute", SimpleImputer(strategy="median"))]
+        # keep_empty_features: a column that is "not yet" for everyone (no buyer in a young warehouse)
+        # stays, as zeros, so the feature space keeps its shape from run to run.
+        steps += [("not_applicable", SentinelToNaN(sentinels)),
+                  ("impute", SimpleImputer(strategy="median", keep_empty_features=True))]
     if log:
         steps.append(("log", FunctionTransformer(_signed_log1p, feature_names_out="one-to-one")))
     steps += [("cap", QuantileCapper(0.01, 0.99)), ("scale", StandardScaler())]

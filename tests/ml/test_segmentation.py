@@ -35,6 +35,23 @@ def test_preprocessor_caps_outliers_and_one_hot_encodes(frame):
     assert np.allclose(onehot.sum(axis=1), sg.CATEGORICAL_WEIGHT)
 
 
+def test_not_yet_values_are_imputed_and_an_all_missing_column_keeps_its_place(frame):
+    f = frame.copy()
+    ticket = sg.SEGMENT_NUMERIC.index("avg_ticket")
+    buyers = f["avg_ticket"] > 0
+    assert buyers.any() and (~buyers).any()
+    X = sg.build_preprocessor().fit(f).transform(f)
+    # "no purchase yet" sits at the buyers' median ticket (one value, mid-way), not at a far-away 0
+    imputed, bought = X[~buyers.to_numpy(), ticket], X[buyers.to_numpy(), ticket]
+    assert np.allclose(imputed, imputed[0])
+    assert np.quantile(bought, 0.25) <= imputed[0] <= np.quantile(bought, 0.75)
+    # a young warehouse where nobody bought yet: same columns, and segmentation still runs
+    young = f.assign(avg_ticket=0.0, multi_asset_share=-1.0)
+    Xy = sg.build_preprocessor().fit(young).transform(young)
+    assert Xy.shape == X.shape and np.isfinite(Xy).all()
+    assert sg.segment(young, (2, 4), evaluate_alternative_models=False).k >= 2
+
+
 def test_choose_k_finds_well_separated_blobs():
     rng = np.random.default_rng(0)
     centers = np.array([[0, 0], [10, 0], [0, 10], [10, 10]])
