@@ -156,6 +156,8 @@ def cjo_dbt_assets(context: AssetExecutionContext, dbt: DbtCliResource):
     with writer_lock(settings.duckdb_path(), echo=context.log.info):
         invocation = dbt.cli(["build"], context=context, raise_on_error=False)
         yield from invocation.stream()
+        # Still under the lock: no other dbt step of this project runs now, so no pruned folder is in use.
+        prune_invocation_targets(Path(invocation.target_path).parent, protect=Path(invocation.target_path))
     # dbt's own execution time (after its start-up), logged for the per-asset overhead measurement
     # (orchestration/runstats.py reads this line back from the run's logs).
     try:
@@ -163,7 +165,5 @@ def cjo_dbt_assets(context: AssetExecutionContext, dbt: DbtCliResource):
         context.log.info(f"{DBT_ELAPSED_PREFIX}{float(elapsed):.3f}")
     except Exception as exc:  # no run_results (dbt crashed early): nothing to measure
         context.log.debug(f"no dbt timing: {exc}")
-    # One dbt step at a time holds the writer pool, so no other invocation is running now.
-    prune_invocation_targets(Path(invocation.target_path).parent, protect=Path(invocation.target_path))
     if not invocation.is_successful():
         raise invocation.get_error() or RuntimeError("dbt build failed")

@@ -68,3 +68,14 @@ def ensure_manifest() -> Path:
         _run([str(VENV_BIN / "dbt"), "parse", "--quiet"], {"DBT_SEND_ANONYMOUS_USAGE_STATS": "false"},
              "dbt parse")
     return manifest
+
+
+def true_personas(con, raw_dir: Path):
+    """customer_id -> the generator's true persona (from raw_dir/_ground_truth), one row per customer."""
+    import pandas as pd
+
+    records = pd.read_csv(raw_dir / "_ground_truth" / "advisor_records.csv")
+    people = pd.read_csv(raw_dir / "_ground_truth" / "people.csv")[["person_id", "persona"]]
+    customers = con.execute("select customer_id, advisor_id from marts.dim_customers").df()
+    both = customers.merge(records, on="advisor_id").merge(people, on="person_id")
+    return both.drop_duplicates("customer_id")[["customer_id", "persona"]]

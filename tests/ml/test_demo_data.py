@@ -9,6 +9,7 @@ import shutil
 import duckdb
 import pandas as pd
 import pytest
+from pipeline_support import true_personas
 
 from orchestration.ml import assets as A
 from orchestration.ml import segmentation as sg
@@ -53,18 +54,11 @@ def writable_copy(built_warehouse, tmp_path_factory):
     con.close()
 
 
-def _true_personas(con, raw_dir) -> pd.DataFrame:
-    records = _ground_truth(raw_dir, "advisor_records.csv")
-    people = _ground_truth(raw_dir, "people.csv")[["person_id", "persona"]]
-    customers = con.execute("select customer_id, advisor_id from marts.dim_customers").df()
-    return customers.merge(records, on="advisor_id").merge(people, on="person_id")[["customer_id", "persona"]]
-
-
 def test_segments_against_true_personas_and_stable_rerun(writable_copy):
     con, state, raw_dir = writable_copy
     config = A.SegmentationConfig(k_min=2, k_max=6)
     assignments, result = A.run_segmentation(con, state, config)
-    truth = _true_personas(con, raw_dir).merge(assignments, on="customer_id")
+    truth = true_personas(con, raw_dir).merge(assignments, on="customer_id")
     assert len(truth) > 0.8 * len(assignments)
     ari = sg.persona_agreement(truth["segment_id"].to_numpy(), truth["persona"])
     assert ari > ARI_FLOOR, ari

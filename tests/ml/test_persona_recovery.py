@@ -16,7 +16,7 @@ import duckdb
 import numpy as np
 import pandas as pd
 import pytest
-from pipeline_support import ROOT, VENV_BIN, _run, warehouse_env
+from pipeline_support import ROOT, VENV_BIN, _run, true_personas, warehouse_env
 
 from orchestration.ml import assets as A
 from orchestration.ml import features as feat
@@ -47,18 +47,10 @@ def year_warehouse(tmp_path_factory):
     con.close()
 
 
-def _true_personas(con, raw: Path) -> pd.DataFrame:
-    records = pd.read_csv(raw / "_ground_truth" / "advisor_records.csv")
-    people = pd.read_csv(raw / "_ground_truth" / "people.csv")[["person_id", "persona"]]
-    customers = con.execute("select customer_id, advisor_id from marts.dim_customers").df()
-    both = customers.merge(records, on="advisor_id").merge(people, on="person_id")
-    return both.drop_duplicates("customer_id")[["customer_id", "persona"]]
-
-
 def test_segments_recover_the_generators_personas(year_warehouse):
     con, state, raw = year_warehouse
     assignments, result = A.run_segmentation(con, state, A.SegmentationConfig())
-    truth = _true_personas(con, raw).merge(assignments, on="customer_id")
+    truth = true_personas(con, raw).merge(assignments, on="customer_id")
     assert len(truth) > 0.9 * len(assignments)
     ari = sg.persona_agreement(truth["segment_id"].to_numpy(), truth["persona"])
     assert ari > ARI_FLOOR, (ari, result.k_scores)
