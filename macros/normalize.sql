@@ -6,7 +6,7 @@
 {#- Phones to E.164. A leading + keeps its country code; 10 digits take the default country code;
     11 digits starting with that code get a +. Anything else cannot be trusted and becomes null. -#}
 {% macro normalize_phone(expr) -%}
-    {%- set cc = var('default_phone_country_code', '1') | string -%}
+    {%- set cc = var('default_phone_country_code') | string -%}
     case
         when {{ expr }} is null then null
         when trim({{ expr }}) like '+%'

@@ -55,6 +55,7 @@ def _mount_activation() -> None:
         sub = getattr(activation_cli, f"{name}_app", None)
         if sub is not None:
             app.add_typer(sub, name=name)
+    app.command("why")(activation_cli.why)
 
 
 # ------------------------------------------------------------------ generate / land / contract

@@ -1,23 +1,31 @@
--- Newcomer advisors early in the funnel, for the onboarding nurture email series.
--- Rule: persona newcomer, current stage awareness or consideration, an email and email consent,
--- not in the global control group. (The sync re-checks consent and deletions at the last mile.)
+-- Newcomer advisors early in the funnel, for the onboarding nurture email series. Who is in it is declared
+-- in _activation__models.yml (meta.audience: the action it serves and its filters); every member passed
+-- the decision ledger's gate for that action today.
 
-with customers as (
+with members as (
+
+    {{ cjo.audience_members('aud_newcomer_onboarding_nurture') }}
+
+),
+
+ledger as (
+
+    select * from {{ ref('fct_action_eligibility') }}
+    where is_eligible
+
+),
+
+customers as (
 
     select * from {{ ref('dim_customers') }}
 
 ),
 
-holdouts as (
-
-    select * from {{ ref('dim_customer_holdouts') }}
-
-),
-
-eligible as (
+final as (
 
     select
-        customers.customer_id,
+        members.customer_id,
+        members.action,
         customers.email,
         customers.full_name,
         customers.persona,
@@ -25,21 +33,11 @@ eligible as (
         customers.current_stage_since,
         customers.engagement_score,
         customers.preferred_channel
-    from customers
-    left join holdouts
-        on customers.customer_id = holdouts.customer_id
-    where
-        customers.persona = 'newcomer'
-        and customers.current_stage in ('awareness', 'consideration')
-        and customers.email is not null
-        and customers.consent_email
-        and not coalesce(holdouts.is_global_holdout, false)
-
-),
-
-final as (
-
-    select * from eligible
+    from members
+    inner join ledger
+        on members.eligibility_id = ledger.eligibility_id
+    inner join customers
+        on members.customer_id = customers.customer_id
 
 )
 

@@ -1,37 +1,42 @@
--- Seed audience for paid-media lookalikes: retained and advocating customers with an explicit ads
--- opt-in, as SHA-256 hashed identifiers only (no raw email or phone leaves this model).
--- Email normalized like Google Customer Match: trimmed, lower-cased, and dots removed from the local
--- part of gmail.com / googlemail.com addresses (orchestration/activation/hashing.py has the sources).
--- Phones are already E.164 in dim_customers.
+-- Seed audience for paid-media lookalikes: retained customers whose lookalike_seed action (a standing list
+-- membership, ads consent required) passed the ledger's gate, as SHA-256 hashed identifiers only (no raw
+-- email or phone leaves this model). Email normalized like Google Customer Match: trimmed, lower-cased,
+-- and dots removed from the local part of gmail.com / googlemail.com addresses
+-- (orchestration/activation/hashing.py has the sources). Phones are already E.164 in dim_customers.
 
-with customers as (
+with members as (
 
-    select * from {{ ref('dim_customers') }}
+    {{ cjo.audience_members('aud_paid_media_seed') }}
 
 ),
 
-holdouts as (
+ledger as (
 
-    select * from {{ ref('dim_customer_holdouts') }}
+    select * from {{ ref('fct_action_eligibility') }}
+    where is_eligible
+
+),
+
+customers as (
+
+    select * from {{ ref('dim_customers') }}
 
 ),
 
 seed as (
 
     select
-        customers.customer_id,
+        members.customer_id,
+        members.action,
         customers.current_stage,
         customers.engagement_score,
         {{ cjo.normalize_email('customers.email') }} as email_normalized,
         customers.phone_e164
-    from customers
-    left join holdouts
-        on customers.customer_id = holdouts.customer_id
-    where
-        customers.current_stage in ('retention', 'advocacy')
-        and customers.consent_ads
-        and customers.email is not null
-        and not coalesce(holdouts.is_global_holdout, false)
+    from members
+    inner join ledger
+        on members.eligibility_id = ledger.eligibility_id
+    inner join customers
+        on members.customer_id = customers.customer_id
 
 ),
 
@@ -39,6 +44,7 @@ google_normalized as (
 
     select
         customer_id,
+        action,
         current_stage,
         engagement_score,
         phone_e164,
@@ -56,6 +62,7 @@ final as (
 
     select
         customer_id,
+        action,
         current_stage,
         engagement_score,
         {{ cjo.sha256('email_for_hash') }} as email_sha256,

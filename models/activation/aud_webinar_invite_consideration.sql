@@ -1,43 +1,42 @@
--- Advisors in the consideration stage who have not been to a webinar in the last 30 days:
--- invited to the next product-education webinar.
+-- Advisors considering us who have not been to a webinar lately: invited to the next product-education
+-- webinar. Who is in it is declared in _activation__models.yml (meta.audience); every member passed the
+-- decision ledger's gate for the webinar invite today.
 
-with customers as (
+with members as (
+
+    {{ cjo.audience_members('aud_webinar_invite_consideration') }}
+
+),
+
+ledger as (
+
+    select * from {{ ref('fct_action_eligibility') }}
+    where is_eligible
+
+),
+
+customers as (
 
     select * from {{ ref('dim_customers') }}
 
 ),
 
-holdouts as (
-
-    select * from {{ ref('dim_customer_holdouts') }}
-
-),
-
-eligible as (
+final as (
 
     select
-        customers.customer_id,
+        members.customer_id,
+        members.action,
         customers.email,
         customers.full_name,
         customers.persona,
         customers.current_stage_since,
         customers.engagement_score,
         customers.webinar_touches_90d
-    from customers
-    left join holdouts
-        on customers.customer_id = holdouts.customer_id
-    where
-        customers.current_stage = 'consideration'
-        and coalesce(customers.webinar_touches_30d, 0) = 0
-        and customers.email is not null
-        and customers.consent_email
-        and not coalesce(holdouts.is_global_holdout, false)
-
-),
-
-final as (
-
-    select * from eligible
+    from members
+    inner join ledger
+        on members.eligibility_id = ledger.eligibility_id
+    inner join customers
+        on members.customer_id = customers.customer_id
 
 )
 

@@ -1,13 +1,17 @@
--- Each wholesaler's call list: customers whose next-best action is a wholesaler call or meeting,
--- ranked by expected value. fct_next_best_actions already gave the scarce slots to the best customers
--- (wholesaler_capacity guardrail); call_rank <= var aud_call_list_capacity (default 40) is a second
--- fence so a list can never exceed what one wholesaler can call in a week. Holdouts are not called.
+-- Each wholesaler's call list: customers whose one contact today is a wholesaler call or meeting (the
+-- ledger's arbitration winner, not held out, within the wholesaler's weekly capacity), ranked by
+-- expected value. Who is in it is declared in _activation__models.yml (meta.audience).
 
-{%- set capacity = var('aud_call_list_capacity', 40) %}
+with members as (
 
-with actions as (
+    {{ cjo.audience_members('aud_wholesaler_call_list') }}
 
-    select * from {{ ref('fct_next_best_actions') }}
+),
+
+ledger as (
+
+    select * from {{ ref('fct_action_eligibility') }}
+    where is_eligible
 
 ),
 
@@ -20,27 +24,23 @@ customers as (
 calls as (
 
     select
-        actions.customer_id,
+        members.customer_id,
+        members.action,
         customers.wholesaler_id,
         customers.full_name,
         customers.phone_e164,
-        actions.action,
-        actions.channel,
-        actions.score,
-        actions.decided_at,
+        ledger.channel,
+        ledger.score,
+        ledger.decided_at,
         row_number() over (
             partition by customers.wholesaler_id
-            order by actions.score desc, actions.customer_id asc
+            order by ledger.score desc, members.customer_id asc
         ) as call_rank
-    from actions
+    from members
+    inner join ledger
+        on members.eligibility_id = ledger.eligibility_id
     inner join customers
-        on actions.customer_id = customers.customer_id
-    where
-        actions.channel in ('wholesaler_call', 'wholesaler_meeting')
-        and not actions.is_holdout
-        and customers.wholesaler_id is not null
-        and customers.phone_e164 is not null
-        and customers.consent_phone
+        on members.customer_id = customers.customer_id
 
 ),
 
@@ -48,16 +48,15 @@ final as (
 
     select
         customer_id,
+        action,
         wholesaler_id,
         full_name,
         phone_e164,
-        action,
         channel,
         score,
         decided_at,
         cast(call_rank as {{ dbt.type_int() }}) as call_rank
     from calls
-    where call_rank <= {{ capacity }}
 
 )
 

@@ -1,7 +1,8 @@
--- Point-in-time audience membership: one row per stay of a customer in an audience.
--- Each run compares the audiences now with the open stays: newcomers open a stay (entered_at = this
--- run), leavers close theirs (exited_at = this run). History is never rewritten, so "who was in
--- aud_x on date d" is `entered_at <= d and (exited_at is null or exited_at > d)`.
+-- Point-in-time audience membership: one row per stay of a customer in an audience. Each run compares
+-- today's members (fct_audience_evaluation.is_member: exactly the rows of the aud_* models, for every
+-- declared audience) with the open stays: newcomers open a stay (entered_at = this run), leavers close
+-- theirs (exited_at = this run). History is never rewritten, so "who was in aud_x on date d" is
+-- `entered_at <= d and (exited_at is null or exited_at > d)`.
 -- Spark: delete+insert is DuckDB/Postgres; the spark twin uses merge (needs Delta there).
 
 {{
@@ -13,33 +14,19 @@
     )
 }}
 
-{%- set audiences = [
-    'aud_newcomer_onboarding_nurture',
-    'aud_webinar_invite_consideration',
-    'aud_churn_risk_retention',
-    'aud_wholesaler_call_list',
-    'aud_paid_media_seed',
-] %}
+with evaluation as (
 
-with
-
-{% for audience in audiences %}
-{{ audience }} as (
-
-    select * from {{ ref(audience) }}
+    select * from {{ ref('fct_audience_evaluation') }}
 
 ),
-{% endfor %}
 
 current_members as (
 
-    {% for audience in audiences %}
     select distinct
-        '{{ audience }}' as audience,
+        audience,
         customer_id
-    from {{ audience }}
-    {% if not loop.last %}union all{% endif %}
-    {% endfor %}
+    from evaluation
+    where is_member
 
 ),
 

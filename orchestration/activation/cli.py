@@ -17,6 +17,7 @@ from rich.console import Console
 from rich.table import Table
 
 from orchestration.activation import audiences as aud
+from orchestration.activation.manifest import ManifestMissingError
 from orchestration.activation.spec import SpecError, load_specs
 
 err = Console(stderr=True)
@@ -52,19 +53,18 @@ audiences_app = typer.Typer(
     help="Marketer audiences (reads the published warehouse copy).\n\nExample: cjo audiences list", no_args_is_help=True
 )
 sync_app = typer.Typer(
-    help="Reverse-ETL syncs declared in syncs/*.yml.\n\nExample: cjo sync run --all --dry-run", no_args_is_help=True
+    help="Reverse-ETL syncs, declared with their audience in models/activation/_activation__models.yml."
+    "\n\nExample: cjo sync run --all --dry-run",
+    no_args_is_help=True,
 )
 app.add_typer(audiences_app, name="audiences")
 app.add_typer(sync_app, name="sync")
 
-SyncsDir = Annotated[Path | None, typer.Option("--syncs-dir", help="Folder of sync specs (default syncs/).")]
-
-
-def _specs(syncs_dir: Path | None):
+def _specs():
     try:
-        return load_specs(syncs_dir)
-    except SpecError as exc:
-        err.print(f"[red]bad sync spec[/red] {exc}")
+        return load_specs()
+    except (SpecError, ManifestMissingError) as exc:
+        err.print(f"[red]cannot read the sync declarations[/red]: {exc}")
         raise typer.Exit(2) from None
 
 
@@ -81,11 +81,11 @@ def _table(title: str, columns: list[str], rows: list[tuple]) -> None:
 
 
 @sync_app.command("list")
-def sync_list(syncs_dir: SyncsDir = None) -> None:
+def sync_list() -> None:
     """List the declared syncs.
 
     Example: cjo sync list"""
-    specs = _specs(syncs_dir)
+    specs = _specs()
     _table(
         "syncs",
         ["name", "audience", "destination", "mode", "key", "schedule", "blocking"],
@@ -96,11 +96,11 @@ def sync_list(syncs_dir: SyncsDir = None) -> None:
     )
 
 
-def _run(names: list[str], all_: bool, dry_run: bool, force: bool, db: Path | None, syncs_dir: Path | None) -> None:
+def _run(names: list[str], all_: bool, dry_run: bool, force: bool, db: Path | None) -> None:
     from orchestration.activation.engine import run_sync
     from orchestration.settings import duckdb_path
 
-    specs = _specs(syncs_dir)
+    specs = _specs()
     chosen = list(specs) if all_ else names
     if not chosen:
         err.print("name a sync, or pass --all")
@@ -131,12 +131,11 @@ def sync_run(
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Plan and store the diff; send nothing.")] = False,
     force: Annotated[bool, typer.Option("--force", help="Override the mirror circuit breaker.")] = False,
     db: Annotated[Path | None, typer.Option("--db", help="Live warehouse (default CJO_DUCKDB_PATH).")] = None,
-    syncs_dir: SyncsDir = None,
 ) -> None:
     """Run syncs against the live warehouse (a pipeline step: the single writer while it runs).
 
     Example: cjo sync run newcomer_onboarding_nurture --dry-run"""
-    _run(names or [], all_, dry_run, force, db, syncs_dir)
+    _run(names or [], all_, dry_run, force, db)
 
 
 @sync_app.command("plan")
@@ -144,12 +143,11 @@ def sync_plan(
     names: Annotated[list[str] | None, typer.Argument(help="Sync names.")] = None,
     all_: Annotated[bool, typer.Option("--all")] = False,
     db: Annotated[Path | None, typer.Option("--db")] = None,
-    syncs_dir: SyncsDir = None,
 ) -> None:
     """Same as ``run --dry-run``: print and store the planned diff (ops.sync_planned_diffs).
 
     Example: cjo sync plan newcomer_onboarding_nurture"""
-    _run(names or [], all_, True, False, db, syncs_dir)
+    _run(names or [], all_, True, False, db)
 
 
 @sync_app.command("status")
@@ -200,11 +198,11 @@ def audiences_list() -> None:
 
 @audiences_app.command("show")
 @_lookup_errors
-def audiences_show(name: str, syncs_dir: SyncsDir = None) -> None:
+def audiences_show(name: str) -> None:
     """Definition, owner and destinations of one audience.
 
     Example: cjo audiences show aud_webinar_invite_consideration"""
-    info = aud.show(name, _specs(syncs_dir))
+    info = aud.show(name, _specs())
     for k, v in info.items():
         console.print(f"[bold]{k}[/bold]: {v}")
 
@@ -236,14 +234,28 @@ def audiences_export(
     console.print(f"wrote {n} rows to {out}")
 
 
+@_lookup_errors
+def why(
+    customer_id: Annotated[str, typer.Argument(help="The customer (dim_customers.customer_id).")],
+    audience: Annotated[str | None, typer.Option("--audience", help="Only this audience (aud_*).")] = None,
+    action: Annotated[str | None, typer.Option("--action", help="Only this action (seed actions).")] = None,
+) -> None:
+    """Why a customer is or is not in each audience: EVERY ledger rule and audience filter that keeps
+    them out (from the published copy; it agrees with membership by construction).
+
+    Example: cjo why cus_0123abcd --audience aud_webinar_invite_consideration"""
+    for line in aud.why(customer_id, audience, action):
+        console.print(line, highlight=False, markup=False)
+
+
 @audiences_app.command("why")
 @_lookup_errors
 def audiences_why(name: str, customer_id: str) -> None:
-    """Why a customer is (or is not) in an audience: the rule, privacy and the eligibility ledger.
+    """Why a customer is (or is not) in one audience (same as `cjo why CUSTOMER --audience NAME`).
 
     Example: cjo audiences why aud_webinar_invite_consideration cus_0123abcd"""
-    for line in aud.why(name, customer_id):
-        console.print(line)
+    for line in aud.why(customer_id, audience=name):
+        console.print(line, highlight=False, markup=False)
 
 
 def main() -> None:  # pragma: no cover - console entry

@@ -28,7 +28,7 @@ import pyarrow.compute as pc
 from orchestration.activation import state as st
 from orchestration.activation.destinations import BatchResult, Destination, Record, build_destination
 from orchestration.activation.hashing import _canon, content_key, payload_hash, row_payload
-from orchestration.activation.privacy import blocked_customers
+from orchestration.activation.privacy import blocked_customers, gate_blocked
 from orchestration.activation.spec import SyncSpec
 from orchestration.warehouse_lock import writer_lock
 
@@ -138,6 +138,7 @@ class RunResult:
     status: str
     dry_run: bool
     audience_rows: int = 0
+    gate_blocked: int = 0
     privacy_blocked: int = 0
     added: int = 0
     changed: int = 0
@@ -332,6 +333,21 @@ def read_audience(con: duckdb.DuckDBPyConnection, spec: SyncSpec, *, with_hash: 
     return con.sql(f'select {select} from "{AUDIENCE_SCHEMA}"."{spec.audience}"').to_arrow_table()
 
 
+def _passing_the_gate(con: duckdb.DuckDBPyConnection, spec: SyncSpec, table: pa.Table, res: RunResult,
+                      echo: Callable[[str], None]) -> pa.Table:
+    """Only audience rows with an eligible ledger row are sent (the dbt test passes_eligibility_gate holds
+    the models to it; this holds the send). A row left out is treated like a customer who left the
+    audience: not sent; removed from a mirror destination, kept by an upsert one."""
+    blocked = gate_blocked(con, spec.audience, AUDIENCE_SCHEMA, customer_column=spec.customer_id_column)
+    res.gate_blocked = len(blocked)
+    if not blocked:
+        return table
+    echo(f"{spec.name}: {len(blocked)} audience row(s) not eligible in the decision ledger, not sent "
+         f"(e.g. {next(iter(blocked.items()))[1]})")
+    cids = table.column(spec.customer_id_column).cast(pa.string())
+    return table.filter(pc.invert(pc.fill_null(pc.is_in(cids, value_set=pa.array(sorted(blocked))), False)))
+
+
 def _crash_hook() -> None:
     # Test/benchmark hook: widen the windows around each batch so a SIGKILL lands anywhere in them.
     delay = os.environ.get("CJO_SYNC_BATCH_SLEEP")
@@ -426,7 +442,7 @@ def _run(
     dest = destination or build_destination(spec, res.run_id)
     # Destinations that do not transform records get their row hashes from SQL (the fast path).
     fast = type(dest).transform is Destination.transform and type(dest).validate is Destination.validate
-    table = read_audience(con, spec, with_hash=fast)
+    table = _passing_the_gate(con, spec, read_audience(con, spec, with_hash=fast), res, echo)
     state = st.load_state(con, spec.name)
     ids = pa.concat_arrays(
         [

@@ -1,13 +1,16 @@
-"""Last-mile privacy re-check, from the warehouse, whatever the audience SQL says.
+"""Last-mile re-check, from the warehouse, whatever the audience SQL says.
 
 A person may be activated on a channel only if ALL hold:
 - they are in ``marts.dim_customers`` (an unknown person cannot be checked, so is blocked);
-- their consent for the destination's channel is TRUE (``consent_email`` / ``consent_phone`` /
-  ``consent_ads``; NULL counts as no consent: opt-in is required);
+- the one consent rule says yes for the destination's channel (``marts.dim_customer_consent.has_consent``,
+  built by ``int_customers_consent_resolved``; the default for a channel without any event is the dbt var
+  ``consent_defaults``: email and phone allowed until an opt-out, ads only after an explicit opt-in);
 - they are not forgotten: not ``is_forgotten`` in ``intermediate.int_identity_graph`` and no
   right-to-be-forgotten request in ``staging.stg_privacy__deletion_requests`` matching their id
-  (``advisor_id``) or their email (trimmed, lower-cased).
-Any of these tables missing is an explicit :class:`PrivacyCheckError`: no check, no sync.
+  (``advisor_id``) or their email (trimmed, lower-cased);
+- the audience row passes the gate: the decision ledger (``marts.fct_action_eligibility``) has an
+  eligible row for the same customer and action (:func:`gate_blocked`).
+Any table or column missing is an explicit :class:`PrivacyCheckError`: no check, no sync.
 """
 
 from __future__ import annotations
@@ -15,35 +18,45 @@ from __future__ import annotations
 import duckdb
 import pyarrow as pa
 
-CONSENT_COLUMN = {"email": "consent_email", "phone": "consent_phone", "ads": "consent_ads"}
 REQUIRED = {
-    ("marts", "dim_customers"): {"customer_id", "email", "consent_email", "consent_phone", "consent_ads"},
+    ("marts", "dim_customers"): {"customer_id", "email"},
+    ("marts", "dim_customer_consent"): {"customer_id", "channel", "has_consent"},
     ("intermediate", "int_identity_graph"): {"customer_id", "is_forgotten"},
     ("staging", "stg_privacy__deletion_requests"): {"advisor_id", "email"},
+    ("marts", "fct_action_eligibility"): {"customer_id", "action", "is_eligible", "blocked_reasons"},
 }
 
 
 class PrivacyCheckError(RuntimeError):
-    """The privacy re-check cannot run (a table or column it needs is missing)."""
+    """The last-mile check cannot run (a table or column it needs is missing)."""
 
 
-def _check_tables(con: duckdb.DuckDBPyConnection) -> None:
-    rows = con.execute(
-        "select table_schema, table_name, column_name from information_schema.columns "
-        "where (table_schema, table_name) in (('marts','dim_customers'), ('intermediate','int_identity_graph'),"
-        " ('staging','stg_privacy__deletion_requests'))"
-    ).fetchall()
+def _columns(con: duckdb.DuckDBPyConnection, tables: list[tuple[str, str]]) -> dict[tuple[str, str], set[str]]:
     have: dict[tuple[str, str], set[str]] = {}
-    for schema, table, column in rows:
-        have.setdefault((schema, table), set()).add(column)
+    for schema, table, column in con.execute(
+        "select table_schema, table_name, column_name from information_schema.columns"
+    ).fetchall():
+        if (schema, table) in tables:
+            have.setdefault((schema, table), set()).add(column)
+    return have
+
+
+def _check_tables(con: duckdb.DuckDBPyConnection, required: dict[tuple[str, str], set[str]] = REQUIRED) -> None:
+    have = _columns(con, list(required))
     problems = []
-    for tbl, cols in REQUIRED.items():
+    for tbl, cols in required.items():
         if tbl not in have:
             problems.append(f"table {tbl[0]}.{tbl[1]} is missing")
         elif missing := cols - have[tbl]:
             problems.append(f"{tbl[0]}.{tbl[1]} lacks column(s) {sorted(missing)}")
     if problems:
-        raise PrivacyCheckError("last-mile privacy check cannot run, so nothing is sent: " + "; ".join(problems))
+        raise PrivacyCheckError("last-mile check cannot run, so nothing is sent: " + "; ".join(problems))
+
+
+def _ids(customer_ids: list[str] | pa.Array | pa.ChunkedArray) -> pa.Array | pa.ChunkedArray:
+    if isinstance(customer_ids, list):
+        return pa.array([str(c) for c in customer_ids if c is not None], pa.string())
+    return customer_ids.cast(pa.string())
 
 
 def blocked_customers(
@@ -53,22 +66,21 @@ def blocked_customers(
 
     Ids may be a Python list or an Arrow array (1M ids stay in Arrow: no Python object per id)."""
     _check_tables(con)
-    consent = CONSENT_COLUMN[channel]
-    if isinstance(customer_ids, list):
-        ids = pa.array([str(c) for c in customer_ids if c is not None], pa.string())
-    else:
-        ids = customer_ids.cast(pa.string())
+    ids = _ids(customer_ids)
     if not len(ids):
         return {}
     con.register("_privacy_ids", pa.table({"customer_id": ids}))
     try:
         rows = con.execute(
-            f"""
+            """
             with ids as (select distinct customer_id from _privacy_ids where customer_id is not null),
             customers as (
-                select cast(customer_id as varchar) as customer_id, {consent} as consent,
-                       lower(trim(email)) as email
+                select cast(customer_id as varchar) as customer_id, lower(trim(email)) as email
                 from marts.dim_customers
+            ),
+            consent as (
+                select cast(customer_id as varchar) as customer_id, has_consent
+                from marts.dim_customer_consent where channel = $channel
             ),
             forgotten_graph as (
                 select distinct cast(customer_id as varchar) as customer_id
@@ -82,7 +94,7 @@ def blocked_customers(
                 select
                     ids.customer_id,
                     c.customer_id is not null as known,
-                    coalesce(c.consent, false) as consented,
+                    coalesce(k.has_consent, false) as consented,
                     g.customer_id is not null as graph_forgotten,
                     exists (
                         select 1 from requests r
@@ -91,6 +103,7 @@ def blocked_customers(
                     ) as requested_deletion
                 from ids
                 left join customers c on c.customer_id = ids.customer_id
+                left join consent k on k.customer_id = ids.customer_id
                 left join forgotten_graph g on g.customer_id = ids.customer_id
             )
             select customer_id,
@@ -98,12 +111,34 @@ def blocked_customers(
                     when graph_forgotten then 'forgotten (identity graph)'
                     when requested_deletion then 'deletion request'
                     when not known then 'not in marts.dim_customers'
-                    when not consented then 'no {channel} consent'
+                    when not consented then 'no ' || $channel || ' consent'
                 end as reason
             from checked
             where graph_forgotten or requested_deletion or not known or not consented
-            """
+            """,
+            {"channel": channel},
         ).fetchall()
     finally:
         con.unregister("_privacy_ids")
+    return dict(rows)
+
+
+def gate_blocked(con: duckdb.DuckDBPyConnection, audience: str, schema: str = "activation",
+                 action_column: str = "action", customer_column: str = "customer_id") -> dict[str, str]:
+    """``{customer_id: reason}`` for every audience row without an eligible ledger row (same customer and
+    action). The dbt test passes_eligibility_gate holds the audience models to the same rule; this is the
+    same check at the moment of sending, so a model built around the test still sends nothing it forbids."""
+    _check_tables(con, {(schema, audience): {action_column, customer_column}, **REQUIRED})
+    rows = con.execute(
+        f"""
+        select cast(a.{customer_column} as varchar),
+               'not eligible in the decision ledger for ' || coalesce(cast(a.{action_column} as varchar), '?')
+               || ': ' || coalesce(e.blocked_reasons, 'no ledger row')
+        from {schema}."{audience}" a
+        left join marts.fct_action_eligibility e
+            on cast(a.{customer_column} as varchar) = cast(e.customer_id as varchar)
+           and cast(a.{action_column} as varchar) = e.action
+        where a.{customer_column} is not null and not coalesce(e.is_eligible, false)
+        """
+    ).fetchall()
     return dict(rows)

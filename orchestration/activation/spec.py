@@ -1,4 +1,6 @@
-"""Sync specs: one YAML file per sync under ``syncs/``, validated by pydantic.
+"""Sync specs, validated by pydantic. Each is declared once, with its audience, in the dbt YAML of the
+``aud_*`` model (``config.meta.sync`` in ``models/activation/_activation__models.yml``); the sync's name
+is the model name without ``aud_``.
 
 A bad spec fails with :class:`SpecError`, which names the file, the key (dotted path) and the reason.
 Secrets never appear in a spec: a destination names the *environment variable* that holds them, and the
@@ -12,10 +14,7 @@ import re
 from pathlib import Path
 from typing import Annotated, Literal
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
-
-from orchestration.settings import PROJECT_ROOT
 
 # An env var NAME, not a value: upper-case letters, digits, underscores. A spec that pastes a secret
 # (lower-case, punctuation) in here fails validation instead of being committed to git.
@@ -197,30 +196,30 @@ def parse_spec(data: object, file: str | Path = "<string>") -> SyncSpec:
         raise SpecError(file, _loc(err), err["msg"]) from None
 
 
-def load_spec(path: str | Path) -> SyncSpec:
-    path = Path(path)
-    try:
-        data = yaml.safe_load(path.read_text())
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f"line {mark.line + 1}" if mark else "<yaml>"
-        raise SpecError(path, where, f"invalid YAML: {getattr(exc, 'problem', exc)}") from None
-    spec = parse_spec(data, path)
-    if spec.name != path.stem:
-        raise SpecError(path, "name", f"must equal the file name {path.stem!r} (got {spec.name!r})")
-    return spec
+def spec_from_node(node: dict) -> SyncSpec | None:
+    """The sync declared on an ``aud_*`` model node (None when it declares none)."""
+    meta = (node.get("config") or {}).get("meta") or {}
+    declared = meta.get("sync")
+    if declared is None:
+        return None
+    where = f"{node.get('original_file_path', '<manifest>')}: model {node['name']}: config.meta.sync"
+    if not isinstance(declared, dict):
+        raise SpecError(where, "<root>", "a sync must be a YAML mapping")
+    data = {"name": node["name"].removeprefix("aud_"), "audience": node["name"], "owner": meta.get("owner"),
+            **declared}
+    return parse_spec(data, where)
 
 
-def syncs_dir() -> Path:
-    return Path(os.environ.get("CJO_SYNCS_DIR") or PROJECT_ROOT / "syncs")
+def load_specs(manifest: dict | None = None) -> dict[str, SyncSpec]:
+    """Every sync declared on an audience model of the dbt manifest, by name."""
+    from orchestration.activation.manifest import audience_nodes, load_manifest
 
-
-def load_specs(folder: str | Path | None = None) -> dict[str, SyncSpec]:
-    folder = Path(folder) if folder else syncs_dir()
+    manifest = manifest if manifest is not None else load_manifest()
     specs: dict[str, SyncSpec] = {}
-    for path in sorted([*folder.glob("*.yml"), *folder.glob("*.yaml")]):
-        spec = load_spec(path)
-        specs[spec.name] = spec
+    for node in audience_nodes(manifest):
+        spec = spec_from_node(node)
+        if spec is not None:
+            specs[spec.name] = spec
     return specs
 
 

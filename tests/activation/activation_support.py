@@ -1,8 +1,9 @@
 """Real parts for the activation tests: a small DuckDB warehouse and a fault-injecting HTTP server.
 
-The warehouse holds only the tables and columns the engine reads (``marts.dim_customers`` consent
-columns, the identity graph's forgotten flag, deletion requests, one ``activation.aud_*`` table), so
-these tests do not depend on the rest of the dbt project.
+The warehouse holds only the tables and columns the engine reads (``marts.dim_customers``, consent per
+channel in ``marts.dim_customer_consent``, the ledger's verdict in ``marts.fct_action_eligibility``, the
+identity graph's forgotten flag, deletion requests, one ``activation.aud_*`` table), so these tests do
+not depend on the rest of the dbt project.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ import duckdb
 import pyarrow as pa
 
 AUDIENCE = "aud_test"
+ACTION = "test_action"
 
 
 @dataclass
@@ -36,6 +38,7 @@ class Person:
     forgotten: bool = False
     deletion_requested: bool = False
     in_audience: bool = True
+    eligible: bool = True  # the decision ledger's verdict for ACTION
 
 
 def people(n: int, start: int = 0) -> list[Person]:
@@ -51,14 +54,28 @@ def write_warehouse(path: Path, persons: list[Person], audience: str = AUDIENCE)
     try:
         for schema in ("marts", "intermediate", "staging", "activation"):
             con.execute(f"create schema if not exists {schema}")
+        known = [p for p in persons if not p.forgotten]
         dim = pa.table(
             {
-                "customer_id": [p.customer_id for p in persons if not p.forgotten],
-                "email": [p.email for p in persons if not p.forgotten],
-                "phone_e164": [p.phone for p in persons if not p.forgotten],
-                "consent_email": pa.array([p.consent_email for p in persons if not p.forgotten], pa.bool_()),
-                "consent_phone": pa.array([p.consent_phone for p in persons if not p.forgotten], pa.bool_()),
-                "consent_ads": pa.array([p.consent_ads for p in persons if not p.forgotten], pa.bool_()),
+                "customer_id": [p.customer_id for p in known],
+                "email": [p.email for p in known],
+                "phone_e164": [p.phone for p in known],
+            }
+        )
+        channels = ("email", "phone", "ads")
+        consent = pa.table(
+            {
+                "customer_id": [p.customer_id for p in known for _ in channels],
+                "channel": [c for _ in known for c in channels],
+                "has_consent": pa.array([getattr(p, f"consent_{c}") for p in known for c in channels], pa.bool_()),
+            }
+        )
+        ledger = pa.table(
+            {
+                "customer_id": [p.customer_id for p in persons],
+                "action": [ACTION for _ in persons],
+                "is_eligible": [p.eligible for p in persons],
+                "blocked_reasons": [None if p.eligible else "frequency_cap" for p in persons],
             }
         )
         graph = pa.table(
@@ -80,6 +97,7 @@ def write_warehouse(path: Path, persons: list[Person], audience: str = AUDIENCE)
         aud = pa.table(
             {
                 "customer_id": [p.customer_id for p in persons if p.in_audience],
+                "action": [ACTION for p in persons if p.in_audience],
                 "email": [p.email for p in persons if p.in_audience],
                 "phone": [p.phone for p in persons if p.in_audience],
                 "score": pa.array([p.score for p in persons if p.in_audience], pa.int64()),
@@ -87,6 +105,8 @@ def write_warehouse(path: Path, persons: list[Person], audience: str = AUDIENCE)
         )
         for name, tbl in (
             ("marts.dim_customers", dim),
+            ("marts.dim_customer_consent", consent),
+            ("marts.fct_action_eligibility", ledger),
             ("intermediate.int_identity_graph", graph),
             ("staging.stg_privacy__deletion_requests", requests),
             (f"activation.{audience}", aud),
@@ -99,12 +119,12 @@ def write_warehouse(path: Path, persons: list[Person], audience: str = AUDIENCE)
 
 
 def allowed(persons: list[Person], channel: str = "email") -> dict[str, Person]:
-    """The intended destination content: in the audience, consented, not forgotten."""
-    col = {"email": "consent_email", "phone": "consent_phone", "ads": "consent_ads"}[channel]
+    """The intended destination content: in the audience, eligible in the ledger, consented, not forgotten."""
     return {
         p.customer_id: p
         for p in persons
-        if p.in_audience and getattr(p, col) is True and not p.forgotten and not p.deletion_requested
+        if p.in_audience and p.eligible and getattr(p, f"consent_{channel}") is True
+        and not p.forgotten and not p.deletion_requested
     }
 
 
@@ -122,12 +142,19 @@ def spec_dict(name: str, destination: dict, mode: str = "mirror", **extra: objec
     }
 
 
-def write_spec(folder: Path, data: dict) -> Path:
-    import yaml
-
+def write_manifest(folder: Path, data: dict) -> Path:
+    """A minimal dbt manifest declaring one audience model with ``data`` as its sync (config.meta.sync),
+    the way models/activation/_activation__models.yml declares them. Point CJO_DBT_MANIFEST at it."""
     folder.mkdir(parents=True, exist_ok=True)
-    path = folder / f"{data['name']}.yml"
-    path.write_text(yaml.safe_dump(data, sort_keys=False))
+    sync = {k: v for k, v in data.items() if k not in ("name", "audience")}
+    node = {
+        "resource_type": "model",
+        "name": f"aud_{data['name']}",
+        "original_file_path": "tests/activation/manifest.yml",
+        "config": {"meta": {"owner": "tests", "sync": sync}},
+    }
+    path = folder / "manifest.json"
+    path.write_text(json.dumps({"nodes": {f"model.cjo.{node['name']}": node}}))
     return path
 
 

@@ -56,12 +56,16 @@ def test_paid_media_hashes_match_the_python_google_rules(published):
 
 
 def test_call_list_within_capacity_and_ranked(published):
+    """The ledger's wholesaler_capacity rule is the only capacity fence: a list never holds more calls
+    (or meetings) than the wholesaler's weekly capacity (var nba_wholesaler_weekly_capacity)."""
     rows = published.execute(
-        "select wholesaler_id, count(*), max(call_rank), count(distinct call_rank) "
+        "select wholesaler_id, count(*), max(call_rank), count(distinct call_rank), "
+        "count(*) filter (where channel = 'wholesaler_call'), count(*) filter (where channel = 'wholesaler_meeting') "
         "from activation.aud_wholesaler_call_list group by 1"
     ).fetchall()
-    for _, n, top, distinct in rows:
-        assert n <= 40 and top == n == distinct
+    for _, n, top, distinct, calls, meetings in rows:
+        assert top == n == distinct
+        assert calls <= 40 and meetings <= 20
 
 
 def test_membership_history_has_one_open_stay_per_current_member(published):
@@ -114,13 +118,14 @@ def test_cli_why_in_and_out(built_warehouse, published):
     assert member is not None
     res = runner.invoke(app, ["audiences", "why", "aud_newcomer_onboarding_nurture", member[0]], terminal_width=250)
     assert res.exit_code == 0, res.output
-    assert f"{member[0]} is IN" in res.output and "rule:" in res.output and "persona=newcomer" in res.output
+    assert "aud_newcomer_onboarding_nurture: IN (action nurture_email)" in res.output
+    assert "persona=newcomer" in res.output
     outsider = published.execute(
         "select customer_id from marts.dim_customers where persona = 'seasoned' limit 1"
     ).fetchone()[0]
     res = runner.invoke(app, ["audiences", "why", "aud_newcomer_onboarding_nurture", outsider], terminal_width=250)
-    assert "is NOT in" in res.output and "persona=seasoned" in res.output
-    assert "eligibility" in res.output
+    assert "aud_newcomer_onboarding_nurture: NOT in" in res.output and "persona=seasoned" in res.output
+    assert "filter fails: is_newcomer (persona = 'newcomer')" in res.output
 
 
 def test_cli_unknown_audience_is_a_clear_error(built_warehouse):

@@ -19,7 +19,7 @@ import time
 
 import psycopg
 import pytest
-from activation_support import allowed, people, query, spec_dict, write_spec, write_warehouse
+from activation_support import allowed, people, query, spec_dict, write_manifest, write_warehouse
 
 # > 30 s on 2 cores (10+ interpreter start-ups); still part of `make test`.
 pytestmark = [pytest.mark.postgres, pytest.mark.slow]
@@ -29,7 +29,8 @@ MIN_KILLS = 10
 
 
 def _spawn(db, syncs, dsn, sleep: str | None):
-    env = {**os.environ, "CJO_TEST_PG_DSN": dsn, "PYTHONPATH": str(ROOT), "PYTHONUNBUFFERED": "1"}
+    env = {**os.environ, "CJO_TEST_PG_DSN": dsn, "PYTHONPATH": str(ROOT), "PYTHONUNBUFFERED": "1",
+           "CJO_DBT_MANIFEST": str(syncs / "manifest.json")}
     env.pop("CJO_SYNC_BATCH_SLEEP", None)
     if sleep:
         env["CJO_SYNC_BATCH_SLEEP"] = sleep
@@ -43,8 +44,6 @@ def _spawn(db, syncs, dsn, sleep: str | None):
             "crash_sync",
             "--db",
             str(db),
-            "--syncs-dir",
-            str(syncs),
         ],
         cwd=ROOT,
         env=env,
@@ -88,11 +87,12 @@ def test_sigkill_at_random_points_then_rerun_gives_exact_destination(tmp_path, p
     rng = random.Random(seed)
     db, syncs = tmp_path / "wh.duckdb", tmp_path / "syncs"
     persons = people(300)
-    write_warehouse(db, persons)
+    write_warehouse(db, persons, audience="aud_crash_sync")
     spec = spec_dict(
         "crash_sync", {"type": "postgres", "dsn_env": "CJO_TEST_PG_DSN", "table": "crm.audience"}, batch_size=15
     )
-    write_spec(syncs, spec)
+    spec["audience"] = "aud_crash_sync"
+    write_manifest(syncs, spec)
     kills, attempts = 0, 0
     while kills < MIN_KILLS and attempts < 40:
         attempts += 1
@@ -105,7 +105,7 @@ def test_sigkill_at_random_points_then_rerun_gives_exact_destination(tmp_path, p
             kills += 1
         proc.wait(timeout=60)
         mutate(persons, rng)
-        write_warehouse(db, persons)
+        write_warehouse(db, persons, audience="aud_crash_sync")
     assert kills >= MIN_KILLS, f"only {kills} kills landed (seed {seed})"
     final = _spawn(db, syncs, pg_dsn, None)
     out = final.communicate(timeout=120)[0].decode()

@@ -1,8 +1,9 @@
-"""Property: whatever consents flip and whoever asks to be forgotten, no opted-out or forgotten person
-ever reaches a destination, and a deletion removes the person on the next run.
+"""Property: whatever consents flip, whoever asks to be forgotten and whatever the ledger says, no
+opted-out, forgotten or ineligible person ever reaches a destination, and a deletion (or a lost gate)
+removes the person on the next run.
 
-The audience table is naive on purpose (it ignores consent), so only the engine's last-mile check
-stands between the data and the destinations. Destinations are real: PostgreSQL (mirror), the local
+The audience table is naive on purpose (it ignores consent and the ledger), so only the engine's
+last-mile check stands between the data and the destinations. Destinations are real: PostgreSQL (mirror), the local
 webhook (upsert mode: leavers stay, but privacy removals still go) and files (mirror).
 """
 
@@ -21,7 +22,7 @@ from orchestration.activation.engine import run_sync
 from orchestration.activation.spec import parse_spec
 
 N = 12
-ACTIONS = ["withdraw", "grant", "unknown", "delete_request", "forget", "leave", "join"]
+ACTIONS = ["withdraw", "grant", "unknown", "delete_request", "forget", "leave", "join", "block", "unblock"]
 step = st.lists(st.tuples(st.integers(0, N - 1), st.sampled_from(ACTIONS)), min_size=1, max_size=6)
 
 
@@ -38,12 +39,22 @@ def apply(p, action):
         p.forgotten = True
     elif action == "leave":
         p.in_audience = False
+    elif action == "block":
+        p.eligible = False  # e.g. a frequency cap or an opt-out the ledger saw
+    elif action == "unblock":
+        p.eligible = True
     else:
         p.in_audience = True
 
 
 def forbidden(persons):
+    """May not be held by any destination (privacy)."""
     return {p.customer_id for p in persons if p.consent_email is not True or p.forgotten or p.deletion_requested}
+
+
+def unsendable(persons):
+    """May not be sent (privacy, or the ledger says no): a gate-blocked person is treated like a leaver."""
+    return forbidden(persons) | {p.customer_id for p in persons if not p.eligible}
 
 
 @settings(max_examples=8, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
@@ -77,21 +88,21 @@ def test_no_opted_out_or_forgotten_person_reaches_any_destination(steps, tmp_pat
             for idx, action in actions:
                 apply(persons[idx], action)
             write_warehouse(db, persons)
-            bad = forbidden(persons)
+            bad, never_send = forbidden(persons), unsendable(persons)
             seen_bodies = len(hook.rx.bodies)
             for spec in specs.values():
                 # force: the property is about privacy, not the circuit breaker (tested elsewhere).
                 run_sync(spec, db_path=db, force=True)
             # Nothing sent in this step carried a forbidden person (the "never reaches" part).
             sent = {r["key"] for b in hook.rx.bodies[seen_bodies:] for r in b["records"] if r["op"] != "delete"}
-            assert not sent & bad
+            assert not sent & never_send
             for m in sorted((tmp / "files").glob("*.manifest.json")):
                 name = json.loads(m.read_text())["file"]
                 if name in files_state:
                     continue
                 rows = list(csv.DictReader((tmp / "files" / name).open()))
                 files_state[name] = {}
-                assert not {r["_key"] for r in rows if r["_op"] != "delete"} & bad
+                assert not {r["_key"] for r in rows if r["_op"] != "delete"} & never_send
             # And after the run, nobody forbidden is held by any destination.
             with psycopg.connect(pg_server.dsn) as con:
                 pg_keys = {r[0] for r in con.execute(f"select customer_id from {table}").fetchall()}

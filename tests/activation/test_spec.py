@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import pytest
-import yaml
-from activation_support import spec_dict, write_spec
+from activation_support import spec_dict
 
-from orchestration.activation.spec import SpecError, load_spec, load_specs, syncs_dir
+from orchestration.activation.manifest import audience_nodes, load_manifest
+from orchestration.activation.spec import SpecError, load_specs, parse_spec, spec_from_node
 
 PG = {"type": "postgres", "dsn_env": "CRM_DSN", "table": "crm.aud"}
 
@@ -21,12 +21,26 @@ def test_repo_specs_load_and_name_their_audience_models():
         "paid_media_seed",
     } <= set(specs)
     for spec in specs.values():
-        assert spec.audience.startswith("aud_")
-        assert (syncs_dir().parent / "models" / "activation" / f"{spec.audience}.sql").exists()
+        assert spec.audience == f"aud_{spec.name}"
+        assert spec.owner and spec.description
+    # Every declared audience has a sync, and every sync sends the audience's action.
+    assert {n["name"] for n in audience_nodes(load_manifest())} == {s.audience for s in specs.values()}
+    assert all("action" in s.mapping.values() or s.destination.type == "ads" for s in specs.values())
 
 
-def test_valid_spec_defaults(tmp_path):
-    spec = load_spec(write_spec(tmp_path, spec_dict("ok_sync", PG)))
+def test_a_bad_declared_sync_names_the_yaml_file_the_model_and_the_key():
+    node = {"name": "aud_x", "original_file_path": "models/activation/_activation__models.yml",
+            "config": {"meta": {"sync": {**spec_dict("ignored", PG), "mode": "merge"}}}}
+    node["config"]["meta"]["sync"].pop("name")
+    node["config"]["meta"]["sync"].pop("audience")
+    with pytest.raises(SpecError) as exc:
+        spec_from_node(node)
+    assert "models/activation/_activation__models.yml: model aud_x: config.meta.sync" in str(exc.value)
+    assert exc.value.key == "mode"
+
+
+def test_valid_spec_defaults():
+    spec = parse_spec(spec_dict("ok_sync", PG))
     assert spec.mirror_delete_threshold == 0.20 and spec.blocking is True and spec.key_field == "customer_id"
 
 
@@ -55,30 +69,19 @@ def test_valid_spec_defaults(tmp_path):
         ({"destination": {"type": "postgres", "table": "t"}}, "destination.postgres.dsn_env", "Field required"),
     ],
 )
-def test_bad_spec_names_file_key_and_reason(tmp_path, patch, key, reason):
+def test_bad_spec_names_file_key_and_reason(patch, key, reason):
     data = {**spec_dict("bad_sync", PG), **patch}
-    path = write_spec(tmp_path, data)
+    where = "models/activation/_activation__models.yml: model aud_bad_sync: config.meta.sync"
     with pytest.raises(SpecError) as info:
-        load_spec(path)
-    assert info.value.file == str(path)
+        parse_spec(data, where)
+    assert info.value.file == where
     assert info.value.key == key
     assert reason in info.value.reason
-    assert str(path) in str(info.value) and key in str(info.value)
+    assert where in str(info.value) and key in str(info.value)
 
 
-def test_missing_required_key(tmp_path):
+def test_missing_required_key():
     data = spec_dict("bad_sync", PG)
-    del data["audience"]
-    with pytest.raises(SpecError, match=r"bad_sync\.yml: audience: Field required"):
-        load_spec(write_spec(tmp_path, data))
-
-
-def test_invalid_yaml_and_name_mismatch(tmp_path):
-    p = tmp_path / "broken.yml"
-    p.write_text("name: broken\nmapping: {a: b\n")
-    with pytest.raises(SpecError, match=r"broken\.yml: line \d+: invalid YAML"):
-        load_spec(p)
-    p2 = tmp_path / "other.yml"
-    p2.write_text(yaml.safe_dump(spec_dict("not_other", PG)))
-    with pytest.raises(SpecError, match="name: must equal the file name 'other'"):
-        load_spec(p2)
+    del data["mapping"]
+    with pytest.raises(SpecError, match=r"<string>: mapping: Field required"):
+        parse_spec(data)

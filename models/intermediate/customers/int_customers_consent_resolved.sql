@@ -1,6 +1,12 @@
--- Consent per customer and channel: the latest event wins (an opt-out wins a tie). Email unsubscribes
--- from the ESP count as email opt-outs. Events are tied to people by CRM advisor id, else by email.
--- Channels with no event fall back to the defaults documented on dim_customers.
+-- THE consent rule, in one place: one row per customer and consent channel saying whether the customer
+-- may be contacted on it (has_consent). dim_customers, the decision ledger (and through it every
+-- audience) and the sync engine's last-mile check all read it from here (dim_customer_consent).
+--   1. The latest event per customer and channel wins; an opt-out wins a tie. An ESP unsubscribe is an
+--      email opt-out. Events are tied to the person by CRM advisor id, else by email.
+--   2. A channel with no event takes its default from var consent_defaults (dbt_project.yml), the one
+--      place the defaults are written down.
+
+{%- set defaults = var('consent_defaults') %}
 
 with customers as (
 
@@ -29,6 +35,19 @@ consent_events as (
 email_events as (
 
     select * from {{ ref('stg_marketing__email_events') }}
+
+),
+
+channels as (
+
+    {%- for channel, default in defaults.items() %}
+    select
+        '{{ channel }}' as channel,
+        {{ 'true' if default else 'false' }} as default_consent
+    {%- if not loop.last %}
+    union all
+    {%- endif %}
+    {%- endfor %}
 
 ),
 
@@ -98,19 +117,34 @@ ranked as (
 
 ),
 
-final as (
+latest as (
 
     select
         customer_id,
-        max(case when channel = 'email' then status end) as email_status,
-        max(case when channel = 'email' then occurred_at end) as email_status_at,
-        max(case when channel = 'phone' then status end) as phone_status,
-        max(case when channel = 'phone' then occurred_at end) as phone_status_at,
-        max(case when channel = 'ads' then status end) as ads_status,
-        max(case when channel = 'ads' then occurred_at end) as ads_status_at
+        channel,
+        status,
+        occurred_at
     from ranked
     where recency_rank = 1
-    group by customer_id
+
+),
+
+final as (
+
+    select
+        {{ cjo.surrogate_key(['customers.customer_id', 'channels.channel']) }} as consent_id,
+        customers.customer_id,
+        channels.channel,
+        latest.status as consent_status,
+        latest.occurred_at as consent_status_at,
+        latest.status is null as is_default,
+        coalesce(latest.status = 'opt_in', channels.default_consent) as has_consent
+    from customers
+    cross join channels
+    left join latest
+        on
+            customers.customer_id = latest.customer_id
+            and channels.channel = latest.channel
 
 )
 

@@ -73,7 +73,7 @@ role_mailboxes as (
     where
         node_b like 'email:%'
         and {{ dbt.split_part('node_b', "'@'", 1) }} in (
-            {%- for box in cjo.identity_var('identity_role_mailboxes') %}
+            {%- for box in var('identity_role_mailboxes') %}
             'email:{{ box }}'{% if not loop.last %},{% endif %}
             {%- endfor %}
         )
@@ -86,13 +86,13 @@ shared_identifiers as (
         node_id,
         'linked to ' || cast(linked as {{ dbt.type_string() }}) || ' advisor records' as reason
     from advisors_per_identifier
-    where linked > {{ cjo.identity_var('identity_max_advisors_per_identifier') }}
+    where linked > {{ var('identity_max_advisors_per_identifier') }}
     union all
     select
         node_id,
         'cookie used by ' || cast(linked as {{ dbt.type_string() }}) || ' emails' as reason
     from emails_per_cookie
-    where linked > {{ cjo.identity_var('identity_max_emails_per_anonymous_id') }}
+    where linked > {{ var('identity_max_emails_per_anonymous_id') }}
     union all
     select
         node_id,

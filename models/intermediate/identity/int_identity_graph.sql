@@ -21,7 +21,7 @@
 -- deletion request. It is a property of the whole component, so a node that joins a forgotten
 -- component later (a new login by a forgotten person) is forgotten too, by construction.
 
-{%- set rounds = cjo.identity_var('identity_label_propagation_rounds') | int %}
+{%- set rounds = var('identity_label_propagation_rounds') | int %}
 
 with
 

@@ -5,7 +5,7 @@
 -- Portable windows and dbt.datediff in seconds (minute boundaries would make 10:00:59 -> 10:31:00 look
 -- like 31 minutes).
 
-{%- set gap_seconds = (cjo.identity_var('session_inactivity_gap_minutes') | int) * 60 %}
+{%- set gap_seconds = (var('session_inactivity_gap_minutes') | int) * 60 %}
 
 with
 

@@ -4,7 +4,7 @@
     config(
         materialized=('table' if target.type == 'spark' else 'incremental'),
         unique_key='touchpoint_id',
-        incremental_strategy=cjo.identity_var('touchpoints_incremental_strategy'),
+        incremental_strategy=var('touchpoints_incremental_strategy'),
         on_schema_change='append_new_columns',
         post_hook=([] if target.type == 'spark'
                    else ["{{ cjo.delete_unresolved_touchpoints(this, ref('int_identity_graph')) }}"]),

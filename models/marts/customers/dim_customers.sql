@@ -33,7 +33,7 @@ sales as (
 
 ),
 
-consent as (
+consent_rows as (
 
     select * from {{ ref('int_customers_consent_resolved') }}
 
@@ -49,6 +49,22 @@ stages as (
 clock as (
 
     select * from {{ ref('int_journey_clock_resolved') }}
+
+),
+
+consent as (
+
+    -- The one consent rule's verdict per channel, one column each (int_customers_consent_resolved).
+    select
+        customer_id,
+        max(case when channel = 'email' then consent_status end) as email_status,
+        max(case when channel = 'phone' then consent_status end) as phone_status,
+        max(case when channel = 'ads' then consent_status end) as ads_status,
+        {{ dbt.bool_or("channel = 'email' and has_consent") }} as consent_email,
+        {{ dbt.bool_or("channel = 'phone' and has_consent") }} as consent_phone,
+        {{ dbt.bool_or("channel = 'ads' and has_consent") }} as consent_ads
+    from consent_rows
+    group by customer_id
 
 ),
 
@@ -98,6 +114,9 @@ joined as (
         consent.email_status,
         consent.phone_status,
         consent.ads_status,
+        coalesce(consent.consent_email, false) as consent_email,
+        coalesce(consent.consent_phone, false) as consent_phone,
+        coalesce(consent.consent_ads, false) as consent_ads,
         {{ dbt.datediff('touches.last_engaged_at', 'clock.as_of_at', 'day') }} as days_since_engaged,  -- noqa: LT05
         {{ dbt.datediff('sales.last_purchase_at', 'clock.as_of_at', 'day') }} as days_since_purchase  -- noqa: LT05
     from customers
@@ -144,12 +163,6 @@ scored as (
             + 0.2 * (case when engaged_channels_90d > 4 then 4 else engaged_channels_90d end) / 4.0,
             4
         ) as engagement_score,
-        -- Email: B2B legitimate interest, so true unless opted out (or unsubscribed).
-        coalesce(email_status = 'opt_in', true) as consent_email,
-        -- Phone: existing business relationship with the wholesaler, so true unless opted out.
-        coalesce(phone_status = 'opt_in', true) as consent_phone,
-        -- Ads (uploading hashed identifiers to ad platforms): only with an explicit opt-in.
-        coalesce(ads_status = 'opt_in', false) as consent_ads,
         case
             when
                 email_engagements_365d + web_engagements_365d

@@ -8,10 +8,10 @@
 -- Lift = rate_treatment - rate_control; the interval is the normal (Wald) interval of a difference of
 -- two proportions: lift +/- z * sqrt(p_t (1 - p_t) / n_t + p_c (1 - p_c) / n_c).
 
-{%- set z = var('nba_experiment_z', 1.96) %}
-{%- set tail_days = var('nba_campaign_effect_tail_days', 14) %}
-{%- set outcome_days = var('nba_holdout_outcome_days', 30) %}
-{%- set lookback_days = var('nba_global_holdout_lookback_days', 90) %}
+{%- set z = var('nba_experiment_z') %}
+{%- set tail_days = var('nba_campaign_effect_tail_days') %}
+{%- set outcome_days = var('nba_holdout_outcome_days') %}
+{%- set lookback_days = var('nba_global_holdout_lookback_days') %}
 
 with campaigns as (
 

@@ -1,42 +1,42 @@
--- The decision ledger: one row per customer x action for the current decision date, saying whether
--- the action was allowed and, if not, the FIRST guardrail that blocked it (blocked_reason), then which
--- allowed action won the arbitration (is_selected) and whether the winner is held out (is_holdout).
--- It is the one place that explains why someone did or did not get an action.
+-- The decision ledger, THE gate: one row per customer x action for the current decision date, saying
+-- whether the action may be sent today (is_eligible) and, if not, EVERY rule that blocks it
+-- (blocked_reasons, in the order below; blocked_reason is the first). Every audience, journey action and
+-- sync reads it: a row that is not eligible here is never sent anywhere.
 --
 -- Score = P(response) x value - cost, where P(response) = base_response_rate x (the customer's
 -- propensity score / the mean score of that model), capped at 1; base_response_rate when unscored.
--- Guardrails, in the order they are checked (each configurable through a var):
---   forgotten, action_disabled, compliance_suppressed, stage_not_eligible, persona_not_eligible,
---   no_consent, no_contact_point, no_wholesaler, quiet_period, frequency_cap, not_profitable,
---   global_holdout, wholesaler_capacity (the best-scoring customers get a wholesaler's scarce slots).
+-- Rules, in order (each configurable through a var in dbt_project.yml):
+--   static   forgotten, action_disabled, compliance_suppressed, stage_not_eligible, persona_not_eligible,
+--            no_consent, no_contact_point, no_wholesaler, quiet_period (exclusive actions), frequency_cap,
+--            not_profitable, global_holdout
+--   then, among the actions that pass every static rule:
+--            wholesaler_capacity  the best-scoring customers get a wholesaler's scarce weekly slots;
+--            outranked            an exclusive action that is not the customer's best one today (one
+--                                 contact per customer per day: arbitration by score);
+--            action_holdout       the per-action control split (the winner of an exclusive arbitration,
+--                                 or a standing action) is held out, so not sent: the control group.
+-- A row blocked by a static rule did not compete, so it never lists the three dynamic rules.
 
-{%- set salt = var('nba_holdout_salt', 'cjo-holdout-v1') %}
-{%- set action_share = var('nba_action_holdout_share', 0.10) %}
-{%- set action_threshold = 'gggg' if action_share >= 1 else '%04x' | format((action_share * 65536) | round | int) %}
-{#- No action within this many days after the last outbound contact (email send or wholesaler contact). #}
-{%- set quiet_days = var('nba_quiet_period_days', 2) %}
-{#- Per action channel: which touchpoints count against it, and how many are allowed in a rolling
-    window. A channel without a touch_channel (ads: impressions are not tracked) has no cap. #}
-{%- set caps = var('nba_frequency_caps', {
-    'email': {'touch_channel': 'email', 'touch_types': ['send'], 'max_touches': 3, 'window_days': 7},
-    'webinar_invite': {'touch_channel': 'email', 'touch_types': ['send'], 'max_touches': 3, 'window_days': 7},
-    'wholesaler_call': {'touch_channel': 'wholesaler', 'touch_types': ['call', 'meeting'], 'max_touches': 1, 'window_days': 14},
-    'wholesaler_meeting': {'touch_channel': 'wholesaler', 'touch_types': ['meeting'], 'max_touches': 1, 'window_days': 30},
-    'ad': {'touch_channel': none, 'touch_types': [], 'max_touches': 0, 'window_days': 0},
-}) %}
-{#- Calls and meetings one wholesaler can take per calendar week (Monday start). #}
-{%- set capacity = var('nba_wholesaler_weekly_capacity', {'wholesaler_call': 40, 'wholesaler_meeting': 20}) %}
-{%- set suppressed_firm_types = var('nba_suppressed_firm_types', []) %}
-{%- set consent_channels = {'email': 'email', 'phone': 'phone', 'ads': 'ads'} %}
-{%- set scores_source = source('ml', 'fct_propensity_scores') %}
-{#- 'auto': use ml.fct_propensity_scores when it exists (dbt may run before the propensity asset);
-    true/false force it (the unit test sets true, as introspection does not work there). #}
-{%- set use_scores = var('nba_use_ml_scores', 'auto') %}
-{%- if use_scores == 'auto' %}
-{%- set scores_exist = execute and load_relation(scores_source) is not none %}
-{%- else %}
-{%- set scores_exist = use_scores %}
-{%- endif %}
+{%- set action_share = var('nba_action_holdout_share') %}
+{%- set quiet_days = var('nba_quiet_period_days') %}
+{%- set caps = var('nba_frequency_caps') %}
+{%- set capacity = var('nba_wholesaler_weekly_capacity') %}
+{%- set suppressed_firm_types = var('nba_suppressed_firm_types') %}
+{%- set wholesaler_channels = "('wholesaler_call', 'wholesaler_meeting')" %}
+{%- set static_rules = [
+    ('forgotten', 'is_forgotten'),
+    ('action_disabled', 'not is_enabled'),
+    ('compliance_suppressed', 'is_compliance_suppressed'),
+    ('stage_not_eligible', 'not coalesce(is_stage_eligible, false)'),
+    ('persona_not_eligible', 'not coalesce(is_persona_eligible, false)'),
+    ('no_consent', 'not coalesce(has_consent, false)'),
+    ('no_contact_point', 'not coalesce(has_contact_point, false)'),
+    ('no_wholesaler', "channel in " ~ wholesaler_channels ~ " and wholesaler_id is null"),
+    ('quiet_period', "arbitration = 'exclusive' and days_since_last_contact < " ~ quiet_days),
+    ('frequency_cap', 'recent_channel_touches >= channel_touch_cap'),
+    ('not_profitable', 'score <= 0'),
+    ('global_holdout', 'coalesce(is_global_holdout, false)'),
+] %}
 
 with customers as (
 
@@ -68,6 +68,12 @@ holdouts as (
 
 ),
 
+consent as (
+
+    select * from {{ ref('int_customers_consent_resolved') }}
+
+),
+
 identity_graph as (
 
     select * from {{ ref('int_identity_graph') }}
@@ -86,31 +92,9 @@ suppressions as (
 
 ),
 
-scores_raw as (
+scores_latest as (
 
-    {%- if scores_exist %}
-
-    select
-        customer_id,
-        model,
-        score,
-        model_version,
-        scored_at
-    from {{ scores_source }}
-
-    {%- else %}
-
-    -- ml.fct_propensity_scores does not exist yet (dbt ran before the propensity asset): base rates.
-    select
-        cast(null as {{ dbt.type_string() }}) as customer_id,
-        -- `model` is the source's column name (a keyword to sqlfluff)
-        cast(null as {{ dbt.type_string() }}) as model,  -- noqa: RF04
-        cast(null as double) as score,
-        cast(null as {{ dbt.type_string() }}) as model_version,
-        cast(null as {{ dbt.type_timestamp() }}) as scored_at
-    where 1 = 0
-
-    {%- endif %}
+    select * from {{ ref('stg_ml__propensity_scores') }}
 
 ),
 
@@ -126,7 +110,7 @@ scores as (
         select
             *,
             row_number() over (partition by customer_id, model order by scored_at desc) as score_rank
-        from scores_raw
+        from scores_latest
     ) as ranked
     where score_rank = 1
 
@@ -227,6 +211,7 @@ candidates as (
         customers.customer_id,
         actions.action,
         actions.channel,
+        actions.arbitration,
         decision_clock.decided_at,
         decision_clock.decided_date,
         customers.current_stage,
@@ -269,22 +254,21 @@ candidates as (
         actions.eligible_personas = '*'
         or {{ dbt.position(dbt.concat(["'|'", 'customers.persona', "'|'"]),
                            dbt.concat(["'|'", 'actions.eligible_personas', "'|'"])) }} > 0 as is_persona_eligible,
+        -- Consent comes from the one consent model; an action that needs none ('none') needs no consent.
+        case when actions.requires_consent = 'none' then true else consent.has_consent end as has_consent,
         case actions.requires_consent
-            when 'email' then customers.consent_email
-            when 'phone' then customers.consent_phone
-            when 'ads' then customers.consent_ads
-            else true
-        end as has_consent,
-        case actions.requires_consent
-            when 'email' then customers.is_contactable_email
-            when 'phone' then customers.is_contactable_phone
-            when 'ads' then customers.is_contactable_ads
-            else true
+            when 'phone' then customers.phone_e164 is not null
+            when 'none' then true
+            else customers.email is not null
         end as has_contact_point,
         holdouts.is_global_holdout
     from customers
     cross join actions
     cross join decision_clock
+    left join consent
+        on
+            customers.customer_id = consent.customer_id
+            and actions.requires_consent = consent.channel
     left join scores
         on
             customers.customer_id = scores.customer_id
@@ -302,38 +286,40 @@ candidates as (
 
 ),
 
-guarded as (
+scored as (
 
     select
         *,
-        p_response * value - cost as score,
-        case
-            when is_forgotten then 'forgotten'
-            when not is_enabled then 'action_disabled'
-            when is_compliance_suppressed then 'compliance_suppressed'
-            when not coalesce(is_stage_eligible, false) then 'stage_not_eligible'
-            when not coalesce(is_persona_eligible, false) then 'persona_not_eligible'
-            when not coalesce(has_consent, false) then 'no_consent'
-            when not coalesce(has_contact_point, false) then 'no_contact_point'
-            when channel in ('wholesaler_call', 'wholesaler_meeting') and wholesaler_id is null then 'no_wholesaler'
-            when days_since_last_contact < {{ quiet_days }} then 'quiet_period'
-            when recent_channel_touches >= channel_touch_cap then 'frequency_cap'
-            when p_response * value - cost <= 0 then 'not_profitable'
-            when coalesce(is_global_holdout, false) then 'global_holdout'
-        end as pre_capacity_reason
+        p_response * value - cost as score
     from candidates
+
+),
+
+guarded as (
+
+    -- Every static rule that fails, in order ('' when none).
+    select
+        *,
+        concat_ws(
+            '|',
+            {%- for reason, condition in static_rules %}
+            case when {{ condition }} then '{{ reason }}' end{{ ',' if not loop.last }}
+            {%- endfor %}
+        ) as static_reasons
+    from scored
 
 ),
 
 first_choice as (
 
-    -- Each customer's best action before wholesaler capacity is applied.
+    -- Each customer's best exclusive action among those that pass every static rule, before capacity.
     select
         *,
+        static_reasons = '' as passes_static,
         case
-            when pre_capacity_reason is null
+            when static_reasons = '' and arbitration = 'exclusive'
                 then row_number() over (
-                        partition by customer_id, pre_capacity_reason
+                        partition by customer_id, static_reasons = '' and arbitration = 'exclusive'
                         order by score desc, action asc
                     )
         end as pre_capacity_rank
@@ -348,9 +334,9 @@ slot_ranked as (
     select
         *,
         case
-            when pre_capacity_rank = 1 and channel in ('wholesaler_call', 'wholesaler_meeting')
+            when pre_capacity_rank = 1 and channel in {{ wholesaler_channels }}
                 then row_number() over (
-                        partition by wholesaler_id, channel, pre_capacity_rank
+                        partition by wholesaler_id, channel, pre_capacity_rank = 1 and channel in {{ wholesaler_channels }}
                         order by score desc, customer_id asc
                     )
         end as wholesaler_slot_rank
@@ -362,10 +348,41 @@ capacity_applied as (
 
     select
         *,
-        max(
+        passes_static
+        and channel in {{ wholesaler_channels }}
+        and max(
             case when wholesaler_slot_rank > wholesaler_slots_left then 1 else 0 end
         ) over (partition by customer_id) = 1 as lost_wholesaler_slot
     from slot_ranked
+
+),
+
+arbitrated as (
+
+    -- One contact per customer per day: the best-scoring exclusive action that passed every rule so far.
+    select
+        *,
+        case
+            when passes_static and not lost_wholesaler_slot and arbitration = 'exclusive'
+                then row_number() over (
+                        partition by customer_id, passes_static and not lost_wholesaler_slot and arbitration = 'exclusive'
+                        order by score desc, action asc
+                    )
+        end as eligible_rank
+    from capacity_applied
+
+),
+
+held_out as (
+
+    select
+        *,
+        coalesce(eligible_rank = 1, false) as is_selected,
+        passes_static
+        and not lost_wholesaler_slot
+        and (eligible_rank = 1 or arbitration = 'standing')
+        and {{ cjo.is_held_out(['action', 'customer_id'], action_share) }} as is_holdout
+    from arbitrated
 
 ),
 
@@ -373,27 +390,17 @@ reasoned as (
 
     select
         *,
-        coalesce(
-            pre_capacity_reason,
-            case
-                when lost_wholesaler_slot and channel in ('wholesaler_call', 'wholesaler_meeting')
-                    then 'wholesaler_capacity'
-            end
-        ) as blocked_reason
-    from capacity_applied
-
-),
-
-arbitrated as (
-
-    -- At most one action per customer per day: the best-scoring eligible one.
-    select
-        *,
-        case
-            when blocked_reason is null
-                then row_number() over (partition by customer_id, blocked_reason order by score desc, action asc)
-        end as eligible_rank
-    from reasoned
+        nullif(
+            concat_ws(
+                '|',
+                nullif(static_reasons, ''),
+                case when lost_wholesaler_slot then 'wholesaler_capacity' end,
+                case when eligible_rank > 1 then 'outranked' end,
+                case when is_holdout then 'action_holdout' end
+            ),
+            ''
+        ) as blocked_reasons
+    from held_out
 
 ),
 
@@ -404,6 +411,7 @@ final as (
         customer_id,
         action,
         channel,
+        arbitration,
         decided_at,
         decided_date,
         current_stage,
@@ -421,17 +429,13 @@ final as (
         cast(days_since_last_contact as {{ dbt.type_bigint() }}) as days_since_last_contact,
         cast(wholesaler_slots_left as {{ dbt.type_bigint() }}) as wholesaler_slots_left,
         cast(wholesaler_slot_rank as {{ dbt.type_bigint() }}) as wholesaler_slot_rank,
-        blocked_reason is null as is_eligible,
-        blocked_reason,
+        blocked_reasons is null as is_eligible,
+        {{ dbt.split_part('blocked_reasons', "'|'", 1) }} as blocked_reason,
+        blocked_reasons,
         cast(eligible_rank as {{ dbt.type_bigint() }}) as eligible_rank,
-        coalesce(eligible_rank = 1, false) as is_selected,
-        coalesce(
-            eligible_rank = 1
-            and substr({{ dbt.hash(dbt.concat(["'" ~ salt ~ ":'", 'action', "':'", 'customer_id'])) }}, 1, 4)
-            < '{{ action_threshold }}',
-            false
-        ) as is_holdout
-    from arbitrated
+        is_selected,
+        coalesce(is_holdout, false) as is_holdout
+    from reasoned
 
 )
 

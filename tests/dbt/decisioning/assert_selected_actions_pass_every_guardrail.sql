@@ -1,4 +1,6 @@
--- A selected action is eligible, profitable, consented, and never goes to a global-holdout customer.
+-- What may be sent (eligible rows) and what won the arbitration (selected rows, held out or not) is
+-- profitable, consented on the action's channel, enabled, and never goes to a global-holdout customer.
+-- Checked against dim_customers' consent columns and the catalog, not the ledger's own flags.
 -- A singular test with several parents is an asset check on the model named here (dagster-dbt reads
 -- meta.dagster.ref); without it Dagster only logs an observation and the rule gates nothing.
 {{ config(meta={'dagster': {'ref': {'name': 'fct_action_eligibility'}}}) }}
@@ -11,10 +13,9 @@ inner join {{ ref('dim_customer_holdouts') }} as holdouts
 inner join {{ ref('actions') }} as actions
     on eligibility.action = actions.action
 where
-    eligibility.is_selected
+    (eligibility.is_eligible or eligibility.is_selected)
     and (
-        not eligibility.is_eligible
-        or eligibility.blocked_reason is not null
+        coalesce(eligibility.blocked_reasons, '') not in ('', 'action_holdout')
         or eligibility.score <= 0
         or holdouts.is_global_holdout
         or (actions.requires_consent = 'email' and not customers.is_contactable_email)
