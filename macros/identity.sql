@@ -1,4 +1,4 @@
-{#- Post-hook of fct_touchpoints: delete the rows whose identity node is now forgotten (a deletion
+{#- Post-hook of int_touchpoints_resolved: delete the rows whose identity node is now forgotten (a deletion
     request arrived), no longer resolves to a customer, or resolves to another customer than stored.
     A plain DELETE with a subquery: DuckDB, and Spark on Delta/Iceberg tables. Dispatched so a warehouse
     without row deletes can override it (e.g. rebuild the affected partitions). -#}

@@ -23,7 +23,7 @@ customers as (
 
 touchpoints as (
 
-    select * from {{ ref('fct_touchpoints') }}
+    select * from {{ ref('int_touchpoints_resolved') }}
 
 ),
 

@@ -14,7 +14,7 @@
 -- becomes the anchor of an existing person: a new cookie, email or CRM duplicate joining a person keeps
 -- their id; when two existing people merge, the one landed first keeps its id and the other id retires.
 -- (A person can still change id when a component SPLITS: an advisor record changed its email, or an
--- identifier crossed the shared-identifier threshold. fct_touchpoints re-resolves those rows.)
+-- identifier crossed the shared-identifier threshold. int_touchpoints_resolved re-resolves those rows.)
 --
 -- A component is a customer when it has an eligible (advisor or email) node; pure anonymous cookies and
 -- lone shared mailboxes get no customer_id. is_forgotten: some node of the component is named in a

@@ -3,7 +3,7 @@
 
 with touchpoints as (
 
-    select occurred_at as event_at from {{ ref('fct_touchpoints') }}
+    select occurred_at as event_at from {{ ref('int_touchpoints_resolved') }}
 
 ),
 

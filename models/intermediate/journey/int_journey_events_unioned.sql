@@ -27,13 +27,13 @@ customers as (
 
 touchpoints as (
 
-    select * from {{ ref('fct_touchpoints') }}
+    select * from {{ ref('int_touchpoints_resolved') }}
 
 ),
 
 sessions as (
 
-    select * from {{ ref('fct_sessions') }}
+    select * from {{ ref('int_sessions_sessionized') }}
 
 ),
 
@@ -51,7 +51,7 @@ sales as (
 
 engaged_interactions as (
 
-    -- fct_touchpoints carries no outcome, so look it up by touchpoint id (int_touchpoints_unioned keys
+    -- int_touchpoints_resolved carries no outcome, so look it up by touchpoint id (int_touchpoints_unioned keys
     -- interactions on source + record id).
     select
         {{ cjo.surrogate_key(["'advisor.interactions'", 'interaction_id']) }} as touchpoint_id,

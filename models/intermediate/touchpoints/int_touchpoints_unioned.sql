@@ -1,6 +1,6 @@
 {{ config(materialized='view') }}
 -- Every interaction on every channel, one shape, before identity resolution. A view on purpose: the
--- incremental fct_touchpoints filters it by _landed_at and by identity node, and the filters push down
+-- incremental int_touchpoints_resolved filters it by _landed_at and by identity node, and the filters push down
 -- to the staging scans, so an incremental run never materializes the full union.
 --
 -- Channel set (a sale is a conversion, not a touchpoint; campaign assignment and consent are not
