@@ -37,7 +37,7 @@ def main() -> int:
     if args.raw:
         shutil.copytree(args.raw, raw)
     else:
-        subprocess.run([sys.executable, "-m", "orchestration.generate", "--advisors", str(args.advisors),
+        subprocess.run([sys.executable, "-m", "cjo_data.generate", "--advisors", str(args.advisors),
                         "--days", str(args.days), "--seed", "7", "--out", str(raw)], check=True, cwd=ROOT)
     os.environ.update({
         "CJO_RAW_DIR": str(raw), "CJO_LANDING_DIR": str(work / "landing"),

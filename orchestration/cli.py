@@ -69,7 +69,7 @@ def generate(
     if_changed: Annotated[bool, typer.Option(
         "--if-changed", help="Skip when the folder already holds data generated with these options.")] = False,
 ) -> None:
-    """Generate realistic, dirty demo raw data (wraps `python -m orchestration.generate`).
+    """Generate realistic, dirty demo raw data (wraps `python -m cjo_data.generate`).
 
     Example: cjo generate --advisors 1500 --days 120 --seed 7 --if-changed
     """
@@ -81,7 +81,7 @@ def generate(
     if if_changed and stamp.exists() and json.loads(stamp.read_text()) == params:
         console.print(f"raw data in {target} already generated with {params}: skipped (--if-changed)")
         return
-    cmd = [sys.executable, "-m", "orchestration.generate", "--advisors", str(advisors), "--days", str(days),
+    cmd = [sys.executable, "-m", "cjo_data.generate", "--advisors", str(advisors), "--days", str(days),
            "--seed", str(seed), "--out", str(target)]
     with console.status(f"generating {advisors} advisors x {days} days into {target} ..."):
         proc = subprocess.run(cmd, capture_output=True, text=True)
@@ -479,12 +479,12 @@ def byod(
 ) -> None:
     """Map a public example dataset onto the raw data contract (bring your own data, worked examples).
 
-    Extra options go to `python -m orchestration.byod` (see docs/bring-your-own-data.md).
+    Extra options go to `python -m cjo_data.byod` (see docs/bring-your-own-data.md).
 
     Example: cjo byod telco --out data/raw && cjo run
     """
+    from cjo_data.byod.__main__ import main as byod_main
     from orchestration import settings
-    from orchestration.byod.__main__ import main as byod_main
 
     code = byod_main([dataset, "--out", str(out or settings.raw_dir()), *ctx.args])
     if code:

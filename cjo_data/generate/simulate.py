@@ -15,8 +15,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from orchestration.generate.calendar import DAY, Calendar, time_of_day
-from orchestration.generate.world import NEWCOMER, SEASONED, World
+from cjo_data.generate.calendar import DAY, Calendar, time_of_day
+from cjo_data.generate.world import NEWCOMER, SEASONED, World
 
 # codes: positions in the contract's enumerations
 SEND, DELIVER, OPEN, CLICK, BOUNCE, UNSUB = range(6)
