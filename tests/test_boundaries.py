@@ -25,3 +25,26 @@ def test_the_cli_loads_them_only_inside_the_command():
     loaded = _modules_loaded_by("import orchestration.cli")
     assert "orchestration.cli" in loaded
     assert not {m for m in loaded if m == "cjo_data" or m.startswith("cjo_data.")}
+
+
+def _imported_packages(path) -> set[str]:
+    import ast
+
+    tree = ast.parse(path.read_text())
+    out = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            out |= {a.name.split(".")[0] for a in node.names}
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            out.add(node.module.split(".")[0])
+    return out
+
+
+def test_expectations_never_import_the_orchestration_package():
+    """The runtime runs the suites (orchestration.quality -> expectations); the suites get the contract's
+    tables passed in, so the imports run one way only."""
+    offenders = {p.name for p in (ROOT / "expectations").glob("*.py") if "orchestration" in _imported_packages(p)}
+    assert not offenders
+    modules = [f"import expectations.{p.stem}" for p in (ROOT / "expectations").glob("*.py") if p.stem != "__init__"]
+    loaded = _modules_loaded_by("\n".join(["import expectations", *modules]))
+    assert not {m for m in loaded if m == "orchestration" or m.startswith("orchestration.")}
