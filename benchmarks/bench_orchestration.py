@@ -54,7 +54,7 @@ def main() -> int:
     from orchestration.resources import resources
     from orchestration.runstats import run_stats
 
-    published = build_published_asset(published_deps([]))
+    published = build_published_asset(published_deps(cjo_dbt_assets, []))
     assets = [raw_landing, cjo_dbt_assets, published]
     graph = dg.Definitions(assets=assets, resources=resources()).resolve_asset_graph()
     python_tables = dg.AssetSelection.key_prefixes(["ml"], ["ops"]) - dg.AssetSelection.assets(published)

@@ -188,8 +188,9 @@ def run(
     with console.status("loading the Dagster definitions (dbt manifest, areas) ..."):
         import dagster as dg
 
-        from orchestration.definitions import defs
+        from orchestration.definitions import defs as load_definitions
 
+        defs = load_definitions()
         instance = dg.DagsterInstance.get()
         job_def = defs.resolve_job_def(job)
         keys, total = _resolve_selection(defs, job_def, select, publish)

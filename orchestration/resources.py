@@ -76,11 +76,11 @@ def dbt_resource():
 
     from orchestration.dbt_assets import dbt_project
 
-    # dbt phones home on every invocation unless told otherwise; the machine may be offline.
-    os.environ.setdefault("DBT_SEND_ANONYMOUS_USAGE_STATS", "false")
+    # dagster-dbt runs dbt with DBT_SEND_ANONYMOUS_USAGE_STATS=false (the machine may be offline).
+    project = dbt_project()
     return DbtCliResource(
-        project_dir=dbt_project,
-        profiles_dir=str(dbt_project.profiles_dir),
+        project_dir=project,
+        profiles_dir=str(project.profiles_dir),
         dbt_executable=dbt_executable(),
     )
 

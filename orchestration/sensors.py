@@ -25,7 +25,7 @@ from pathlib import Path
 import dagster as dg
 
 from orchestration import landing
-from orchestration.jobs import INCREMENTAL_SELECTION, incremental
+from orchestration.jobs import INCREMENTAL
 from orchestration.raw_assets import PARSE_REJECTS_KEY, RAW_ASSET_KEYS
 
 # A file modified less than this long ago may still be being copied in; it waits for the next tick.
@@ -85,13 +85,14 @@ def _asset_selection(context: dg.SensorEvaluationContext, tables: list[str]) -> 
     repo = getattr(context, "repository_def", None)
     if repo is None:
         return None  # the job's whole selection
-    sel = dg.AssetSelection.assets(*start).downstream() & INCREMENTAL_SELECTION
-    return sorted(sel.resolve(repo.asset_graph), key=lambda k: k.to_user_string())
+    in_job = set(repo.get_job(INCREMENTAL).asset_layer.selected_asset_keys)
+    below = dg.AssetSelection.assets(*start).downstream().resolve(repo.asset_graph)
+    return sorted(below & in_job, key=lambda k: k.to_user_string())
 
 
 @dg.sensor(
     name="new_raw_files_sensor",
-    job=incremental,
+    job_name=INCREMENTAL,
     minimum_interval_seconds=MIN_INTERVAL_SECONDS,
     default_status=dg.DefaultSensorStatus.STOPPED,
     description="New files under the raw folder -> one incremental run per new file set.",

@@ -102,7 +102,7 @@ def built_warehouse(tmp_path_factory: pytest.TempPathFactory):
 
 @pytest.fixture(scope="session")
 def cjo_defs(dbt_manifest):
-    """The project's Dagster Definitions (imported once per session, after the manifest exists)."""
+    """The project's Dagster Definitions (loaded once per session, after the manifest exists)."""
     from orchestration.definitions import defs
 
-    return defs
+    return defs()

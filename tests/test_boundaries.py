@@ -16,7 +16,7 @@ def _modules_loaded_by(statement: str) -> set[str]:
 
 
 def test_the_code_location_does_not_import_the_generator_or_importers(dbt_manifest):
-    loaded = _modules_loaded_by("import orchestration.definitions")
+    loaded = _modules_loaded_by("import orchestration.definitions\norchestration.definitions.defs()")
     assert "orchestration.definitions" in loaded
     assert not {m for m in loaded if m == "cjo_data" or m.startswith("cjo_data.")}
 
