@@ -44,12 +44,19 @@ GENERATE_STAMP = ".cjo_generate.json"
 LOCK_PID = re.compile(r"PID (\d+)")
 
 
+def _export_dbt_environment() -> None:
+    """dbt's profile and sources read their settings from the environment: give them the values of the
+    settings object (which may come from the .env file) before this process starts dbt or Dagster."""
+    os.environ.update(settings.dbt_environment())
+
+
 def _mount_activation() -> None:
     """`cjo audiences ...` and `cjo sync ...`, when the activation area is installed."""
     try:
         from orchestration.activation import cli as activation_cli
     except ImportError as exc:  # the area is optional for the core CLI
-        err.print(f"[dim]activation commands unavailable: {exc}[/dim]") if os.environ.get("CJO_DEBUG") else None
+        if settings.get().debug:
+            err.print(f"[dim]activation commands unavailable: {exc}[/dim]")
         return
     for name in ("audiences", "sync"):
         sub = getattr(activation_cli, f"{name}_app", None)
@@ -184,6 +191,7 @@ def run(
         raise typer.BadParameter(f"--job must be one of {', '.join(JOBS)}")
     from orchestration.resources import ensure_dagster_home
 
+    _export_dbt_environment()
     home = ensure_dagster_home()
     with console.status("loading the Dagster definitions (dbt manifest, areas) ..."):
         import dagster as dg
@@ -201,7 +209,7 @@ def run(
         try:
             # The progress bar shows progress; the console logger only prints warnings and errors
             # (CJO_LOG_LEVEL=DEBUG for every event). The full event log is in the run history either way.
-            log_level = os.environ.get("CJO_LOG_LEVEL", "WARNING").upper()
+            log_level = settings.get().log_level
             outcome["result"] = job_def.execute_in_process(
                 instance=instance, run_id=run_id, asset_selection=keys, raise_on_error=False,
                 tags={"cjo/trigger": "cli"},
@@ -469,6 +477,31 @@ def doctor() -> None:
         raise typer.Exit(1)
 
 
+# ------------------------------------------------------------------ settings
+
+
+@app.command("settings")
+def settings_command(
+    write_readme: Annotated[bool, typer.Option(
+        "--write-readme", help="Rewrite the settings table in README.md from the settings object.")] = False,
+) -> None:
+    """Every setting with its environment variable and current value (environment, then .env, then default).
+
+    Example: cjo settings
+    """
+    if write_readme:
+        readme = settings.PROJECT_ROOT / "README.md"
+        readme.write_text(settings.readme_with_settings(readme.read_text()))
+        console.print(f"wrote the settings table of {readme}")
+        return
+    current = settings.get()
+    t = Table("setting", "environment variable", "value", "default", title=f"settings (file: {settings.ENV_FILE})")
+    for name, env, default, _ in settings.settings_table():
+        value = getattr(current, name)
+        t.add_row(name, env, value.as_posix() if isinstance(value, Path) else str(value), default)
+    console.print(t)
+
+
 # ------------------------------------------------------------------ byod
 
 
@@ -507,6 +540,7 @@ def dev(
     from orchestration.resources import ensure_dagster_home
 
     ensure_dagster_home()
+    _export_dbt_environment()
     exe = Path(sys.executable).parent / "dagster"
     os.execv(str(exe), [str(exe), "dev", "-h", host, "-p", str(port)])
 

@@ -89,7 +89,8 @@ class CjoPreparer(DagsterDbtProjectPreparer):
 
 @cache
 def dbt_project() -> DbtProject:
-    return DbtProject(project_dir=settings.PROJECT_ROOT, profiles_dir=settings.PROJECT_ROOT)
+    return DbtProject(project_dir=settings.PROJECT_ROOT, profiles_dir=settings.PROJECT_ROOT,
+                      target=settings.get().dbt_target)
 
 
 def ensure_manifest(project: DbtProject | None = None) -> Path:

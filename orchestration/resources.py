@@ -5,7 +5,6 @@
   connection makes the next write fail with "Could not set lock on file".
 - ``dbt_resource()``: dagster-dbt's ``DbtCliResource`` pointed at this repo, with the dbt executable taken
   from the running interpreter's folder (so it works when the venv is not activated).
-- ``secret(name)``: destination credentials come from the environment only, read when needed.
 
 ``DUCKDB_WRITER_POOL`` is the Dagster concurrency pool of every asset that opens the live warehouse
 (dbt, landing's bookkeeping, ML, quality results, syncs, publishing). dagster.yaml limits it to 1, so
@@ -34,11 +33,6 @@ def dbt_executable() -> str:
     """The dbt next to the running interpreter (the venv's), falling back to PATH."""
     candidate = Path(sys.executable).parent / "dbt"
     return str(candidate) if candidate.exists() else "dbt"
-
-
-def secret(name: str, default: str | None = None) -> str | None:
-    """A destination secret from the environment (never from files in the repo)."""
-    return os.environ.get(name, default)
 
 
 class WarehouseResource(dg.ConfigurableResource):
@@ -90,8 +84,8 @@ def resources() -> dict[str, object]:
 
 
 def dagster_home() -> Path:
-    """DAGSTER_HOME, defaulting to the git-ignored .dagster_home/ in the repo."""
-    return Path(os.environ.get("DAGSTER_HOME") or settings.PROJECT_ROOT / ".dagster_home")
+    """DAGSTER_HOME (setting ``dagster_home``), defaulting to the git-ignored .dagster_home/ in the repo."""
+    return settings.get().dagster_home
 
 
 def ensure_dagster_home() -> Path:

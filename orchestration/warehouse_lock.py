@@ -16,8 +16,8 @@ loaded 2-core machine). Everything in this project that opens the live file goes
   other without deadlocking; another thread of the same process waits like another process.
 - The holder writes its pid to ``<warehouse>.writer.holder`` so a waiting process can say whom it waits
   for (a separate file: waiting processes open the lock file too).
-- ``CJO_WRITER_FILE_LOCK=0`` turns it off. Only the control case of the one-writer test does that, to
-  show the collision the lock prevents.
+- ``CJO_WRITER_FILE_LOCK=0`` (setting ``writer_file_lock``) turns it off. Only the control case of the
+  one-writer test does that, to show the collision the lock prevents.
 """
 
 from __future__ import annotations
@@ -52,7 +52,9 @@ def holder_path(db_path: Path) -> Path:
 
 
 def enabled() -> bool:
-    return os.environ.get("CJO_WRITER_FILE_LOCK", "1") != "0"
+    from orchestration import settings
+
+    return settings.get().writer_file_lock
 
 
 def _lock_for(path: Path) -> FileLock:

@@ -15,7 +15,7 @@ import duckdb
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
-from orchestration.settings import PROJECT_ROOT, publish_dir
+from orchestration.settings import publish_dir
 
 SCHEMA = "activation"
 MEMBERSHIP = "fct_audience_membership"
@@ -98,7 +98,9 @@ def list_audiences() -> list[tuple]:
 
 
 def manifest_node(name: str) -> dict:
-    path = Path(os.environ.get("CJO_DBT_MANIFEST") or PROJECT_ROOT / "target" / "manifest.json")
+    from orchestration import settings
+
+    path = settings.get().dbt_manifest
     if not path.exists():
         return {}
     nodes = json.loads(path.read_text()).get("nodes", {})

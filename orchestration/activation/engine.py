@@ -13,7 +13,6 @@ same batch content), so the destination ends equal to the intended audience with
 from __future__ import annotations
 
 import json
-import os
 import time
 import uuid
 from collections.abc import Callable, Iterator, Mapping
@@ -25,6 +24,7 @@ import duckdb
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from orchestration import settings
 from orchestration.activation import state as st
 from orchestration.activation.destinations import BatchResult, Destination, Record, build_destination
 from orchestration.activation.hashing import _canon, content_key, payload_hash, row_payload
@@ -334,9 +334,9 @@ def read_audience(con: duckdb.DuckDBPyConnection, spec: SyncSpec, *, with_hash: 
 
 def _crash_hook() -> None:
     # Test/benchmark hook: widen the windows around each batch so a SIGKILL lands anywhere in them.
-    delay = os.environ.get("CJO_SYNC_BATCH_SLEEP")
+    delay = settings.get().sync_batch_sleep
     if delay:
-        time.sleep(float(delay))
+        time.sleep(delay)
 
 
 def run_sync(

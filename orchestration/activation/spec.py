@@ -15,8 +15,6 @@ from typing import Annotated, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from orchestration.settings import PROJECT_ROOT
-
 # An env var NAME, not a value: upper-case letters, digits, underscores. A spec that pastes a secret
 # (lower-case, punctuation) in here fails validation instead of being committed to git.
 _ENV_NAME = re.compile(r"^[A-Z_][A-Z0-9_]*$")
@@ -212,7 +210,9 @@ def load_spec(path: str | Path) -> SyncSpec:
 
 
 def syncs_dir() -> Path:
-    return Path(os.environ.get("CJO_SYNCS_DIR") or PROJECT_ROOT / "syncs")
+    from orchestration import settings
+
+    return settings.get().syncs_dir
 
 
 def load_specs(folder: str | Path | None = None) -> dict[str, SyncSpec]:
