@@ -458,7 +458,7 @@ def doctor() -> None:
     row("dbt executable", Path(dbt).exists() or dbt == "dbt", dbt)
     manifest = settings.PROJECT_ROOT / "target" / "manifest.json"
     row("dbt manifest", manifest.exists(), str(manifest) if manifest.exists() else
-        f"missing: run `{dbt} parse` (make parse)", warn_only=True)
+        "missing: run `make manifest` (dbt parse)", warn_only=True)
     for name, fn in (("raw dir", settings.raw_dir), ("landing dir", settings.landing_dir),
                      ("publish dir", settings.publish_dir), ("state dir", settings.state_dir)):
         p = fn()

@@ -120,11 +120,6 @@ def _sparse(rng: np.random.Generator, n: int, hazard: float) -> np.ndarray:
     return np.unique(rng.integers(0, n, k))
 
 
-def _thin(rng: np.random.Generator, cand: np.ndarray, h: np.ndarray, hmax: float) -> np.ndarray:
-    """Thinning: from candidates drawn at rate hmax, keep each with probability h / hmax."""
-    return cand[rng.random(len(cand), dtype=np.float32) * hmax < h[cand]]
-
-
 def _pick_cookie(rng: np.random.Generator, w: World, people: np.ndarray) -> np.ndarray:
     """The device a visit comes from: the main browser most of the time (85% with two cookies; 80/15/5%
     with three)."""

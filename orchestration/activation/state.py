@@ -233,29 +233,6 @@ def commit_batch(
         raise
 
 
-RUN_COLUMNS = [
-    "run_id",
-    "sync_name",
-    "audience",
-    "destination",
-    "mode",
-    "dry_run",
-    "forced",
-    "status",
-    "audience_rows",
-    "privacy_blocked",
-    "planned_added",
-    "planned_changed",
-    "planned_removed",
-    "planned_privacy_removed",
-    "sent",
-    "acked",
-    "rejected",
-    "batches",
-    "error",
-]
-
-
 def start_run(con: duckdb.DuckDBPyConnection, run_id: str, sync_name: str, **cols: object) -> None:
     names = ["run_id", "sync_name", "started_at", *cols]
     values = ", ".join(["?", "?", "current_timestamp", *(["?"] * len(cols))])
