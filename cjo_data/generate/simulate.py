@@ -130,347 +130,485 @@ def _pick_cookie(rng: np.random.Generator, w: World, people: np.ndarray) -> np.n
     return w.person_cookie_start[people] + k
 
 
-def simulate(rng: np.random.Generator, w: World, cal: Calendar) -> Simulation:
-    n, D = w.n, cal.days
+@dataclass
+class Traits:
+    """Fixed per-person propensities.
+
+    The personas are behavioural archetypes, so that segmentation has something to rediscover:
+    newcomers are digital-first (browse, open, click, register for webinars; small multi-asset
+    tickets), seasoned advisors are relationship-led (wholesaler meetings, large tickets). Each trait
+    keeps a wide spread inside the persona, so the two overlap on every single feature."""
+
+    newcomer: np.ndarray
+    seasoned: np.ndarray
+    web_base: np.ndarray
+    open_p: np.ndarray
+    click_p: np.ndarray
+    identify_p: np.ndarray  # a session ends with a login or a form (email known)
+    webinar_p: np.ndarray  # registration given an opened invitation
+    buy_base: np.ndarray
+    repeat_base: np.ndarray
+    ticket: np.ndarray
+    churn_h: np.ndarray
+    churn_hmax: float
+    prod_pref: np.ndarray
+    contact_base: np.ndarray  # wholesaler contact rate
+
+
+def draw_traits(rng: np.random.Generator, w: World) -> Traits:
+    n = w.n
     newcomer = w.persona == NEWCOMER
     seasoned = w.persona == SEASONED
-
-    # ---- per-person propensities (fixed traits)
-    # The personas are behavioural archetypes, so that segmentation has something to rediscover:
-    # newcomers are digital-first (browse, open, click, register for webinars; small multi-asset
-    # tickets), seasoned advisors are relationship-led (wholesaler meetings, large tickets). Each trait
-    # keeps a wide spread inside the persona, so the two overlap on every single feature.
     web_base = (rng.lognormal(np.log(0.008), 0.8, n) * np.where(newcomer, 1.8, 0.75)).astype(np.float32)
     open_p = np.clip(rng.beta(2, 6, n) * np.where(newcomer, 1.4, 0.8), 0.01, 0.9)
     click_p = np.where(newcomer, 0.20, 0.08) * rng.uniform(0.5, 1.5, n)
-    # chance that a session ends with a login or a form (email known); 3% of advisors never identify
+    # 3% of advisors never identify
     identify_p = np.where(rng.random(n) < 0.03, 0.0, rng.uniform(0.3, 0.6, n)) * w.has_email
-    webinar_p = np.where(newcomer, 0.40, 0.06)  # registration given an opened invitation
+    webinar_p = np.where(newcomer, 0.40, 0.06)
     buy_base = (np.where(newcomer, 0.0025, 0.005) * rng.lognormal(0, 0.5, n)).astype(np.float32)
     repeat_base = (np.where(newcomer, 0.007, 0.014) * rng.lognormal(0, 0.5, n)).astype(np.float32)
     ticket = np.where(newcomer, 25_000.0, 120_000.0) * rng.lognormal(0, 0.5, n) * w.terr_potential[w.terr]
     churn_h = np.where(newcomer, 1 / 180, 1 / 260) * rng.lognormal(0, 0.3, n)
-    churn_hmax = float(churn_h.max())
     prod_pref = np.where(newcomer[:, None], [0.15, 0.1, 0.6, 0.15], [0.35, 0.3, 0.12, 0.23])
-    # wholesaler contact rate: fewer advisors per wholesaler -> more contacts each
+    # fewer advisors per wholesaler -> more contacts each
     per_terr = np.bincount(w.terr, minlength=w.n_terr).astype(float)
     contact_base = (np.clip(6.0 / np.maximum(per_terr[w.terr], 1.0), 0.001, 0.05)
                     * np.where(seasoned, 2.2, 0.8)).astype(np.float32)
+    return Traits(newcomer=newcomer, seasoned=seasoned, web_base=web_base, open_p=open_p, click_p=click_p,
+                  identify_p=identify_p, webinar_p=webinar_p, buy_base=buy_base, repeat_base=repeat_base,
+                  ticket=ticket, churn_h=churn_h, churn_hmax=float(churn_h.max()), prod_pref=prod_pref,
+                  contact_base=contact_base)
 
-    # ---- latent state
-    aware_day = np.full(n, -1, np.int32)
-    engaged_day = np.full(n, -1, np.int32)
-    first_buy_day = np.full(n, -1, np.int32)
-    dormant = np.zeros(n, bool)
-    interest = np.zeros(n, np.float32)
-    boost = np.ones(n, np.float32)
-    boost_until = np.full(n, -1, np.int32)
-    holdings = np.zeros(n)
-    email_ok = w.has_email.copy()
-    visit_lift = np.zeros(n, np.float32)
-    buy_lift = np.zeros(n, np.float32)
-    social_campaign = np.full(n, -1, np.int32)
-    ws_campaign = np.full(n, -1, np.int32)
+
+@dataclass
+class State:
+    """The latent state of every person, updated day by day."""
+
+    aware_day: np.ndarray
+    engaged_day: np.ndarray
+    first_buy_day: np.ndarray
+    dormant: np.ndarray
+    interest: np.ndarray  # decays 3% a day
+    boost: np.ndarray  # purchase multiplier after a good wholesaler contact ...
+    boost_until: np.ndarray  # ... until this day
+    holdings: np.ndarray
+    email_ok: np.ndarray  # no hard bounce yet
+    visit_lift: np.ndarray  # planted campaign effects currently active
+    buy_lift: np.ndarray
+    social_campaign: np.ndarray  # the paid-social campaign a person is in, or -1
+    ws_campaign: np.ndarray  # the wholesaler campaign a person is in, or -1
+    consent_email: np.ndarray
+    explicit_opt_in: np.ndarray
+    forgotten_day: np.ndarray  # the day a deletion request arrives (int32 max: never)
+    forgotten: np.ndarray  # who asks to be forgotten
+
+    def phase(self) -> np.ndarray:
+        """0 unaware, 1 aware, 2 engaged, 3 customer; +4 when dormant (lookups beat nested wheres)."""
+        return ((self.aware_day >= 0).view(np.int8) + (self.engaged_day >= 0).view(np.int8)
+                + (self.first_buy_day >= 0).view(np.int8) + 4 * self.dormant.view(np.int8))
+
+
+def initial_state(rng: np.random.Generator, w: World, days: int) -> State:
+    n = w.n
     # B2B email in the US is opt-out: everyone with an address is mailed until they unsubscribe. 60% also
     # gave an explicit opt-in (a consent event) when their CRM record was created.
-    consent_email = np.ones(n, bool)
     explicit_opt_in = rng.random(n) < 0.6
     forgotten_day = np.full(n, np.iinfo(np.int32).max, np.int32)
     fg = np.flatnonzero(rng.random(n) < 0.005)
-    forgotten_day[fg] = rng.integers(D // 3, D, len(fg))
+    forgotten_day[fg] = rng.integers(days // 3, days, len(fg))
+    return State(
+        aware_day=np.full(n, -1, np.int32), engaged_day=np.full(n, -1, np.int32),
+        first_buy_day=np.full(n, -1, np.int32), dormant=np.zeros(n, bool), interest=np.zeros(n, np.float32),
+        boost=np.ones(n, np.float32), boost_until=np.full(n, -1, np.int32), holdings=np.zeros(n),
+        email_ok=w.has_email.copy(), visit_lift=np.zeros(n, np.float32), buy_lift=np.zeros(n, np.float32),
+        social_campaign=np.full(n, -1, np.int32), ws_campaign=np.full(n, -1, np.int32),
+        consent_email=np.ones(n, bool), explicit_opt_in=explicit_opt_in, forgotten_day=forgotten_day,
+        forgotten=fg,
+    )
 
-    email = Buf("person", "rec", "campaign", "type", "ts")
-    web = Buf("cookie", "type", "page", "utm", "campaign", "ts")
-    webinar = Buf("person", "webinar", "campaign", "type", "ts")
-    inter = Buf("person", "rec", "terr", "type", "outcome", "duration", "ts")
-    sales = Buf("person", "rec", "product", "type", "amount", "ts")
-    consent = Buf("person", "rec", "channel", "status", "ts")
-    members = Buf("person", "rec", "campaign", "treated", "ts")
 
-    def record_for(people: np.ndarray) -> np.ndarray:
+@dataclass
+class Events:
+    """The true event columns of every table, as they are drawn."""
+
+    email: Buf = field(default_factory=lambda: Buf("person", "rec", "campaign", "type", "ts"))
+    web: Buf = field(default_factory=lambda: Buf("cookie", "type", "page", "utm", "campaign", "ts"))
+    webinar: Buf = field(default_factory=lambda: Buf("person", "webinar", "campaign", "type", "ts"))
+    inter: Buf = field(default_factory=lambda: Buf("person", "rec", "terr", "type", "outcome", "duration", "ts"))
+    sales: Buf = field(default_factory=lambda: Buf("person", "rec", "product", "type", "amount", "ts"))
+    consent: Buf = field(default_factory=lambda: Buf("person", "rec", "channel", "status", "ts"))
+    members: Buf = field(default_factory=lambda: Buf("person", "rec", "campaign", "treated", "ts"))
+    noise_visits: int = 0
+
+
+@dataclass
+class Agenda:
+    """What is planned for later days: lift changes, sends, webinars and who registered or opened."""
+
+    starts_on: dict[int, list[int]] = field(default_factory=dict)
+    lift_changes: dict[int, list[tuple[int, np.ndarray, float]]] = field(default_factory=dict)
+    sends: dict[int, list[tuple[int, np.ndarray]]] = field(default_factory=dict)
+    webinar_day: dict[int, list[tuple[int, int]]] = field(default_factory=dict)  # day -> [(webinar, campaign)]
+    registered: dict[int, list[np.ndarray]] = field(default_factory=dict)  # webinar -> registrants
+    opened_by: dict[int, list[np.ndarray]] = field(default_factory=dict)  # campaign -> opened the first mail
+
+
+@dataclass
+class Day:
+    """One simulated day: its index, start timestamp, activity level, and who did what today."""
+
+    d: int
+    t0: int
+    act: float
+    alive: np.ndarray
+    phase: np.ndarray | None = None
+    touched: np.ndarray | None = None
+    engaged_today: np.ndarray | None = None
+    positive_today: np.ndarray | None = None
+
+
+_EMPTY = np.zeros(0, np.int64)
+
+
+class _Journey:
+    """The daily step, split into named phases that run in a fixed order (the random draws, and so the
+    generated files, depend on that order)."""
+
+    def __init__(self, rng: np.random.Generator, w: World, cal: Calendar):
+        self.rng, self.w, self.cal, self.n, self.D = rng, w, cal, w.n, cal.days
+        self.tr = draw_traits(rng, w)
+        self.st = initial_state(rng, w, cal.days)
+        self.ev = Events()
+        self._initial_consent()
+        self.camp = plan_campaigns(rng, cal.days)
+        self.agenda = Agenda()
+        for c in range(self.camp.n):
+            self.agenda.starts_on.setdefault(int(self.camp.start_day[c]), []).append(c)
+
+    def record_for(self, people: np.ndarray) -> np.ndarray:
         """Which CRM record a source system uses for a person: mostly the primary, sometimes the
         duplicate (a list synced from the other record)."""
-        dup = w.person_dup_rec[people]
-        use_dup = (dup >= 0) & (rng.random(len(people)) < 0.3)
+        dup = self.w.person_dup_rec[people]
+        use_dup = (dup >= 0) & (self.rng.random(len(people)) < 0.3)
         return np.where(use_dup, dup, people)
 
-    # ---- initial consent (given when the CRM record was created, before the window)
-    created_ts = cal.start_ts - w.created_days.astype(np.int64) * DAY + time_of_day(rng, n)
-    for ch, share in ((CH_EMAIL, None), (CH_PHONE, 0.35), (CH_ADS, 0.45)):
-        who = np.flatnonzero(explicit_opt_in & w.has_email) if share is None else \
-            np.flatnonzero(rng.random(n) < share)
-        consent.add(person=who, rec=who, channel=ch, status=OPT_IN, ts=created_ts[who] + 60)
+    def _initial_consent(self) -> None:
+        """Consent given when the CRM record was created, before the window."""
+        rng, w, n = self.rng, self.w, self.n
+        created_ts = self.cal.start_ts - w.created_days.astype(np.int64) * DAY + time_of_day(rng, n)
+        for ch, share in ((CH_EMAIL, None), (CH_PHONE, 0.35), (CH_ADS, 0.45)):
+            who = np.flatnonzero(self.st.explicit_opt_in & w.has_email) if share is None else \
+                np.flatnonzero(rng.random(n) < share)
+            self.ev.consent.add(person=who, rec=who, channel=ch, status=OPT_IN, ts=created_ts[who] + 60)
 
-    camp = plan_campaigns(rng, D)
-    starts_on: dict[int, list[int]] = {}
-    for c in range(camp.n):
-        starts_on.setdefault(int(camp.start_day[c]), []).append(c)
-    lift_changes: dict[int, list[tuple[int, np.ndarray, float]]] = {}
-    sends: dict[int, list[tuple[int, np.ndarray]]] = {}
-    webinar_day: dict[int, list[tuple[int, int]]] = {}  # day -> [(webinar, campaign)]
-    registered: dict[int, list[np.ndarray]] = {}  # webinar -> registrants
-    opened_by: dict[int, list[np.ndarray]] = {}  # campaign -> who opened its first mail
-    noise_visits = 0
+    def run(self) -> Simulation:
+        for d in range(self.D):
+            day = Day(d=d, t0=int(self.cal.day_ts[d]), act=self.cal.activity[d], alive=self.st.forgotten_day > d)
+            self.start_campaigns(day)
+            self.apply_lift_changes(day)
+            day.touched = np.zeros(self.n, bool)
+            day.engaged_today = np.zeros(self.n, bool)
+            day.positive_today = np.zeros(self.n, bool)
+            self.send_emails(day)
+            self.hold_webinars(day)
+            day.phase = self.st.phase()
+            self.web_visits(day)
+            if self.cal.workday[d]:
+                self.wholesaler_contacts(day)
+            self.sales(day)
+            self.consent_changes(day)
+            self.update_state(day)
+        return self.result()
 
-    for d in range(D):
-        t0 = int(cal.day_ts[d])
-        alive = forgotten_day > d
-        act = cal.activity[d]
-
-        # ---------------------------------------------------------------- campaigns starting today
-        for c in starts_on.get(d, []):
+    # ------------------------------------------------------------------ campaigns
+    def start_campaigns(self, day: Day) -> None:
+        rng, st, camp, agenda, d = self.rng, self.st, self.camp, self.agenda, day.d
+        for c in agenda.starts_on.get(d, []):
             obj = camp.objective[c]
-            base = alive & email_ok & consent_email
+            base = day.alive & st.email_ok & st.consent_email
             if obj == O_AWARE:
-                pool = base & (engaged_day < 0)
+                pool = base & (st.engaged_day < 0)
             elif obj == O_NURTURE:
-                pool = base & newcomer & (first_buy_day < 0)
+                pool = base & self.tr.newcomer & (st.first_buy_day < 0)
             elif obj == O_CONVERT:
-                pool = base & (engaged_day >= 0) & (first_buy_day < 0)
+                pool = base & (st.engaged_day >= 0) & (st.first_buy_day < 0)
             else:
-                pool = base & (first_buy_day >= 0)
+                pool = base & (st.first_buy_day >= 0)
             cand = np.flatnonzero(pool)
             m = cand[rng.random(len(cand)) < rng.uniform(0.4, 0.8)]
             treated = rng.random(len(m)) >= camp.control_share[c]
             camp.members.append(m)
             camp.treated.append(treated)
-            members.add(person=m, rec=record_for(m), campaign=c, treated=treated,
-                        ts=t0 - DAY + time_of_day(rng, len(m)))  # lists are built the day before
+            self.ev.members.add(person=m, rec=self.record_for(m), campaign=c, treated=treated,
+                                ts=day.t0 - DAY + time_of_day(rng, len(m)))  # lists are built the day before
             tm = m[treated]
-            eff_end = min(int(camp.end_day[c]) + EFFECT_TAIL_DAYS, D)
-            lift_changes.setdefault(d, []).append((c, tm, 1.0))
-            lift_changes.setdefault(eff_end, []).append((c, tm, -1.0))
+            eff_end = min(int(camp.end_day[c]) + EFFECT_TAIL_DAYS, self.D)
+            agenda.lift_changes.setdefault(d, []).append((c, tm, 1.0))
+            agenda.lift_changes.setdefault(eff_end, []).append((c, tm, -1.0))
             ch = camp.channel[c]
             if ch in (C_EMAIL, C_WEBINAR):
-                sends.setdefault(d, []).append((c, tm))
+                agenda.sends.setdefault(d, []).append((c, tm))
                 if d + 7 <= camp.end_day[c]:
-                    sends.setdefault(d + 7, []).append((c, tm))  # reminder (skips clickers below)
+                    agenda.sends.setdefault(d + 7, []).append((c, tm))  # reminder (skips clickers below)
             if ch == C_WEBINAR:
-                wd = min(d + WEBINAR_DELAY_DAYS, D - 1)
-                webinar_day.setdefault(wd, []).append((c, c))
-        for c, tm, sign in lift_changes.pop(d, []):
-            visit_lift[tm] += sign * camp.visit_lift[c]
-            buy_lift[tm] += sign * camp.buy_lift[c]
+                wd = min(d + WEBINAR_DELAY_DAYS, self.D - 1)
+                agenda.webinar_day.setdefault(wd, []).append((c, c))
+
+    def apply_lift_changes(self, day: Day) -> None:
+        st, camp = self.st, self.camp
+        for c, tm, sign in self.agenda.lift_changes.pop(day.d, []):
+            st.visit_lift[tm] += sign * camp.visit_lift[c]
+            st.buy_lift[tm] += sign * camp.buy_lift[c]
             if camp.channel[c] == C_SOCIAL:
-                social_campaign[tm] = c if sign > 0 else -1
+                st.social_campaign[tm] = c if sign > 0 else -1
             if camp.channel[c] == C_WHOLESALER:
-                ws_campaign[tm] = c if sign > 0 else -1
-        np.clip(visit_lift, 0, None, out=visit_lift)
-        np.clip(buy_lift, 0, None, out=buy_lift)
+                st.ws_campaign[tm] = c if sign > 0 else -1
+        np.clip(st.visit_lift, 0, None, out=st.visit_lift)
+        np.clip(st.buy_lift, 0, None, out=st.buy_lift)
 
-        touched = np.zeros(n, bool)
-        engaged_today = np.zeros(n, bool)
-        positive_today = np.zeros(n, bool)
-
-        # ---------------------------------------------------------------- emails
-        batches = list(sends.pop(d, []))
+    # ------------------------------------------------------------------ emails and webinars
+    def send_emails(self, day: Day) -> None:
+        st, cal, d = self.st, self.cal, day.d
+        batches = list(self.agenda.sends.pop(d, []))
         if cal.weekday[d] == 1 and cal.dom[d] <= 7:  # first Tuesday of the month
             # the newsletter: monthly for explicit opt-ins, quarterly for everyone else not opted out
             quarterly = cal.month[d] in (1, 4, 7, 10)
-            batches.append((-1, np.flatnonzero(alive & email_ok & consent_email & (explicit_opt_in | quarterly))))
+            batches.append((-1, np.flatnonzero(day.alive & st.email_ok & st.consent_email
+                                               & (st.explicit_opt_in | quarterly))))
         for c, rcpt in batches:
-            rcpt = rcpt[alive[rcpt] & email_ok[rcpt] & consent_email[rcpt]]
-            if c >= 0 and d > camp.start_day[c]:  # the reminder skips those who opened the first mail
-                rcpt = rcpt[~np.isin(rcpt, np.concatenate(opened_by.pop(c, [np.zeros(0, np.int64)])))]
-            k = len(rcpt)
-            if k == 0:
-                continue
-            rec = record_for(rcpt)
-            ts_send = t0 + 13 * 3600 + rng.integers(0, 4 * 3600, k)
-            email.add(person=rcpt, rec=rec, campaign=c, type=SEND, ts=ts_send)
-            bounced = rng.random(k) < 0.012
-            hard = bounced & (rng.random(k) < 0.5)
-            email_ok[rcpt[hard]] = False
-            email.add(person=rcpt[bounced], rec=rec[bounced], campaign=c, type=BOUNCE,
-                      ts=ts_send[bounced] + rng.integers(5, 600, bounced.sum()))
-            ok = ~bounced
-            p, r, ts = rcpt[ok], rec[ok], ts_send[ok] + rng.integers(1, 90, ok.sum())
-            email.add(person=p, rec=r, campaign=c, type=DELIVER, ts=ts)
-            touched[p] = True
-            po = open_p[p] * np.where(dormant[p], 0.15, 1.0) * (1 + interest[p]) * act
-            opened = rng.random(len(p)) < np.clip(po, 0, 0.95)
-            p, r = p[opened], r[opened]
-            ts = ts[opened] + np.minimum(rng.exponential(5 * 3600, len(p)).astype(np.int64), 3 * DAY)
-            email.add(person=p, rec=r, campaign=c, type=OPEN, ts=ts)
-            if c >= 0:
-                opened_by.setdefault(c, []).append(p)
-            unsub = rng.random(len(p)) < 0.004
-            if unsub.any():
-                up, ur, uts = p[unsub], r[unsub], ts[unsub] + rng.integers(20, 300, unsub.sum())
-                email.add(person=up, rec=ur, campaign=c, type=UNSUB, ts=uts)
-                consent.add(person=up, rec=ur, channel=CH_EMAIL, status=OPT_OUT, ts=uts + 2)
-                consent_email[up] = False
-            clicked = (rng.random(len(p)) < click_p[p]) & ~unsub
-            cp, cr, cts = p[clicked], r[clicked], ts[clicked] + rng.integers(5, 900, clicked.sum())
-            email.add(person=cp, rec=cr, campaign=c, type=CLICK, ts=cts)
-            engaged_today[cp] = True
-            interest[cp] += 0.3
-            # a click opens the website on one of the person's cookies
-            _session(rng, w, web, cp, cts, UTM_EMAIL if c >= 0 else UTM_NEWSLETTER, c,
-                     identify_p, first_buy_day, engaged_today, touched)
-            # webinar invitations: a campaign's own webinar, or the monthly webinar the newsletter promotes
-            if c >= 0 and camp.channel[c] == C_WEBINAR:
-                wid, share = c, 1.0
-            elif c < 0:
-                wid, share = MONTHLY_WEBINAR + d, 0.2
-                if d + WEBINAR_DELAY_DAYS < D:
-                    webinar_day.setdefault(d + WEBINAR_DELAY_DAYS, []).append((wid, -1))
-            else:
-                wid = -1
-            if wid >= 0:
-                reg = rng.random(len(p)) < webinar_p[p] * share * (1 + interest[p])
-                reg &= ~np.isin(p, np.concatenate(registered.get(wid, [np.zeros(0, np.int64)])))
-                rp, rts = p[reg], ts[reg] + rng.integers(30, 1800, reg.sum())
-                webinar.add(person=rp, webinar=wid, campaign=c, type=REGISTER, ts=rts)
-                registered.setdefault(wid, []).append(rp)
-                engaged_today[rp] = True
-                interest[rp] += 0.5
+            rcpt = rcpt[day.alive[rcpt] & st.email_ok[rcpt] & st.consent_email[rcpt]]
+            if c >= 0 and d > self.camp.start_day[c]:  # the reminder skips those who opened the first mail
+                rcpt = rcpt[~np.isin(rcpt, np.concatenate(self.agenda.opened_by.pop(c, [_EMPTY])))]
+            if len(rcpt):
+                self._send_one(day, c, rcpt)
 
-        # ---------------------------------------------------------------- webinars taking place today
-        for wid, c in webinar_day.pop(d, []):
-            regs = np.unique(np.concatenate(registered.pop(wid, [np.zeros(0, np.int64)])))
-            regs = regs[alive[regs]]
+    def _send_one(self, day: Day, c: int, rcpt: np.ndarray) -> None:
+        """One mailing (campaign `c`, or the newsletter when c < 0): send, bounce, deliver, open,
+        unsubscribe, click; a click starts a web session and an invitation may bring a registration."""
+        rng, st, tr, ev = self.rng, self.st, self.tr, self.ev
+        k = len(rcpt)
+        rec = self.record_for(rcpt)
+        ts_send = day.t0 + 13 * 3600 + rng.integers(0, 4 * 3600, k)
+        ev.email.add(person=rcpt, rec=rec, campaign=c, type=SEND, ts=ts_send)
+        bounced = rng.random(k) < 0.012
+        hard = bounced & (rng.random(k) < 0.5)
+        st.email_ok[rcpt[hard]] = False
+        ev.email.add(person=rcpt[bounced], rec=rec[bounced], campaign=c, type=BOUNCE,
+                     ts=ts_send[bounced] + rng.integers(5, 600, bounced.sum()))
+        ok = ~bounced
+        p, r, ts = rcpt[ok], rec[ok], ts_send[ok] + rng.integers(1, 90, ok.sum())
+        ev.email.add(person=p, rec=r, campaign=c, type=DELIVER, ts=ts)
+        day.touched[p] = True
+        po = tr.open_p[p] * np.where(st.dormant[p], 0.15, 1.0) * (1 + st.interest[p]) * day.act
+        opened = rng.random(len(p)) < np.clip(po, 0, 0.95)
+        p, r = p[opened], r[opened]
+        ts = ts[opened] + np.minimum(rng.exponential(5 * 3600, len(p)).astype(np.int64), 3 * DAY)
+        ev.email.add(person=p, rec=r, campaign=c, type=OPEN, ts=ts)
+        if c >= 0:
+            self.agenda.opened_by.setdefault(c, []).append(p)
+        unsub = rng.random(len(p)) < 0.004
+        if unsub.any():
+            up, ur, uts = p[unsub], r[unsub], ts[unsub] + rng.integers(20, 300, unsub.sum())
+            ev.email.add(person=up, rec=ur, campaign=c, type=UNSUB, ts=uts)
+            ev.consent.add(person=up, rec=ur, channel=CH_EMAIL, status=OPT_OUT, ts=uts + 2)
+            st.consent_email[up] = False
+        clicked = (rng.random(len(p)) < tr.click_p[p]) & ~unsub
+        cp, cr, cts = p[clicked], r[clicked], ts[clicked] + rng.integers(5, 900, clicked.sum())
+        ev.email.add(person=cp, rec=cr, campaign=c, type=CLICK, ts=cts)
+        day.engaged_today[cp] = True
+        st.interest[cp] += 0.3
+        # a click opens the website on one of the person's cookies
+        _session(rng, self.w, ev.web, cp, cts, UTM_EMAIL if c >= 0 else UTM_NEWSLETTER, c,
+                 tr.identify_p, st.first_buy_day, day.engaged_today, day.touched)
+        self._invite(day, c, p, ts)
+
+    def _invite(self, day: Day, c: int, opened: np.ndarray, ts: np.ndarray) -> None:
+        """Webinar invitations: a campaign's own webinar, or the monthly webinar the newsletter promotes."""
+        rng, st, agenda, d = self.rng, self.st, self.agenda, day.d
+        if c >= 0 and self.camp.channel[c] == C_WEBINAR:
+            wid, share = c, 1.0
+        elif c < 0:
+            wid, share = MONTHLY_WEBINAR + d, 0.2
+            if d + WEBINAR_DELAY_DAYS < self.D:
+                agenda.webinar_day.setdefault(d + WEBINAR_DELAY_DAYS, []).append((wid, -1))
+        else:
+            return
+        p = opened
+        reg = rng.random(len(p)) < self.tr.webinar_p[p] * share * (1 + st.interest[p])
+        reg &= ~np.isin(p, np.concatenate(agenda.registered.get(wid, [_EMPTY])))
+        rp, rts = p[reg], ts[reg] + rng.integers(30, 1800, reg.sum())
+        self.ev.webinar.add(person=rp, webinar=wid, campaign=c, type=REGISTER, ts=rts)
+        agenda.registered.setdefault(wid, []).append(rp)
+        day.engaged_today[rp] = True
+        st.interest[rp] += 0.5
+
+    def hold_webinars(self, day: Day) -> None:
+        rng = self.rng
+        for wid, c in self.agenda.webinar_day.pop(day.d, []):
+            regs = np.unique(np.concatenate(self.agenda.registered.pop(wid, [_EMPTY])))
+            regs = regs[day.alive[regs]]
             att = regs[rng.random(len(regs)) < 0.55]
-            webinar.add(person=att, webinar=wid, campaign=c, type=ATTEND,
-                        ts=t0 + 16 * 3600 + rng.integers(0, 900, len(att)))
-            touched[att] = True
-            engaged_today[att] = True
-            interest[att] += 0.5
+            self.ev.webinar.add(person=att, webinar=wid, campaign=c, type=ATTEND,
+                                ts=day.t0 + 16 * 3600 + rng.integers(0, 900, len(att)))
+            day.touched[att] = True
+            day.engaged_today[att] = True
+            self.st.interest[att] += 0.5
 
-        # ---------------------------------------------------------------- web visits
-        # phase: 0 unaware, 1 aware, 2 engaged, 3 customer; +4 when dormant (lookups beat nested wheres)
-        phase = ((aware_day >= 0).view(np.int8) + (engaged_day >= 0).view(np.int8)
-                 + (first_buy_day >= 0).view(np.int8) + 4 * dormant.view(np.int8))
-        pv = (web_base * WEB_MULT[phase] * (1 + interest) + visit_lift) * np.float32(act)
-        visitors = np.flatnonzero((rng.random(n, dtype=np.float32) < pv) & alive)
+    # ------------------------------------------------------------------ web
+    def web_visits(self, day: Day) -> None:
+        rng, w, st, tr, n = self.rng, self.w, self.st, self.tr, self.n
+        pv = (tr.web_base * WEB_MULT[day.phase] * (1 + st.interest) + st.visit_lift) * np.float32(day.act)
+        visitors = np.flatnonzero((rng.random(n, dtype=np.float32) < pv) & day.alive)
         if len(visitors):
-            vts = t0 + time_of_day(rng, len(visitors))
-            from_social = social_campaign[visitors] >= 0
+            vts = day.t0 + time_of_day(rng, len(visitors))
+            from_social = st.social_campaign[visitors] >= 0
             from_social &= rng.random(len(visitors)) < 0.5
             utm = np.where(from_social, UTM_LINKEDIN,
                            rng.choice([UTM_NONE, UTM_GOOGLE, UTM_BING], len(visitors), p=[0.5, 0.4, 0.1]))
-            cid = np.where(from_social, social_campaign[visitors], -1)
-            _session(rng, w, web, visitors, vts, utm, cid, identify_p, first_buy_day, engaged_today, touched)
+            cid = np.where(from_social, st.social_campaign[visitors], -1)
+            _session(rng, w, self.ev.web, visitors, vts, utm, cid, tr.identify_p, st.first_buy_day,
+                     day.engaged_today, day.touched)
         # visitors who are not our advisors (never identified)
-        n_noise = int(rng.poisson(0.004 * n * act))
+        n_noise = int(rng.poisson(0.004 * n * day.act))
         if n_noise:
             ncook = len(w.person_cookie_start) and rng.integers(
                 int(w.person_cookie_start[-1] + w.person_cookie_count[-1]), len(w.cookie_person), n_noise)
-            _pages(rng, web, ncook, t0 + time_of_day(rng, n_noise), UTM_GOOGLE, -1)
-            noise_visits += n_noise
+            _pages(rng, self.ev.web, ncook, day.t0 + time_of_day(rng, n_noise), UTM_GOOGLE, -1)
+            self.ev.noise_visits += n_noise
 
-        # ---------------------------------------------------------------- wholesaler interactions
-        if cal.workday[d]:
-            # wholesalers favour engaged prospects, new customers (onboarding), seasoned advisors and the
-            # members of a wholesaler campaign
-            onboarding = (first_buy_day >= 0) & (d - first_buy_day <= 60)
-            pc = contact_base * CONTACT_MULT[phase] * np.float32(cal.activity[d])
-            pc[onboarding] *= 3.0
-            pc[ws_campaign >= 0] *= 4.0
-            who = np.flatnonzero((rng.random(n, dtype=np.float32) < pc) & alive)
-            k = len(who)
-            if k:
-                itype = np.where(rng.random(k) < np.where(seasoned[who], 0.45, 0.15), MEETING,
-                                 np.where(rng.random(k) < 0.72, CALL, EMAIL_1TO1))
-                skill = w.ws_skill[w.terr[who]]
-                u = rng.random(k)
-                p_pos = np.clip(0.22 * skill * np.where((itype == MEETING) & seasoned[who], 1.4, 1.0)
-                                * (1 + interest[who]) * np.where(dormant[who], 0.5, 1.0), 0, 0.85)
-                outcome = np.where(u < p_pos, POSITIVE, np.where(u < p_pos + 0.1, NEGATIVE, NEUTRAL))
-                outcome = np.where((itype == CALL) & (rng.random(k) < 0.35), NO_ANSWER, outcome)
-                outcome = np.where((itype == EMAIL_1TO1) & (outcome == NEGATIVE), NEUTRAL, outcome)
-                # dormant (churned) advisors mostly do not pick up or reply
-                outcome = np.where(dormant[who] & (rng.random(k) < 0.85), NO_ANSWER, outcome)
-                duration = np.where(itype == MEETING, rng.integers(20, 91, k),
-                                    np.where(itype == CALL, rng.integers(2, 31, k), -1))
-                duration = np.where(outcome == NO_ANSWER, 0, duration)
-                its = t0 + time_of_day(rng, k)
-                inter.add(person=who, rec=record_for(who), terr=w.terr[who], type=itype, outcome=outcome,
+    # ------------------------------------------------------------------ wholesalers
+    def wholesaler_contacts(self, day: Day) -> None:
+        """Wholesalers favour engaged prospects, new customers (onboarding), seasoned advisors and the
+        members of a wholesaler campaign."""
+        rng, w, st, tr, d = self.rng, self.w, self.st, self.tr, day.d
+        onboarding = (st.first_buy_day >= 0) & (d - st.first_buy_day <= 60)
+        pc = tr.contact_base * CONTACT_MULT[day.phase] * np.float32(self.cal.activity[d])
+        pc[onboarding] *= 3.0
+        pc[st.ws_campaign >= 0] *= 4.0
+        who = np.flatnonzero((rng.random(self.n, dtype=np.float32) < pc) & day.alive)
+        k = len(who)
+        if not k:
+            return
+        seasoned, dormant = tr.seasoned[who], st.dormant[who]
+        itype = np.where(rng.random(k) < np.where(seasoned, 0.45, 0.15), MEETING,
+                         np.where(rng.random(k) < 0.72, CALL, EMAIL_1TO1))
+        skill = w.ws_skill[w.terr[who]]
+        u = rng.random(k)
+        p_pos = np.clip(0.22 * skill * np.where((itype == MEETING) & seasoned, 1.4, 1.0)
+                        * (1 + st.interest[who]) * np.where(dormant, 0.5, 1.0), 0, 0.85)
+        outcome = np.where(u < p_pos, POSITIVE, np.where(u < p_pos + 0.1, NEGATIVE, NEUTRAL))
+        outcome = np.where((itype == CALL) & (rng.random(k) < 0.35), NO_ANSWER, outcome)
+        outcome = np.where((itype == EMAIL_1TO1) & (outcome == NEGATIVE), NEUTRAL, outcome)
+        # dormant (churned) advisors mostly do not pick up or reply
+        outcome = np.where(dormant & (rng.random(k) < 0.85), NO_ANSWER, outcome)
+        duration = np.where(itype == MEETING, rng.integers(20, 91, k),
+                            np.where(itype == CALL, rng.integers(2, 31, k), -1))
+        duration = np.where(outcome == NO_ANSWER, 0, duration)
+        its = day.t0 + time_of_day(rng, k)
+        self.ev.inter.add(person=who, rec=self.record_for(who), terr=w.terr[who], type=itype, outcome=outcome,
                           duration=duration, ts=its)
-                touched[who] = True
-                answered = who[(outcome == POSITIVE) | (outcome == NEUTRAL)]
-                engaged_today[answered] = True
-                pos = outcome == POSITIVE
-                pw = who[pos]
-                positive_today[pw] = True
-                interest[pw] += 0.5
-                # a good meeting by a skilled wholesaler lifts purchases for a month
-                lift = 1 + np.where(itype[pos] == MEETING, 2.5, 0.8) * skill[pos]
-                boost[pw] = np.maximum(np.where(boost_until[pw] >= d, boost[pw], 1.0), lift)
-                boost_until[pw] = d + 30
+        day.touched[who] = True
+        day.engaged_today[who[(outcome == POSITIVE) | (outcome == NEUTRAL)]] = True
+        pos = outcome == POSITIVE
+        pw = who[pos]
+        day.positive_today[pw] = True
+        st.interest[pw] += 0.5
+        # a good meeting by a skilled wholesaler lifts purchases for a month
+        lift = 1 + np.where(itype[pos] == MEETING, 2.5, 0.8) * skill[pos]
+        st.boost[pw] = np.maximum(np.where(st.boost_until[pw] >= d, st.boost[pw], 1.0), lift)
+        st.boost_until[pw] = d + 30
 
-        # ---------------------------------------------------------------- sales
-        boost[boost_until < d] = 1.0
-        season = np.float32(cal.sales[d])
+    # ------------------------------------------------------------------ sales
+    def sales(self, day: Day) -> None:
+        rng, st, tr, d, phase = self.rng, self.st, self.tr, day.d, day.phase
+        st.boost[st.boost_until < d] = 1.0
+        season = np.float32(self.cal.sales[d])
         # prospects (engaged before today, not dormant) buy a first time; customers buy again
         prospect = phase == 2
-        h = BUY_MULT[phase] * np.where(phase >= 3, repeat_base, buy_base * (1 + interest)) * boost * season
-        h[prospect] += buy_lift[prospect]
+        h = BUY_MULT[phase] * np.where(phase >= 3, tr.repeat_base, tr.buy_base * (1 + st.interest)) \
+            * st.boost * season
+        h[prospect] += st.buy_lift[prospect]
         cust = phase % 4 == 3
-        h[cust] += buy_lift[cust]
-        buyers = np.flatnonzero((rng.random(n, dtype=np.float32) < h) & alive)
+        h[cust] += st.buy_lift[cust]
+        buyers = np.flatnonzero((rng.random(self.n, dtype=np.float32) < h) & day.alive)
         k = len(buyers)
         if k:
-            amount = np.round(ticket[buyers] * rng.lognormal(0, 0.6, k), 2)
-            cls = (rng.random(k)[:, None] < np.cumsum(prod_pref[buyers], axis=1)).argmax(axis=1)
+            amount = np.round(tr.ticket[buyers] * rng.lognormal(0, 0.6, k), 2)
+            cls = (rng.random(k)[:, None] < np.cumsum(tr.prod_pref[buyers], axis=1)).argmax(axis=1)
             product = cls * 3 + rng.integers(0, 3, k)
-            sts = t0 + time_of_day(rng, k)
-            sales.add(person=buyers, rec=record_for(buyers), product=product, type=PURCHASE, amount=amount,
-                      ts=sts)
-            holdings[buyers] += amount
-            first = buyers[first_buy_day[buyers] < 0]
-            first_buy_day[first] = d
-            touched[buyers] = True
-        # redemptions: occasional rebalancing; churned advisors pull money out in bigger chunks
-        red = _sparse(rng, n, 0.002 * cal.activity[d])
-        red = red[(holdings[red] > 1000) & alive[red]]
+            sts = day.t0 + time_of_day(rng, k)
+            self.ev.sales.add(person=buyers, rec=self.record_for(buyers), product=product, type=PURCHASE,
+                              amount=amount, ts=sts)
+            st.holdings[buyers] += amount
+            first = buyers[st.first_buy_day[buyers] < 0]
+            st.first_buy_day[first] = d
+            day.touched[buyers] = True
+        self._redemptions(day)
+
+    def _redemptions(self, day: Day) -> None:
+        """Occasional rebalancing; churned advisors pull money out in bigger chunks."""
+        rng, st = self.rng, self.st
+        red = _sparse(rng, self.n, 0.002 * self.cal.activity[day.d])
+        red = red[(st.holdings[red] > 1000) & day.alive[red]]
         if len(red):
-            amt = np.round(holdings[red] * np.where(dormant[red], rng.uniform(0.4, 1.0, len(red)),
-                                                    rng.uniform(0.05, 0.4, len(red))), 2)
-            holdings[red] -= amt
-            sales.add(person=red, rec=record_for(red), product=rng.integers(0, 12, len(red)),
-                      type=REDEMPTION, amount=amt, ts=t0 + time_of_day(rng, len(red)))
+            amt = np.round(st.holdings[red] * np.where(st.dormant[red], rng.uniform(0.4, 1.0, len(red)),
+                                                       rng.uniform(0.05, 0.4, len(red))), 2)
+            st.holdings[red] -= amt
+            self.ev.sales.add(person=red, rec=self.record_for(red), product=rng.integers(0, 12, len(red)),
+                              type=REDEMPTION, amount=amt, ts=day.t0 + time_of_day(rng, len(red)))
 
-        # ---------------------------------------------------------------- consent changes
+    # ------------------------------------------------------------------ consent and state
+    def consent_changes(self, day: Day) -> None:
+        rng, st = self.rng, self.st
         for ch, haz in ((CH_PHONE, 0.0002), (CH_ADS, 0.0003)):
-            who = _sparse(rng, n, haz)
-            who = who[alive[who]]
+            who = _sparse(rng, self.n, haz)
+            who = who[day.alive[who]]
             status = np.where(rng.random(len(who)) < 0.7, OPT_OUT, OPT_IN)
-            consent.add(person=who, rec=record_for(who), channel=ch, status=status,
-                        ts=t0 + time_of_day(rng, len(who)))
-        back = np.flatnonzero(engaged_today)
-        back = back[~consent_email[back] & email_ok[back] & alive[back] & (rng.random(len(back)) < 0.15)]
-        consent.add(person=back, rec=record_for(back), channel=CH_EMAIL, status=OPT_IN,
-                    ts=t0 + time_of_day(rng, len(back)))
-        consent_email[back] = True
+            self.ev.consent.add(person=who, rec=self.record_for(who), channel=ch, status=status,
+                                ts=day.t0 + time_of_day(rng, len(who)))
+        back = np.flatnonzero(day.engaged_today)
+        back = back[~st.consent_email[back] & st.email_ok[back] & day.alive[back] & (rng.random(len(back)) < 0.15)]
+        self.ev.consent.add(person=back, rec=self.record_for(back), channel=CH_EMAIL, status=OPT_IN,
+                            ts=day.t0 + time_of_day(rng, len(back)))
+        st.consent_email[back] = True
 
-        # ---------------------------------------------------------------- state updates
-        newly_aware = touched & (aware_day < 0)
-        aware_day[newly_aware] = d
-        became = engaged_today & (engaged_day < 0) & (aware_day >= 0) & (aware_day < d)
-        engaged_day[became] = d
-        # churn: customers (and, a little less, engaged prospects) go dormant; dormant people come back
-        # slowly, much faster after a good wholesaler contact
-        cand = _sparse(rng, n, churn_hmax)
-        f = np.where((first_buy_day[cand] >= 0) & (first_buy_day[cand] < d), 1.0,
-                     np.where(engaged_day[cand] >= 0, 0.7, 0.0))
-        churn = cand[(rng.random(len(cand)) * churn_hmax < churn_h[cand] * f) & ~dormant[cand]]
+    def update_state(self, day: Day) -> None:
+        """Awareness and engagement from today's touches; churn: customers (and, a little less, engaged
+        prospects) go dormant; dormant people come back slowly, much faster after a good contact."""
+        rng, st, tr, d, n = self.rng, self.st, self.tr, day.d, self.n
+        newly_aware = day.touched & (st.aware_day < 0)
+        st.aware_day[newly_aware] = d
+        became = day.engaged_today & (st.engaged_day < 0) & (st.aware_day >= 0) & (st.aware_day < d)
+        st.engaged_day[became] = d
+        cand = _sparse(rng, n, tr.churn_hmax)
+        f = np.where((st.first_buy_day[cand] >= 0) & (st.first_buy_day[cand] < d), 1.0,
+                     np.where(st.engaged_day[cand] >= 0, 0.7, 0.0))
+        churn = cand[(rng.random(len(cand)) * tr.churn_hmax < tr.churn_h[cand] * f) & ~st.dormant[cand]]
         react = _sparse(rng, n, REACTIVATION)
-        pos = np.flatnonzero(positive_today)
+        pos = np.flatnonzero(day.positive_today)
         react = np.concatenate([react, pos[rng.random(len(pos)) < 25 * REACTIVATION]])
-        react = react[dormant[react]]
-        dormant[churn] = True
-        dormant[react] = False
-        interest *= 0.97
+        react = react[st.dormant[react]]
+        st.dormant[churn] = True
+        st.dormant[react] = False
+        st.interest *= 0.97
 
-    deletions = {"person": fg, "ts": cal.day_ts[np.minimum(forgotten_day[fg], D - 1)] + time_of_day(rng, len(fg))}
-    forgotten_ts = np.full(n, np.iinfo(np.int64).max, np.int64)
-    forgotten_ts[fg] = deletions["ts"]
-    return Simulation(
-        email=email.finish(), web=web.finish(), webinar=webinar.finish(), interactions=inter.finish(),
-        sales=sales.finish(), consent=consent.finish(), members=members.finish(), deletions=deletions,
-        campaigns=camp, forgotten_ts=forgotten_ts, noise_visits=noise_visits,
-    )
+    def result(self) -> Simulation:
+        fg, D, ev = self.st.forgotten, self.D, self.ev
+        deletions = {"person": fg, "ts": self.cal.day_ts[np.minimum(self.st.forgotten_day[fg], D - 1)]
+                     + time_of_day(self.rng, len(fg))}
+        forgotten_ts = np.full(self.n, np.iinfo(np.int64).max, np.int64)
+        forgotten_ts[fg] = deletions["ts"]
+        return Simulation(
+            email=ev.email.finish(), web=ev.web.finish(), webinar=ev.webinar.finish(),
+            interactions=ev.inter.finish(), sales=ev.sales.finish(), consent=ev.consent.finish(),
+            members=ev.members.finish(), deletions=deletions, campaigns=self.camp, forgotten_ts=forgotten_ts,
+            noise_visits=ev.noise_visits,
+        )
+
+
+def simulate(rng: np.random.Generator, w: World, cal: Calendar) -> Simulation:
+    """Every person's journey over the window, one vectorized day at a time (see _Journey)."""
+    return _Journey(rng, w, cal).run()
 
 
 def _pages(rng: np.random.Generator, web: Buf, cookies: np.ndarray, ts: np.ndarray,
