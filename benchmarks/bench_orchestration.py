@@ -32,7 +32,7 @@ def main() -> int:
     work = args.workdir
     shutil.rmtree(work, ignore_errors=True)
     (work / "dagster_home").mkdir(parents=True)
-    shutil.copyfile(ROOT / "dagster.yaml", work / "dagster_home" / "dagster.yaml")
+    shutil.copyfile(ROOT / "instance" / "dagster.yaml", work / "dagster_home" / "dagster.yaml")
     raw = work / "raw"
     if args.raw:
         shutil.copytree(args.raw, raw)

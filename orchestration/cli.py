@@ -148,7 +148,7 @@ def contract_render() -> None:
 # ------------------------------------------------------------------ run
 
 
-def _resolve_selection(defs, job_def, select: list[str] | None, publish: bool):
+def _resolve_selection(graph, job_def, select: list[str] | None, publish: bool):
     import dagster as dg
 
     from orchestration.jobs import PUBLISHED_KEY
@@ -156,7 +156,6 @@ def _resolve_selection(defs, job_def, select: list[str] | None, publish: bool):
     job_keys = set(job_def.asset_layer.selected_asset_keys)
     if not select:
         return None, len(job_keys)
-    graph = defs.resolve_asset_graph()
     keys: set = set()
     for s in select:
         try:
@@ -180,7 +179,8 @@ def run(
     job: Annotated[str, typer.Option(help=f"Job to run: {', '.join(JOBS)}.")] = "full_pipeline",
     publish: Annotated[bool, typer.Option(help="Also refresh the published reader copy.")] = True,
 ) -> None:
-    """Materialize the pipeline in this process through Dagster (the run appears in the UI's history).
+    """Materialize the pipeline in this process through Dagster; the run is a run of the `cjo` code
+    location, listed in the UI with the runs launched there (run history, Jobs page, timeline).
 
     Uses the DAGSTER_HOME instance (default .dagster_home/), so its one-writer pool also applies to
     runs started from the UI. Exit code 1 if a step or a blocking check fails.
@@ -189,6 +189,7 @@ def run(
     """
     if job not in JOBS:
         raise typer.BadParameter(f"--job must be one of {', '.join(JOBS)}")
+    from orchestration import runner
     from orchestration.resources import ensure_dagster_home
 
     _export_dbt_environment()
@@ -196,39 +197,46 @@ def run(
     with console.status("loading the Dagster definitions (dbt manifest, areas) ..."):
         import dagster as dg
 
-        from orchestration.definitions import defs as load_definitions
-
-        defs = load_definitions()
+        repo = runner.project_repository().get_definition()
         instance = dg.DagsterInstance.get()
-        job_def = defs.resolve_job_def(job)
-        keys, total = _resolve_selection(defs, job_def, select, publish)
-    run_id = str(uuid.uuid4())  # Dagster run ids are UUID strings
+        keys, total = _resolve_selection(repo.asset_graph, repo.get_job(job), select, publish)
+        # The progress bar shows progress; the console logger only prints warnings and errors
+        # (CJO_LOG_LEVEL=DEBUG for every event). The full event log is in the run history either way.
+        run_config = {"loggers": {"console": {"config": {"log_level": settings.get().log_level}}}}
+        recon_job, dagster_run = runner.create_run(
+            instance, job, run_id=str(uuid.uuid4()), asset_selection=keys, run_config=run_config,
+            tags={"cjo/trigger": "cli"})
+    started = time.perf_counter()
+    result = _execute_with_progress(instance, recon_job, dagster_run, total)
+    _print_run_summary(instance, result, time.perf_counter() - started, home)
+    if not result.success:
+        raise typer.Exit(1)
+
+
+def _execute_with_progress(instance, recon_job, dagster_run, total: int):
+    """Execute the run in a thread of this process while a progress bar follows its event log."""
+    import dagster as dg
+
+    from orchestration import runner
+
     outcome: dict = {}
 
     def target() -> None:
         try:
-            # The progress bar shows progress; the console logger only prints warnings and errors
-            # (CJO_LOG_LEVEL=DEBUG for every event). The full event log is in the run history either way.
-            log_level = settings.get().log_level
-            outcome["result"] = job_def.execute_in_process(
-                instance=instance, run_id=run_id, asset_selection=keys, raise_on_error=False,
-                tags={"cjo/trigger": "cli"},
-                run_config={"loggers": {"console": {"config": {"log_level": log_level}}}})
+            outcome["result"] = runner.execute(instance, recon_job, dagster_run)
         except BaseException as exc:  # reported below, after the progress bar
             outcome["error"] = exc
 
     thread = threading.Thread(target=target, daemon=True)
-    started = time.perf_counter()
     thread.start()
-    done_steps: list[str] = []
+    run_id, job = dagster_run.run_id, dagster_run.job_name
     with Progress(SpinnerColumn(), TextColumn("{task.description}"), BarColumn(),
                   TextColumn("{task.completed}/{task.total} assets"), TimeElapsedColumn(),
                   console=console) as progress:
         task = progress.add_task(f"{job} ({run_id[:8]})", total=total)
         while thread.is_alive():
             thread.join(0.5)
-            mats = 0
-            current = ""
+            mats, current = 0, ""
             for r in instance.all_logs(run_id):
                 ev = r.dagster_event
                 if ev is None:
@@ -237,15 +245,10 @@ def run(
                     mats += 1
                 elif ev.event_type == dg.DagsterEventType.STEP_START:
                     current = ev.step_key
-                elif ev.event_type == dg.DagsterEventType.STEP_SUCCESS and ev.step_key not in done_steps:
-                    done_steps.append(ev.step_key)
             progress.update(task, completed=min(mats, total), description=f"{job}: {current or 'starting'}")
     if "error" in outcome:
         raise outcome["error"]
-    result = outcome["result"]
-    _print_run_summary(instance, result, time.perf_counter() - started, home)
-    if not result.success:
-        raise typer.Exit(1)
+    return outcome["result"]
 
 
 def _print_run_summary(instance, result, seconds: float, home: Path) -> None:
@@ -533,16 +536,25 @@ def dev(
     port: Annotated[int, typer.Option(help="Port of the Dagster UI.")] = 3000,
     host: Annotated[str, typer.Option(help="Interface to bind (loopback by default).")] = "127.0.0.1",
 ) -> None:
-    """Start `dagster dev` (UI + daemon) on this project, with DAGSTER_HOME=.dagster_home/.
+    """Start `dg dev` (the Dagster UI, daemon and code server) on this project, with DAGSTER_HOME set up.
+
+    Ctrl-C stops all of it. Runs started with `cjo run` use the same instance and show up in the UI.
 
     Example: cjo dev --port 3000
     """
+    from orchestration.dbt_assets import ensure_manifest
     from orchestration.resources import ensure_dagster_home
 
     ensure_dagster_home()
     _export_dbt_environment()
-    exe = Path(sys.executable).parent / "dagster"
-    os.execv(str(exe), [str(exe), "dev", "-h", host, "-p", str(port)])
+    ensure_manifest()
+    exe = Path(sys.executable).parent / "dg"
+    # dg compares the venv it runs in with the project's .venv: they are the same one, say so. It runs
+    # from the project root (where pyproject's [tool.dg] is). `exec` leaves no wrapper process behind:
+    # dg itself gets Ctrl-C and stops its webserver, daemon and code server.
+    os.environ["VIRTUAL_ENV"] = sys.prefix
+    os.chdir(settings.PROJECT_ROOT)
+    os.execv(str(exe), [str(exe), "dev", "--host", host, "--port", str(port), "--no-check-yaml"])
 
 
 _mount_activation()

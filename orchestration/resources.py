@@ -24,7 +24,10 @@ import duckdb
 
 from orchestration import settings
 
-# Changing this name without changing dagster.yaml lifts the one-writer limit (runs would then fail with
+# The instance settings copied into DAGSTER_HOME. Not in the project root: Dagster warns about a
+# dagster.yaml in the working directory that is not the one of DAGSTER_HOME.
+INSTANCE_YAML = settings.PROJECT_ROOT / "instance" / "dagster.yaml"
+# Changing this name without changing instance/dagster.yaml lifts the one-writer limit (runs would then fail with
 # "Could not set lock on file" when they overlap).
 DUCKDB_WRITER_POOL = "duckdb_writer"
 
@@ -89,12 +92,11 @@ def dagster_home() -> Path:
 
 
 def ensure_dagster_home() -> Path:
-    """Create DAGSTER_HOME with the project's dagster.yaml (one-writer pool and run queue) and export it.
-
-    The repo's dagster.yaml is the source of truth; it is copied when missing or different."""
+    """Create DAGSTER_HOME with the project's instance/dagster.yaml (one-writer pool and run queue) and
+    export it. The repo's file is the source of truth; it is copied when missing or different."""
     home = dagster_home().resolve()
     home.mkdir(parents=True, exist_ok=True)
-    src = settings.PROJECT_ROOT / "dagster.yaml"
+    src = INSTANCE_YAML
     dst = home / "dagster.yaml"
     if src.exists() and (not dst.exists() or dst.read_text() != src.read_text()):
         dst.write_text(src.read_text())
