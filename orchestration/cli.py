@@ -15,15 +15,29 @@ import sys
 import threading
 import time
 import uuid
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated
 
 import typer
 from rich.console import Console
 from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
-from rich.table import Table
 
 from orchestration import settings
+from orchestration.formatting import (
+    COUNT,
+    FLAG,
+    ID,
+    SECONDS,
+    TIME,
+    Col,
+    Format,
+    FormatOption,
+    Section,
+    emit,
+    human,
+    note,
+)
 
 console = Console()
 err = Console(stderr=True)
@@ -117,14 +131,13 @@ def land(
     except landing.ContractViolation as exc:
         err.print(f"[red]contract violation:[/red] {exc}")
         raise typer.Exit(2) from None
-    table = Table("table", "files landed", "rows", "rejected lines", title="landing")
     by_table: dict[str, list] = {}
     for f in report.landed:
         by_table.setdefault(f.table, []).append(f)
-    for name, files in sorted(by_table.items()):
-        table.add_row(name, str(len(files)), str(sum(f.rows for f in files)),
-                      str(sum(f.rejected_lines for f in files)))
-    console.print(table)
+    emit(Section("landing", [Col("table", ID), Col("files landed", COUNT), Col("rows", COUNT),
+                             Col("rejected lines", COUNT)],
+                 [(name, len(files), sum(f.rows for f in files), sum(f.rejected_lines for f in files))
+                  for name, files in sorted(by_table.items())]))
     for w in report.warnings:
         console.print(f"[yellow]warning:[/yellow] {w}")
     console.print(report.summary())
@@ -259,13 +272,12 @@ def _print_run_summary(instance, result, seconds: float, home: Path) -> None:
               if e.event_type == dg.DagsterEventType.ASSET_CHECK_EVALUATION]
     failed = [c for c in checks if not c.passed]
     status = "[green]SUCCESS[/green]" if result.success else "[red]FAILURE[/red]"
-    console.print(f"run {result.run_id} {status} in {seconds:.1f}s: {len(mats)} assets materialized, "
-                  f"{len(checks)} checks ({len(failed)} failed). History: DAGSTER_HOME={home}")
+    console.print(f"run {result.run_id} {status} in {seconds:,.1f}s: {human(len(mats), COUNT)} assets "
+                  f"materialized, {human(len(checks), COUNT)} checks ({human(len(failed), COUNT)} failed). "
+                  f"History: DAGSTER_HOME={home}")
     if failed:
-        t = Table("asset", "check", "severity", title="failed checks")
-        for c in failed:
-            t.add_row(c.asset_key.to_user_string(), c.check_name, str(c.severity.value))
-        console.print(t)
+        emit(Section("failed checks", [Col("asset", ID), Col("check", ID), Col("severity")],
+                     [(c.asset_key.to_user_string(), c.check_name, c.severity.value) for c in failed]))
     from orchestration.runstats import run_stats
 
     stats = run_stats(instance, result.run_id)
@@ -283,53 +295,50 @@ def _print_run_summary(instance, result, seconds: float, home: Path) -> None:
 @app.command()
 def status(
     runs: Annotated[int, typer.Option(help="How many recent runs to list.")] = 5,
+    fmt: FormatOption = Format.table,
 ) -> None:
     """Recent runs, row counts per mart (published copy), failed checks and quarantined rows by reason.
 
     Reads the published copy, never the live warehouse, so it is safe while the pipeline runs.
 
-    Example: cjo status --runs 10
+    Example: cjo status --runs 10 --format json
     """
-    _status_runs(runs)
-    _status_tables()
+    emit([*_status_runs(runs, fmt), *_status_tables(fmt)], fmt)
 
 
-def _status_runs(limit: int) -> None:
+def _status_runs(limit: int, fmt: Format) -> list[Section]:
     from orchestration.resources import dagster_home
 
     home = dagster_home()
     if not (home / "dagster.yaml").exists() and not (home / "storage").exists():
-        console.print(f"[yellow]no Dagster instance at {home} yet: `cjo run` creates it[/yellow]")
-        return
-    os.environ["DAGSTER_HOME"] = str(home.resolve())
+        note(f"[yellow]no Dagster instance at {home} yet: `cjo run` creates it[/yellow]", fmt)
+        return []
     import dagster as dg
 
-    instance = dg.DagsterInstance.get()
-    records = instance.get_run_records(limit=limit)
-    t = Table("run", "job", "status", "started (UTC)", "seconds", "trigger", title="last runs")
-    for rec in records:
-        r = rec.dagster_run
-        start, end = rec.start_time, rec.end_time
-        t.add_row(r.run_id[:8], r.job_name, r.status.value,
-                  time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime(start)) if start else "-",
-                  f"{end - start:.1f}" if start and end else "-", r.tags.get("cjo/trigger", "-"))
-    console.print(t)
-    if not records:
-        return
-    failed = []
-    for rec in records:
-        for r in instance.all_logs(rec.dagster_run.run_id, of_type=dg.DagsterEventType.ASSET_CHECK_EVALUATION):
-            ev = r.dagster_event.event_specific_data
-            if not ev.passed:
-                failed.append((rec.dagster_run.run_id[:8], ev.asset_key.to_user_string(), ev.check_name,
-                               ev.severity.value))
-    if failed:
-        t = Table("run", "asset", "check", "severity", title="failed checks (last runs)")
-        for row in failed:
-            t.add_row(*row)
-        console.print(t)
-    else:
-        console.print("[green]no failed checks in the last runs[/green]")
+    instance = dg.DagsterInstance.from_config(str(home.resolve()))
+    try:
+        records = instance.get_run_records(limit=limit)
+        runs = [(rec.dagster_run.run_id, rec.dagster_run.job_name, rec.dagster_run.status.value,
+                 datetime.fromtimestamp(rec.start_time, UTC).replace(tzinfo=None) if rec.start_time else None,
+                 rec.end_time - rec.start_time if rec.start_time and rec.end_time else None,
+                 rec.dagster_run.tags.get("cjo/trigger")) for rec in records]
+        failed = []
+        for rec in records:
+            for r in instance.all_logs(rec.dagster_run.run_id, of_type=dg.DagsterEventType.ASSET_CHECK_EVALUATION):
+                ev = r.dagster_event.event_specific_data
+                if not ev.passed:
+                    failed.append((rec.dagster_run.run_id, ev.asset_key.to_user_string(), ev.check_name,
+                                   ev.severity.value))
+    finally:
+        instance.dispose()
+    if records and not failed:
+        note("[green]no failed checks in the last runs[/green]", fmt)
+    return [
+        Section("last runs", [Col("run", ID), Col("job"), Col("status"), Col("started (UTC)", TIME),
+                              Col("seconds", SECONDS), Col("trigger")], runs, key="runs"),
+        *([Section("failed checks (last runs)", [Col("run", ID), Col("asset", ID), Col("check", ID),
+                                                 Col("severity")], failed, key="failed_checks")] if failed else []),
+    ]
 
 
 def _has_column(con, schema: str, table: str, column: str) -> bool:
@@ -338,49 +347,46 @@ def _has_column(con, schema: str, table: str, column: str) -> bool:
         [schema, table, column]).fetchall())
 
 
-def _status_tables() -> None:
+def _status_tables(fmt: Format) -> list[Section]:
     from orchestration.publish import NothingPublishedError, read_manifest, reader_connection
+    from orchestration.quality.results import latest_summary, quarantine_counts
 
     try:
         con = reader_connection()
     except NothingPublishedError as exc:
-        console.print(f"[yellow]{exc}[/yellow]")
-        return
+        note(f"[yellow]{exc}[/yellow]", fmt)
+        return []
     try:
         manifest = read_manifest() or {}
-        counts = manifest.get("tables") or {}
-        t = Table("table", "rows", title=f"published tables ({manifest.get('published_at', '?')})")
-        for name, rows in sorted(counts.items()):
-            if name.startswith("marts."):
-                t.add_row(name, f"{rows:,}")
-        console.print(t)
-        stages = con.execute(
-            "select current_stage, count(*) from marts.dim_customers group by 1 order by 2 desc"
-        ).fetchall() if _has_column(con, "marts", "dim_customers", "current_stage") else []
-        if stages:
-            st = Table("current stage", "customers", title="customers per current stage (dim_customers)")
-            for stage, n in stages:
-                # null is documented: a known contact with no touch and no sale yet has no stage.
-                st.add_row(str(stage) if stage is not None else "(none: no touch yet)", f"{n:,}")
-            console.print(st)
-        from orchestration.quality.results import latest_summary, quarantine_counts
-
+        counts = sorted((n, rows) for n, rows in (manifest.get("tables") or {}).items() if n.startswith("marts."))
+        out = [Section(f"published tables ({manifest.get('published_at', '?')})",
+                       [Col("table", ID), Col("rows", COUNT)], counts, key="tables")]
+        if _has_column(con, "marts", "dim_customers", "current_stage"):
+            # null is documented: a known contact with no touch and no sale yet has no stage.
+            stages = con.execute("select coalesce(current_stage, '(none: no touch yet)'), count(*) "
+                                 "from marts.dim_customers group by 1 order by 2 desc").fetchall()
+            out.append(Section("customers per current stage (dim_customers)",
+                               [Col("current stage"), Col("customers", COUNT)], stages, key="stages"))
         summary = latest_summary(con)
         if len(summary):
-            failed = int((~summary["passed"].astype(bool)).sum())
-            qt = Table("asset", "suite", "passed", "expectations", "failed", "checked (UTC)",
-                       title=f"latest quality results (ops.quality_results): {failed} suite(s) failing")
-            for r in summary.itertuples(index=False):
-                qt.add_row(str(r.asset), str(r.suite), "[green]yes[/green]" if r.passed else "[red]no[/red]",
-                           str(r.expectations), str(r.failed), str(r.checked_at)[:19])
-            console.print(qt)
+            failing = int((~summary["passed"].astype(bool)).sum())
+            out.append(Section(
+                f"latest quality results (ops.quality_results): {failing} suite(s) failing",
+                [Col("asset", ID), Col("suite", ID), Col("passed", FLAG), Col("expectations", COUNT),
+                 Col("failed", COUNT), Col("checked (UTC)", TIME)],
+                [(r.asset, r.suite, bool(r.passed), r.expectations, r.failed, r.checked_at)
+                 for r in summary.itertuples(index=False)], key="quality"))
         else:
-            console.print("[dim]no quality results published yet[/dim]")
+            note("[dim]no quality results published yet[/dim]", fmt)
         quarantined = quarantine_counts(con)
-        q = Table("source table", "reason", "rows", "example", title="quarantined rows by reason")
-        for r in quarantined.itertuples(index=False):
-            q.add_row(str(r.source_table), str(r.reason_code), f"{r.rows:,}", str(r.example_reason)[:60])
-        console.print(q if len(quarantined) else "[green]no quarantined rows[/green]")
+        if len(quarantined):
+            out.append(Section("quarantined rows by reason",
+                               [Col("source table", ID), Col("reason", ID), Col("rows", COUNT), Col("example")],
+                               [(r.source_table, r.reason_code, r.rows, r.example_reason)
+                                for r in quarantined.itertuples(index=False)], key="quarantine"))
+        else:
+            note("[green]no quarantined rows[/green]", fmt)
+        return out
     finally:
         con.close()
 
@@ -442,13 +448,12 @@ def doctor() -> None:
     from orchestration.resources import dagster_home, dbt_executable
 
     ok = True
-    t = Table("check", "status", "detail", title="cjo doctor")
+    rows: list[tuple[str, str, str]] = []
 
     def row(name: str, good: bool, detail: str, warn_only: bool = False) -> None:
         nonlocal ok
         ok = ok and (good or warn_only)
-        t.add_row(name, "[green]ok[/green]" if good else ("[yellow]warn[/yellow]" if warn_only else "[red]FAIL[/red]"),
-                  detail)
+        rows.append((name, "ok" if good else ("warn" if warn_only else "FAIL"), detail))
 
     row("python", sys.version_info >= (3, 11), sys.version.split()[0])
     for pkg in ("dbt-core", "dbt-duckdb", "duckdb", "dagster", "dagster-dbt", "great-expectations",
@@ -475,7 +480,7 @@ def doctor() -> None:
     published = settings.publish_dir() / "cjo.duckdb"
     row("published copy", published.exists(), str(published) if published.exists() else
         "nothing published yet (`cjo run`)", warn_only=True)
-    console.print(t)
+    emit(Section("cjo doctor", [Col("check"), Col("status"), Col("detail")], rows))
     if not ok:
         raise typer.Exit(1)
 
@@ -487,6 +492,7 @@ def doctor() -> None:
 def settings_command(
     write_readme: Annotated[bool, typer.Option(
         "--write-readme", help="Rewrite the settings table in README.md from the settings object.")] = False,
+    fmt: FormatOption = Format.table,
 ) -> None:
     """Every setting with its environment variable and current value (environment, then .env, then default).
 
@@ -498,11 +504,12 @@ def settings_command(
         console.print(f"wrote the settings table of {readme}")
         return
     current = settings.get()
-    t = Table("setting", "environment variable", "value", "default", title=f"settings (file: {settings.ENV_FILE})")
+    rows = []
     for name, env, default, _ in settings.settings_table():
         value = getattr(current, name)
-        t.add_row(name, env, value.as_posix() if isinstance(value, Path) else str(value), default)
-    console.print(t)
+        rows.append((name, env, value.as_posix() if isinstance(value, Path) else value, default))
+    emit(Section(f"settings (file: {settings.ENV_FILE})",
+                 [Col("setting", ID), Col("environment variable", ID), Col("value"), Col("default")], rows), fmt)
 
 
 # ------------------------------------------------------------------ byod
