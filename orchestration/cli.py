@@ -52,7 +52,7 @@ contract_app = typer.Typer(help="The raw data contract.\n\nExample: cjo contract
                            no_args_is_help=True)
 app.add_typer(contract_app, name="contract")
 
-JOBS = ("full_pipeline", "incremental")
+JOBS = ("full_pipeline", "incremental", "activate")
 # Records the options of the last `cjo generate` in the raw folder (for --if-changed). Landing ignores it.
 GENERATE_STAMP = ".cjo_generate.json"
 LOCK_PID = re.compile(r"PID (\d+)")
@@ -379,6 +379,7 @@ def _status_tables(fmt: Format) -> list[Section]:
                  for r in summary.itertuples(index=False)], key="quality"))
         else:
             note("[dim]no quality results published yet[/dim]", fmt)
+        out.extend(_status_syncs(con, fmt))
         quarantined = quarantine_counts(con)
         if len(quarantined):
             out.append(Section("quarantined rows by reason",
@@ -390,6 +391,29 @@ def _status_tables(fmt: Format) -> list[Section]:
         return out
     finally:
         con.close()
+
+
+def _status_syncs(con, fmt: Format) -> list[Section]:
+    """The last run of each sync (sent, acknowledged, rejected, left out by the gate or privacy) and the
+    open rejected rows by reason, from the published ops.sync_* tables."""
+    if not _has_column(con, "ops", "sync_runs", "sync_name"):
+        note("[dim]no sync has run yet: `make demo` ends with one, `cjo run --job activate` runs them[/dim]", fmt)
+        return []
+    last = con.execute(
+        "select sync_name, started_at, status, sent, acked, rejected, planned_privacy_removed, error "
+        "from (select *, row_number() over (partition by sync_name order by started_at desc) as n "
+        "from ops.sync_runs where not dry_run) where n = 1 order by sync_name").fetchall()
+    out = [Section("syncs: last run of each (ops.sync_runs)",
+                   [Col("sync", ID), Col("started (UTC)", TIME), Col("status"), Col("sent", COUNT),
+                    Col("acknowledged", COUNT), Col("rejected", COUNT), Col("privacy removals", COUNT),
+                    Col("error")], last, key="syncs")]
+    if _has_column(con, "ops", "sync_rejected_rows", "reason"):
+        reasons = con.execute("select sync_name, reason, count(*) from ops.sync_rejected_rows "
+                              "where resolved_at is null group by 1, 2 order by 3 desc limit 20").fetchall()
+        if reasons:
+            out.append(Section("open rejected rows by reason", [Col("sync", ID), Col("reason"), Col("rows", COUNT)],
+                               reasons, key="sync_rejections"))
+    return out
 
 
 # ------------------------------------------------------------------ doctor
