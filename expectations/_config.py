@@ -8,7 +8,6 @@ rows); a real source with a different rate changes them in the resource, not in 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
 
 
 @dataclass(frozen=True)
@@ -29,20 +28,12 @@ class Thresholds:
     # pandas frame costs seconds per 100k rows, and a first load can be millions. Rates, enum values and
     # duplicate keys are estimated on the sample; staging still checks every row.
     max_rows_per_batch: int = 200_000
-    # Event times before this, or later than now + future_tolerance_days, are implausible (a parser
-    # that read day-first, a 1970 epoch default, a clock in the future).
-    earliest_plausible: datetime = datetime(2000, 1, 1)
-    future_tolerance_days: int = 2
     # An audience that shrinks below min_ratio or grows past max_ratio of its size at the last passing
     # run is suspicious (a broken join halves it overnight); the sync waits for a human.
     audience_min_ratio: float = 0.5
     audience_max_ratio: float = 2.0
     # Audiences smaller than this are not compared (a 3 -> 1 change is noise, not an incident).
     audience_min_size_to_compare: int = 20
-
-    def latest_plausible(self, now: datetime | None = None) -> datetime:
-        now = now or datetime.now(UTC).replace(tzinfo=None)
-        return now + timedelta(days=self.future_tolerance_days)
 
     @property
     def row_mostly(self) -> float:

@@ -12,7 +12,7 @@
 
 {% macro spark__register_landing_tables() -%}
     {%- set landing = env_var('CJO_LANDING_DIR', 'warehouse/landing') -%}
-    {%- for t in cjo.staged_tables() -%}
+    {%- for t in cjo.contract_tables() -%}
         {%- do run_query("create database if not exists " ~ t.source) -%}
         {%- do run_query(
             "create table if not exists " ~ t.source ~ "." ~ t.table

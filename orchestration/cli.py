@@ -125,7 +125,7 @@ def land(
 
 @contract_app.command("render")
 def contract_render() -> None:
-    """Render the dbt sources YAML and docs/raw-data-contract.md from orchestration/contract.py.
+    """Render what derives from the raw contract (the sources YAML): base models, docs, key tests.
 
     Example: cjo contract render
     """

@@ -29,30 +29,33 @@ def _writer_pool() -> str:
     return DUCKDB_WRITER_POOL
 
 
+_DEFAULTS = Thresholds()
+
+
 class QualityConfig(dg.ConfigurableResource):
-    """Thresholds of the quality suites (see expectations/_config.py for what each protects)."""
+    """Thresholds of the quality suites; defaults and what each protects: expectations/_config.py."""
 
     max_quarantine_rate: float = Field(
-        default=0.05, description="Share of a delivery's rows staging may quarantine before it blocks.")
+        default=_DEFAULTS.max_quarantine_rate,
+        description="Share of a delivery's rows staging may quarantine before it blocks.")
     max_duplicate_key_rate: float = Field(
-        default=0.01, description="Share of rows whose record key repeats within one delivery.")
+        default=_DEFAULTS.max_duplicate_key_rate,
+        description="Share of rows whose record key repeats within one delivery.")
     bad_row_allowance: int = Field(
-        default=2, description="Bad rows any delivery may carry whatever its size (tiny files).")
+        default=_DEFAULTS.bad_row_allowance,
+        description="Bad rows any delivery may carry whatever its size (tiny files).")
     max_rows_per_batch: int = Field(
-        default=200_000, description="Larger deliveries are validated on a key-hash sample of this size.")
-    future_tolerance_days: int = Field(
-        default=2, description="Event times later than now + this many days are implausible.")
+        default=_DEFAULTS.max_rows_per_batch,
+        description="Larger deliveries are validated on a key-hash sample of this size.")
     audience_min_ratio: float = Field(
-        default=0.5, description="Smallest allowed audience size relative to the last passing run.")
+        default=_DEFAULTS.audience_min_ratio,
+        description="Smallest allowed audience size relative to the last passing run.")
     audience_max_ratio: float = Field(
-        default=2.0, description="Largest allowed audience size relative to the last passing run.")
+        default=_DEFAULTS.audience_max_ratio,
+        description="Largest allowed audience size relative to the last passing run.")
 
     def thresholds(self) -> Thresholds:
-        return Thresholds(
-            max_quarantine_rate=self.max_quarantine_rate, max_duplicate_key_rate=self.max_duplicate_key_rate,
-            bad_row_allowance=self.bad_row_allowance, max_rows_per_batch=self.max_rows_per_batch,
-            future_tolerance_days=self.future_tolerance_days, audience_min_ratio=self.audience_min_ratio,
-            audience_max_ratio=self.audience_max_ratio)
+        return Thresholds(**self.model_dump())
 
 
 def result_metadata(results: Sequence[SuiteResult]) -> dict[str, Any]:

@@ -41,7 +41,7 @@ def dirs(tmp_path):
     return tmp_path / "raw", tmp_path / "landing"
 
 
-def test_every_contract_table_has_a_raw_suite_module():
+def test_every_contract_table_has_a_raw_suite():
     suites = raw_suites()
     assert set(suites) == {t.fqn for t in TABLES}
     for fqn, s in suites.items():
@@ -68,10 +68,10 @@ def test_clean_delivery_passes_and_a_broken_export_fails_with_named_expectations
     results = validate_deliveries(landing, new_deliveries(landing, None), Thresholds())
     (res,) = results["marketing.email_events"]
     assert res.batch == "marketing/email_events/bad.csv" and not res.success
-    # Each column alone is within the 5% budget (1 bad of 26), but together 3 rows would be quarantined;
-    # the window (2 of 25 parsed) and the conflicting id have their own limits.
+    # Each column alone is within the 5% budget (1 bad of 26), but together 5 rows would be quarantined;
+    # the plausible window (2 of 25 parsed) and the conflicting id have their own limits.
     assert _failed(res) == {
-        ("expect_column_values_to_be_between", "occurred_at__utc"),
+        ("expect_column_values_to_be_in_set", "occurred_at__plausible"),
         ("expect_column_values_to_be_unique", "event_id"),
         ("expect_column_values_to_be_null", "_quarantine_code"),
     }
@@ -79,7 +79,8 @@ def test_clean_delivery_passes_and_a_broken_export_fails_with_named_expectations
     assert '"opened"' in seen[("expect_column_values_to_be_in_set", "event_type")]
     assert seen[("expect_column_values_to_be_in_set", "occurred_at__parses")].startswith("1 of 26")
     qrate = next(o for o in res.outcomes if o.column_name == "_quarantine_code")
-    assert qrate.observed_value.startswith("3 of 26 unexpected")  # enum, date, missing id
+    # enum, unparseable date, missing id, and the 1970 and 2125 rows (implausible, quarantined row by row)
+    assert qrate.observed_value.startswith("5 of 26 unexpected")
     # The good delivery, validated on its own, passes.
     good = validate_deliveries(landing, {"marketing.email_events": [
         e for e in new_deliveries(landing, datetime(2000, 1, 1))["marketing.email_events"]

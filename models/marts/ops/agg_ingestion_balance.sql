@@ -2,12 +2,12 @@
 -- The balance is a test (balanced must be true): staging may never lose or invent a row.
 
 with
-{% for t in cjo.staged_tables() %}
+{% for t in cjo.contract_tables() %}
 {{ t.source }}__{{ t.table }} as (
 
     select
         '{{ t.source }}.{{ t.table }}' as source_table,
-        (select count(*) from {{ source(t.source, t.table) }}) as rows_landed,
+        (select count(*) from {{ ref('base_' ~ t.source ~ '__' ~ t.table) }}) as rows_landed,
         (select count(*) from {{ ref('stg_' ~ t.source ~ '__' ~ t.table) }}) as rows_kept,
         (
             select count(*) from {{ ref('fct_quarantined_rows') }}
@@ -27,7 +27,7 @@ with
 {% endfor %}
 
 unioned as (
-    {% for t in cjo.staged_tables() %}
+    {% for t in cjo.contract_tables() %}
     select * from {{ t.source }}__{{ t.table }}
     {% if not loop.last %}union all{% endif %}
     {% endfor %}

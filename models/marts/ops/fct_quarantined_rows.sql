@@ -2,14 +2,14 @@
 -- its stg_ model, here, or counted as a duplicate in agg_ingestion_balance.
 
 with
-{% for t in cjo.staged_tables() %}
+{% for t in cjo.contract_tables() %}
 {{ t.source }}__{{ t.table }} as (
 
     select
         '{{ t.source }}.{{ t.table }}' as source_table,
         _source_file as source_file,
         _source_row as source_row,
-        cast({{ t.key if t.key != 'phone' else 'phone_e164' }} as {{ dbt.type_string() }}) as record_key,
+        cast({{ t.key }} as {{ dbt.type_string() }}) as record_key,
         _quarantine_code as reason_code,
         _quarantine_reason as reason,
         _raw_values as raw_values,
@@ -40,7 +40,7 @@ parse_rejects as (
 ),
 
 unioned as (
-    {% for t in cjo.staged_tables() %}
+    {% for t in cjo.contract_tables() %}
     select * from {{ t.source }}__{{ t.table }}
     union all
     {% endfor %}
