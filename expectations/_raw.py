@@ -203,15 +203,18 @@ class RawSuite:
             # Landing moves aside a file without a required column; this keeps the evidence.
             gxe.ExpectTableColumnsToMatchSet(column_set=t.required_columns, exact_match=False),
             # The key identifies a record: unique within one delivery (after exact re-sends collapse).
-            gxe.ExpectColumnValuesToBeUnique(column=t.key, mostly=round(1.0 - th.max_duplicate_key_rate, 6)),
-            gxe.ExpectColumnValuesToNotBeNull(column=t.key, mostly=mostly),
+            gxe.ExpectColumnValuesToBeUnique(column=t.key, mostly=round(1.0 - th.max_duplicate_key_rate, 6),
+                                             meta={"what": f"{t.key} unique within the delivery"}),
+            gxe.ExpectColumnValuesToNotBeNull(column=t.key, mostly=mostly, meta={"what": f"{t.key} present"}),
         ]
         for c in t.columns:
             if not c.nullable and c.name != t.key:
-                exps.append(gxe.ExpectColumnValuesToNotBeNull(column=c.name, mostly=mostly))
+                exps.append(gxe.ExpectColumnValuesToNotBeNull(column=c.name, mostly=mostly,
+                                                              meta={"what": f"{c.name} present"}))
             if c.accepted_values:
                 exps.append(gxe.ExpectColumnValuesToBeInSet(
-                    column=c.name, value_set=list(c.accepted_values), mostly=mostly))
+                    column=c.name, value_set=list(c.accepted_values), mostly=mostly,
+                    meta={"what": f"{c.name} one of the allowed values"}))
             if f"{c.name}__parses" in frame_columns:
                 exps.append(gxe.ExpectColumnValuesToBeInSet(
                     column=f"{c.name}__parses", value_set=[True], mostly=mostly,

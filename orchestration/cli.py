@@ -250,9 +250,9 @@ def _print_run_summary(instance, result, seconds: float, home: Path) -> None:
     console.print(f"run {result.run_id} {status} in {seconds:.1f}s: {len(mats)} assets materialized, "
                   f"{len(checks)} checks ({len(failed)} failed). History: DAGSTER_HOME={home}")
     if failed:
-        t = Table("asset", "check", "severity", title="failed checks")
+        t = Table("asset", "check", "severity", "reason", title="failed checks")
         for c in failed:
-            t.add_row(c.asset_key.to_user_string(), c.check_name, str(c.severity.value))
+            t.add_row(c.asset_key.to_user_string(), c.check_name, str(c.severity.value), c.description or "")
         console.print(t)
     from orchestration.runstats import run_stats
 
@@ -310,9 +310,9 @@ def _status_runs(limit: int) -> None:
             ev = r.dagster_event.event_specific_data
             if not ev.passed:
                 failed.append((rec.dagster_run.run_id[:8], ev.asset_key.to_user_string(), ev.check_name,
-                               ev.severity.value))
+                               ev.severity.value, ev.description or ""))
     if failed:
-        t = Table("run", "asset", "check", "severity", title="failed checks (last runs)")
+        t = Table("run", "asset", "check", "severity", "reason", title="failed checks (last runs)")
         for row in failed:
             t.add_row(*row)
         console.print(t)

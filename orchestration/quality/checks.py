@@ -108,16 +108,29 @@ def build_raw_check(key_for: Callable[[Table], dg.AssetKey]) -> dg.AssetChecksDe
         deliveries = new_deliveries(landing, _run_start(context))
         results = validate_deliveries(landing, deliveries, quality_config.thresholds())
         _record(context.run.run_id, [r for rs in results.values() for r in rs])
+        blocked = []
         for key in context.selected_asset_check_keys:
             t = by_name[key.name]
             mine = results.get(t.fqn, [])
+            reasons = [r.reason for r in mine if not r.success]
+            blocked += reasons
             yield dg.AssetCheckResult(
-                asset_key=key.asset_key, check_name=key.name, passed=all(r.success for r in mine),
-                severity=dg.AssetCheckSeverity.ERROR,
-                description=(f"{len(mine)} new deliveries validated" if mine else "no new delivery in this run"),
+                asset_key=key.asset_key, check_name=key.name, passed=not reasons,
+                severity=dg.AssetCheckSeverity.ERROR, description=_describe(mine, reasons),
                 metadata=result_metadata(mine))
+        if blocked:
+            # Raised after every result is recorded: the step's failure message (what `cjo run` prints and
+            # the run's failure shows) then names each blocked delivery and why, not just the check name.
+            raise dg.Failure(description="Raw deliveries blocked before dbt: " + " | ".join(blocked),
+                             metadata={"blocked": dg.MetadataValue.md("\n".join(f"- {b}" for b in blocked))})
 
     return gx_raw_deliveries
+
+
+def _describe(results: Sequence[SuiteResult], reasons: Sequence[str]) -> str:
+    if reasons:
+        return " | ".join(reasons)[:2000]
+    return f"{len(results)} new deliveries validated" if results else "no new delivery in this run"
 
 
 def build_mart_check(asset_key: dg.AssetKey, suite: Any, *, description: str = "") -> dg.AssetChecksDefinition:

@@ -27,6 +27,8 @@ F_BAD_DATE = "crm/sales/sales_bad_date.csv"
 F_BAD_NUMBER = "crm/sales/sales_bad_number.csv"
 F_BAD_ENUM = "crm/sales/sales_bad_enum.csv"
 F_NEGATIVE = "crm/sales/sales_negative.csv"
+F_HUGE_AMOUNT = "crm/sales/sales_huge_amount.csv"
+F_EPOCH = "marketing/email_events/email_events_epoch.csv"
 F_REDELIVERED = "marketing/email_events/email_events_redelivered.csv"
 F_EMAIL_VARIANTS = "marketing/email_events/email_events_email_variants.csv"
 F_LATE = "marketing/email_events/email_events_late.csv"
@@ -45,7 +47,11 @@ ROW_DEFECTS = {
                      "transaction_type has an unknown value: gift"),
     "negative_amount": (F_NEGATIVE, "S0904", "amount", "-250.00", "negative_amount",
                         "amount is negative: -250.00"),
+    "implausible_amount": (F_HUGE_AMOUNT, "S0905", "amount", "5000000000", "implausible_amount",
+                           "amount is above the plausible maximum 1000000000: 5000000000"),
 }
+# 3% of a delivery's events carry the 1970 epoch default: quarantined row by row, the delivery not blocked.
+EPOCH_IDS = ("E0997", "E0998", "E0999")
 # Mixed offsets: raw text -> the UTC instant it means. Local clock order differs from UTC order.
 OFFSET_EVENTS = {
     "E0651": ("2025-04-02T12:00:01+02:00", "2025-04-02 10:00:01"),
@@ -90,6 +96,8 @@ def _snapshot(s: Scenario, run: int) -> None:
         s.snap[(run, "touchpoints")] = p.df("select * from marts.fct_touchpoints")
     if model_exists("int_identity_graph"):
         s.snap[(run, "identity")] = p.df("select * from intermediate.int_identity_graph")
+    if "+int_customers_touches_aggregated" in p.selection():  # where dim_customers takes first_touch_at
+        s.snap[(run, "customers")] = p.df("select first_touch_at from intermediate.int_customers_touches_aggregated")
 
 
 @pytest.fixture(scope="module")
@@ -121,6 +129,9 @@ def scenario(tmp_path_factory) -> Scenario:
     # 8: timestamps with mixed offsets
     write_csv(raw, "marketing.email_events", Path(F_OFFSETS).name,
               [email_event(int(e[1:]), occurred_at=v[0]) for e, v in OFFSET_EVENTS.items()] + _good_events(600))
+    # 11: three of 100 events stamped with the 1970 epoch default
+    write_csv(raw, "marketing.email_events", Path(F_EPOCH).name,
+              _good_events(900, 97) + [email_event(int(e[1:]), occurred_at="1970-01-01T00:00:00Z") for e in EPOCH_IDS])
     # 9: a zero-byte file and a header-only file
     (raw / F_EMPTY).write_bytes(b"")
     write_csv(raw, "marketing.email_events", Path(F_HEADER_ONLY).name, [])
@@ -224,6 +235,28 @@ def test_3_unknown_enum_value_is_quarantined_with_reason_and_counts_balance(scen
 
 def test_4_negative_amount_is_quarantined_with_reason_and_counts_balance(scenario):
     _assert_row_defect(scenario, "negative_amount")
+
+
+def test_4b_implausible_amount_is_quarantined_with_reason_and_counts_balance(scenario):
+    _assert_row_defect(scenario, "implausible_amount")
+
+
+def test_11_epoch_timestamps_are_quarantined_row_by_row_and_never_reach_the_marts(scenario):
+    s = scenario
+    q = s.snap[(1, "quarantine")]
+    mine = q[q["source_file"] == F_EPOCH]
+    assert sorted(mine["record_key"]) == list(EPOCH_IDS)
+    assert set(mine["reason_code"]) == {"implausible_timestamp"}
+    assert all("occurred_at is before 2000-01-01: 1970-01-01T00:00:00Z" in r for r in mine["reason"])
+    assert sorted(mine["source_row"]) == [98, 99, 100]
+    # 3% is dirt, not a broken export: the GX gate let the delivery through, the 97 good rows are staged.
+    assert s.raw_gx[F_EPOCH].success, s.raw_gx[F_EPOCH].summary()
+    ev = s.snap[(1, "email_events")]
+    assert (ev["_source_file"] == F_EPOCH).sum() == 97 and not set(EPOCH_IDS) & set(ev["event_id"])
+    _balanced(s, 1)
+    for run in (1, 2):  # no 1970 downstream: not in the touchpoints mart, not as anyone's first touch
+        assert str(s.snap[(run, "touchpoints")]["occurred_at"].min()) >= "2000"
+        assert str(s.snap[(run, "customers")]["first_touch_at"].dropna().min()) >= "2000"
 
 
 # ---------------------------------------------------------------------------------------- defects 5-8

@@ -89,6 +89,29 @@ def test_clean_delivery_passes_and_a_broken_export_fails_with_named_expectations
     assert report.landed
 
 
+def test_a_delivery_that_is_all_1970_is_blocked_and_names_why(dirs):
+    raw, landing = dirs
+    _deliver(raw, "epoch.csv", [f"E{i},C1,A1,a@x.com,open,1970-01-01T00:00:00Z" for i in range(40)])
+    land(raw, landing)
+    (res,) = validate_deliveries(landing, new_deliveries(landing, None), Thresholds())["marketing.email_events"]
+    assert not res.success
+    assert res.reason.startswith("marketing/email_events/epoch.csv blocked: 40 of 40 rows (100.0%) break the "
+                                 "contract (implausible_timestamp 40; allowed: 5%)")
+    assert res.reason.endswith("; occurred_at inside its plausible bounds failed, 40 of 40 (100.00%)")
+
+
+def test_a_delivery_with_40_percent_non_numeric_amounts_is_blocked_and_names_why(dirs):
+    raw, landing = dirs
+    path = raw / "crm" / "sales" / "s.csv"
+    path.parent.mkdir(parents=True)
+    path.write_text("sale_id,advisor_id,product_id,transaction_type,amount,traded_at\n" + "".join(
+        f"S{i},A1,P1,purchase,{'n/a' if i % 5 < 2 else i},2025-01-01\n" for i in range(50)))
+    land(raw, landing)
+    (res,) = validate_deliveries(landing, new_deliveries(landing, None), Thresholds())["crm.sales"]
+    assert res.reason == ("crm/sales/s.csv blocked: 20 of 50 rows (40.0%) break the contract (invalid_number 20; "
+                          "allowed: 5%); amount parses as double failed, 20 of 50 (40.00%)")
+
+
 def test_exact_resent_rows_are_not_duplicate_keys_and_the_threshold_is_configurable(dirs):
     raw, landing = dirs
     rows = _events(40)
