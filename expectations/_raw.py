@@ -15,7 +15,7 @@ Exact duplicate rows (a re-sent line) are collapsed: staging removes them and th
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -189,21 +189,27 @@ class RawSuite:
         df.attrs["sample_fraction"] = fraction
         return df
 
-    def suite(self, th: Thresholds, frame_columns: Sequence[str] = (), rows: int | None = None
-              ) -> ExpectationSuite:
-        """``rows``: the delivery's row count, so a tiny delivery may carry ``bad_row_allowance`` bad rows
-        whatever the rate (1 bad row in 10 is dirt, not a broken export)."""
+    def suite(self, th: Thresholds, frame_columns: Sequence[str] = (), rows: int | None = None,
+              nonnull: Mapping[str, int] | None = None) -> ExpectationSuite:
+        """``rows``: the delivery's row count and ``nonnull``: each column's non-null count (GX rates of
+        value checks ignore nulls), so every proportion check gets its share-and-minimum-count budget
+        (Thresholds.mostly): a small clean delivery passes, a large dirty one fails."""
         import great_expectations as gx
         import great_expectations.expectations as gxe
 
         t = self.table
-        mostly = th.mostly_for(rows)
+        counts = dict(nonnull or {})
+
+        def values(col: str) -> float:  # budget of a check that ignores nulls
+            return th.row_mostly(counts.get(col, rows))
+
+        mostly = th.row_mostly(rows)
         exps: list = [
             gxe.ExpectTableRowCountToBeBetween(min_value=1),
             # Landing moves aside a file without a required column; this keeps the evidence.
             gxe.ExpectTableColumnsToMatchSet(column_set=t.required_columns, exact_match=False),
             # The key identifies a record: unique within one delivery (after exact re-sends collapse).
-            gxe.ExpectColumnValuesToBeUnique(column=t.key, mostly=round(1.0 - th.max_duplicate_key_rate, 6),
+            gxe.ExpectColumnValuesToBeUnique(column=t.key, mostly=th.key_mostly(counts.get(t.key, rows)),
                                              meta={"what": f"{t.key} unique within the delivery"}),
             gxe.ExpectColumnValuesToNotBeNull(column=t.key, mostly=mostly, meta={"what": f"{t.key} present"}),
         ]
@@ -213,18 +219,15 @@ class RawSuite:
                                                               meta={"what": f"{c.name} present"}))
             if c.accepted_values:
                 exps.append(gxe.ExpectColumnValuesToBeInSet(
-                    column=c.name, value_set=list(c.accepted_values), mostly=mostly,
+                    column=c.name, value_set=list(c.accepted_values), mostly=values(c.name),
                     meta={"what": f"{c.name} one of the allowed values"}))
-            if f"{c.name}__parses" in frame_columns:
-                exps.append(gxe.ExpectColumnValuesToBeInSet(
-                    column=f"{c.name}__parses", value_set=[True], mostly=mostly,
-                    meta={"what": f"{c.name} parses as {c.type}"}))
-            if f"{c.name}__plausible" in frame_columns:
-                exps.append(gxe.ExpectColumnValuesToBeInSet(
-                    column=f"{c.name}__plausible", value_set=[True], mostly=mostly,
-                    meta={"what": f"{c.name} inside its plausible bounds"}))
+            for shadow, what in ((f"{c.name}__parses", f"{c.name} parses as {c.type}"),
+                                 (f"{c.name}__plausible", f"{c.name} inside its plausible bounds")):
+                if shadow in frame_columns:
+                    exps.append(gxe.ExpectColumnValuesToBeInSet(
+                        column=shadow, value_set=[True], mostly=values(shadow), meta={"what": what}))
         # The rate staging will quarantine, with the same rules: the gate for a broken export.
         exps.append(gxe.ExpectColumnValuesToBeNull(
             column="_quarantine_code", mostly=mostly,
-            meta={"what": f"quarantine rate <= {th.max_quarantine_rate:.2%}"}))
+            meta={"what": f"quarantine rate <= {th.max_quarantine_rate:.2%} (or < {th.min_quarantine_rows} rows)"}))
         return gx.ExpectationSuite(name=self.name, expectations=exps)

@@ -49,7 +49,7 @@ def block_reason(result: SuiteResult, codes: dict[str, int], th: Thresholds) -> 
     if bad:
         by_code = ", ".join(f"{code} {n:,}" for code, n in sorted(codes.items(), key=lambda kv: -kv[1]))
         parts.append(f"{bad:,} of {result.rows:,} rows ({bad / max(result.rows, 1):.1%}) break the contract "
-                     f"({by_code}; allowed: {th.max_quarantine_rate:.0%})")
+                     f"({by_code}; allowed: {th.max_quarantine_rate:.0%}, or fewer than {th.min_quarantine_rows} rows)")
     for o in result.failures:
         if o.column_name == "_quarantine_code":
             continue
@@ -77,7 +77,8 @@ def validate_deliveries(landing_dir: Path, deliveries: dict[str, list[dict]], th
                 if not path.exists():  # removed by an operator (rejected); nothing to validate
                     continue
                 frame = suite.frame(con, [path], max_rows=th.max_rows_per_batch)
-                gx_suite = suite.suite(th, list(frame.columns), rows=len(frame))
+                gx_suite = suite.suite(th, list(frame.columns), rows=len(frame),
+                                       nonnull={k: int(v) for k, v in frame.notna().sum().items()})
                 batch = e["source_file"]
                 if frame.attrs.get("sample_fraction"):
                     batch += f" (key-hash sample, {len(frame)} of {e.get('rows', '?')} rows)"
