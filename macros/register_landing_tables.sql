@@ -28,4 +28,10 @@
         ~ "_landed_at timestamp) using parquet options (path '"
         ~ landing ~ "/_rejects', recursiveFileLookup 'true', mergeSchema 'true')"
     ) -%}
+    {%- do run_query(
+        "create table if not exists landing.quarantined_files (quarantine_id string, source_table string, "
+        ~ "source_file string, kept_at string, delivery_id string, reason_code string, reason string, "
+        ~ "file_bytes bigint, rows bigint, detected_at timestamp) using parquet options (path '"
+        ~ landing ~ "/_quarantined_files', mergeSchema 'true')"
+    ) -%}
 {%- endmacro %}

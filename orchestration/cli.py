@@ -104,12 +104,8 @@ def land(
     from orchestration import landing
 
     raw, dest = raw_dir or settings.raw_dir(), landing_dir or settings.landing_dir()
-    try:
-        with console.status(f"landing {raw} -> {dest} ..."):
-            report = landing.land(raw, dest)
-    except landing.ContractViolation as exc:
-        err.print(f"[red]contract violation:[/red] {exc}")
-        raise typer.Exit(2) from None
+    with console.status(f"landing {raw} -> {dest} ..."):
+        report = landing.land(raw, dest)
     table = Table("table", "files landed", "rows", "rejected lines", title="landing")
     by_table: dict[str, list] = {}
     for f in report.landed:
@@ -121,6 +117,8 @@ def land(
     for w in report.warnings:
         console.print(f"[yellow]warning:[/yellow] {w}")
     console.print(report.summary())
+    if report.quarantined:  # the other files landed; exit 3 = finished with warnings
+        raise typer.Exit(3)
 
 
 @contract_app.command("render")
@@ -247,10 +245,13 @@ def _print_run_summary(instance, result, seconds: float, home: Path) -> None:
               if e.event_type == dg.DagsterEventType.ASSET_CHECK_EVALUATION]
     failed = [c for c in checks if not c.passed]
     status = "[green]SUCCESS[/green]" if result.success else "[red]FAILURE[/red]"
+    if result.success and failed:  # only WARN checks failed (a raw file moved aside, a stale feed, ...)
+        status = "[yellow]SUCCESS WITH WARNINGS[/yellow]"
     console.print(f"run {result.run_id} {status} in {seconds:.1f}s: {len(mats)} assets materialized, "
                   f"{len(checks)} checks ({len(failed)} failed). History: DAGSTER_HOME={home}")
     if failed:
-        t = Table("asset", "check", "severity", "reason", title="failed checks")
+        t = Table("asset", "check", "severity", title="failed checks")
+        t.add_column("reason", overflow="fold")  # the whole reason: it names the file and what to fix
         for c in failed:
             t.add_row(c.asset_key.to_user_string(), c.check_name, str(c.severity.value), c.description or "")
         console.print(t)
@@ -312,7 +313,8 @@ def _status_runs(limit: int) -> None:
                 failed.append((rec.dagster_run.run_id[:8], ev.asset_key.to_user_string(), ev.check_name,
                                ev.severity.value, ev.description or ""))
     if failed:
-        t = Table("run", "asset", "check", "severity", "reason", title="failed checks (last runs)")
+        t = Table("run", "asset", "check", "severity", title="failed checks (last runs)")
+        t.add_column("reason", overflow="fold")
         for row in failed:
             t.add_row(*row)
         console.print(t)

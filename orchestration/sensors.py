@@ -26,7 +26,7 @@ import dagster as dg
 
 from orchestration import landing
 from orchestration.jobs import INCREMENTAL_SELECTION, incremental
-from orchestration.raw_assets import PARSE_REJECTS_KEY, RAW_ASSET_KEYS
+from orchestration.raw_assets import LANDING_SIDE_KEYS, RAW_ASSET_KEYS
 
 # A file modified less than this long ago may still be being copied in; it waits for the next tick.
 DEFAULT_SETTLE_SECONDS = 30.0
@@ -81,7 +81,7 @@ def settle_seconds() -> float:
 
 def _asset_selection(context: dg.SensorEvaluationContext, tables: list[str]) -> list[dg.AssetKey] | None:
     """The landing outputs of the tables with new files, and what the incremental job rebuilds below them."""
-    start = [RAW_ASSET_KEYS[t] for t in tables] + [PARSE_REJECTS_KEY]
+    start = [RAW_ASSET_KEYS[t] for t in tables] + list(LANDING_SIDE_KEYS)
     repo = getattr(context, "repository_def", None)
     if repo is None:
         return None  # the job's whole selection

@@ -25,7 +25,7 @@ parse_rejects as (
 
     select
         source_table,
-        _source_file as source_file,
+        source_file,
         -- the record number, like every other row here (line 1 of a delivery is its header)
         line - 1 as source_row,
         cast(null as {{ dbt.type_string() }}) as record_key,
@@ -33,9 +33,9 @@ parse_rejects as (
         {{ dbt.concat(["'line '", 'cast(line as ' ~ dbt.type_string() ~ ')', "': '", 'error_message']) }}
             as reason,
         raw_line as raw_values,
-        _delivery_id as delivery_id,
-        _landed_at as landed_at
-    from {{ source('landing', 'parse_rejects') }}
+        delivery_id,
+        landed_at
+    from {{ ref('stg_landing__parse_rejects') }}
 
 ),
 
