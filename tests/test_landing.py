@@ -176,3 +176,22 @@ def test_the_landing_asset_warns_and_the_run_succeeds_when_a_file_is_moved_aside
     printed = out.get()
     assert "SUCCESS WITH WARNINGS" in printed and "Traceback" not in printed
     assert "crm/sales/bad.csv.gz: file quarantined (wrong_format): named .csv.gz but not gzip-compressed" in printed
+
+
+def test_a_file_that_cannot_be_moved_is_left_in_place_and_not_reported_twice(dirs, monkeypatch):
+    import orchestration.file_quarantine as fq
+
+    raw, landing = dirs
+    bad = _write(raw, "crm/sales/bad.csv", "sale_id,amount\nS1,10\n")
+
+    def read_only(*_args, **_kwargs):
+        raise PermissionError(30, "Read-only file system")
+
+    monkeypatch.setattr(fq.shutil, "move", read_only)
+    (q,) = land(raw, landing).quarantined
+    assert q.kept_at == "crm/sales/bad.csv" and "left in place" in q.message and bad.exists()
+    again = land(raw, landing)
+    assert [f.status for f in again.files] == ["already_quarantined"]
+    reg = duckdb.sql(f"select count(*) from read_parquet('{landing}/_quarantined_files/*.parquet') "
+                     "where source_file is not null").fetchall()[0][0]
+    assert reg == 1
