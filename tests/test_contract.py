@@ -84,6 +84,8 @@ sources:
     ("{name: b, data_type: varchar, config: {meta: {max: 3}}}", "{record_key: a}", "max needs a number"),
     ("{name: b, data_type: timestamp, config: {meta: {earliest: 1st of May}}}", "{record_key: a}", "ISO date"),
     ("{name: b, data_type: varchar}", "{record_key: id}", "record_key 'id'"),
+    ("{name: b, data_type: varchar}", "{record_key: a}, freshness: {warn_after: {count: 2, period: week}}",
+     "freshness.warn_after"),
 ])
 def test_a_wrong_declaration_names_file_table_and_column(tmp_path, column_yaml, table_meta, message):
     root = _declare(tmp_path, column_yaml, table_meta)
@@ -228,3 +230,28 @@ def test_staging_and_gx_apply_the_declared_rules_row_by_row(compiled, fqn):
             assert reason is None, (n, reason)
         else:  # readable, and names the rule the row breaks first
             assert reason.split("; ")[0].startswith(rules[n].what), (n, rules[n], reason)
+
+
+def test_freshness_comes_from_the_declaration_and_a_table_overrides_its_source(tmp_path):
+    root = _declare(tmp_path, "{name: b, data_type: varchar}")
+    (t,) = contract.load(root)
+    assert t.stale_after is None  # declared without freshness: no freshness check
+    decl = root / "models" / "staging" / "src" / "_src__sources.yml"
+    decl.write_text(decl.read_text().replace(
+        "config: {meta: {raw_contract: true}}",
+        "config: {meta: {raw_contract: true}, freshness: {warn_after: {count: 3, period: day}}}"))
+    (t,) = contract.load(root)
+    assert t.stale_after == timedelta(days=3)
+    override = "config: {meta: {record_key: a}, freshness: {warn_after: {count: 90, period: minute}}}"
+    decl.write_text(decl.read_text().replace("config: {meta: {record_key: a}}", override))
+    (t,) = contract.load(root)
+    assert t.stale_after == timedelta(minutes=90)
+
+
+def test_every_raw_table_gets_a_freshness_check_with_its_declared_bound():
+    from orchestration.raw_assets import freshness_checks, raw_asset_key
+
+    declared = {raw_asset_key(t): t.stale_after for t in contract.tables()}
+    assert all(declared.values()) and set(declared.values()) == {timedelta(hours=26)}
+    checked = {key for check in freshness_checks() for key in (k.asset_key for k in check.check_keys)}
+    assert checked == set(declared)
