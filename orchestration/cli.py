@@ -163,7 +163,7 @@ def contract_render() -> None:
 def _resolve_selection(graph, job_def, select: list[str] | None, publish: bool):
     import dagster as dg
 
-    from orchestration.jobs import PUBLISHED_KEY
+    from orchestration.jobs import ERASURE_KEY, PUBLISHED_KEY
 
     job_keys = set(job_def.asset_layer.selected_asset_keys)
     if not select:
@@ -175,8 +175,8 @@ def _resolve_selection(graph, job_def, select: list[str] | None, publish: bool):
         except Exception as exc:
             raise typer.BadParameter(f"invalid selection {s!r}: {exc}") from None
     keys &= job_keys
-    if publish:
-        keys.add(PUBLISHED_KEY)
+    if publish:  # readers never see a forgotten person: the erasure pass comes before every publish
+        keys |= {ERASURE_KEY, PUBLISHED_KEY}
     if not keys:
         raise typer.BadParameter(f"selection {select} matches no asset of job {job_def.name}")
     return sorted(keys, key=lambda k: k.to_user_string()), len(keys)
