@@ -1,7 +1,5 @@
 """The ``erasure`` asset: one erasure pass after every model and sync of a run, before publishing."""
 
-from __future__ import annotations
-
 ERASURE_KEY_PATH = ("ops", "erasure")
 
 

@@ -14,7 +14,9 @@ from __future__ import annotations
 
 import csv
 import gzip
+import hashlib
 import io
+import json
 import logging
 import os
 import re
@@ -271,4 +273,22 @@ def _scrub_export_file(con: duckdb.DuckDBPyConnection, path: Path, kind: str, ha
     tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
     con.execute(f"copy (select * from {reader} where not ({cond})) to {_q(tmp)} {fmt}")
     os.replace(tmp, path)
+    _update_export_manifest(con, path, reader if kind == "parquet" else
+                            f"read_csv({_q(path)}, header=true, all_varchar=true)", hit)
     return hit
+
+
+def _update_export_manifest(con: duckdb.DuckDBPyConnection, path: Path, reader: str, erased: int) -> None:
+    """The files destination's manifest beside the file (rows, ops, sha256) describes the rewritten file."""
+    manifest_path = path.with_name(path.name + ".manifest.json")
+    if not manifest_path.exists():
+        return
+    manifest = json.loads(manifest_path.read_text())
+    has_op = "_op" in [d[0] for d in con.execute(f"select * from {reader} limit 0").description]
+    ops = dict(con.execute(f'select "_op", count(*) from {reader} group by 1').fetchall()) if has_op else {}
+    manifest.update(rows=con.execute(f"select count(*) from {reader}").fetchall()[0][0], ops=ops,
+                    sha256=hashlib.sha256(path.read_bytes()).hexdigest(),
+                    erased_rows=manifest.get("erased_rows", 0) + erased)
+    tmp = manifest_path.with_name(f".{manifest_path.name}.tmp-{os.getpid()}")
+    tmp.write_text(json.dumps(manifest, indent=2))
+    os.replace(tmp, manifest_path)
