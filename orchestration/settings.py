@@ -76,9 +76,6 @@ class Settings(BaseSettings):
     erasure_notice_days: float = Field(7.0, ge=0, description=(
         "How long an export file keeps the delete instruction (`_op=delete`, the key) of a forgotten "
         "person, so its consumer can remove them; after it the row is erased too (docs/privacy.md)."))
-    duplicate_warn_share: float = Field(0.01, ge=0, le=1, description=(
-        "A raw table whose duplicate rows (same record key delivered again) exceed this share of its "
-        "landed rows gets a warning with the count in `cjo run` and `cjo status`."))
     sync_batch_sleep: float = Field(0.0, ge=0, description=(
         "Seconds a sync sleeps around each batch: a test hook that widens the crash windows. Keep 0."))
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"] = Field("WARNING", description=(
