@@ -139,9 +139,8 @@ def test_jobs_and_their_selections(cjo_defs):
 
 def test_published_warehouse_is_downstream_of_every_mart(cjo_defs):
     from orchestration.dbt_assets import cjo_dbt_assets
-    from orchestration.publish import PUBLISHED_KEY_PATH
-
     from orchestration.privacy.assets import ERASURE_KEY_PATH
+    from orchestration.publish import PUBLISHED_KEY_PATH
 
     graph = cjo_defs.resolve_asset_graph()
     # Publishing waits for the erasure pass, which waits for every mart (readers never see a forgotten

@@ -59,7 +59,7 @@ def test_failure_reasons_name_the_step_and_the_warning(instance_with_a_failed_ru
 
 
 def test_status_after_a_failed_run_shows_why_without_a_published_copy(instance_with_a_failed_run):
-    instance, run_id = instance_with_a_failed_run
+    _, run_id = instance_with_a_failed_run
     result = runner.invoke(app, ["status"], env={"COLUMNS": "250"})
     assert result.exit_code == 0, result.output
     assert "nothing published yet" in result.output
@@ -81,7 +81,7 @@ def test_one_duration_per_run(instance_with_a_failed_run):
     assert run_stats(instance, run_id).wall_seconds == round(seconds, 3)
     out = runner.invoke(app, ["status", "--format", "json"], env={"COLUMNS": "250"}).stdout
     runs = json.loads(out)["runs"]
-    assert [r for r in runs if r["run"] == run_id][0]["seconds"] == pytest.approx(seconds)
+    assert next(r for r in runs if r["run"] == run_id)["seconds"] == pytest.approx(seconds)
 
 
 def test_writer_queue_and_what_a_run_waits_for(tmp_path):

@@ -45,6 +45,7 @@ def build_erasure_asset(deps):
             "audit_cells_pseudonymized": report.audit_cells,
             "pending_destination_removals": report.pending_destination_removals,
             "seconds": dg.FloatMetadataValue(report.seconds),
+            "rows_deleted_by_table": dg.MetadataValue.json(report.table_rows),
             "tables": dg.MetadataValue.md("| table | rows deleted |\n|---|---|\n" + "\n".join(
                 f"| {k} | {v} |" for k, v in sorted(report.table_rows.items())) if report.table_rows else "none"),
         })
