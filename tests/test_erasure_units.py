@@ -93,13 +93,14 @@ def test_export_keeps_a_recent_delete_instruction_then_drops_it(tmp_path):
     folder = tmp_path / "exports" / "s"
     folder.mkdir(parents=True)
     data = folder / "s__1.csv"
-    data.write_text("_op,_key,email\nupsert,c1,jo@x.com\nupsert,c2,an@x.com\ndelete,c1,\n")
+    data.write_text("_op,_key,email\nupsert,c1,jo@x.com\nupsert,c2,an@x.com\ndelete,c1,jo@x.com\n")
     (folder / "s__1.csv.manifest.json").write_text(json.dumps({"file": data.name, "rows": 3}))
     ledger.append(tmp_path, ledger.new_rows(ledger.salt(tmp_path), [("c1", "customer", None)], datetime(2026, 1, 1)))
     salt = ledger.salt(tmp_path)
     args = (tmp_path / "exports", set(), ledger.SALTED_HASH_SQL, salt)
     assert files.scrub_exports(*args, 7, tmp_path) == (1, 1)  # the upsert, found through the ledger
-    assert [r["_op"] for r in csv.DictReader(data.open())] == ["upsert", "delete"]
+    # The delete instruction stays, with its key only (its payload blanked).
+    assert [(r["_op"], r["email"]) for r in csv.DictReader(data.open())] == [("upsert", "an@x.com"), ("delete", "")]
     manifest = json.loads((folder / "s__1.csv.manifest.json").read_text())
     assert manifest["rows"] == 2 and manifest["erased_rows"] == 1 and manifest["ops"] == {"upsert": 1, "delete": 1}
     assert files.scrub_exports(*args, 0, tmp_path) == (1, 1)  # notice period over

@@ -265,13 +265,20 @@ def _scrub_export_file(con: duckdb.DuckDBPyConnection, path: Path, kind: str, ha
         f"coalesce({c} in (select v from _values) or {hashed.format(expr=c)} in "
         f"(select identifier_hash from _erasure_ledger), false)" for c in cells) or "false"
     keep_notice = "_op" in cols and recent
-    cond = f"({theirs})" + (" and coalesce(\"_op\", '') <> 'delete'" if keep_notice else "")
-    hit = con.execute(f"select count(*) from {reader} where {cond}").fetchall()[0][0]
-    if not hit:
+    notice = "coalesce(\"_op\", '') = 'delete'" if keep_notice else "false"
+    cond = f"({theirs}) and not ({notice})"
+    # A kept delete instruction keeps only its op and key: every other field (a payload) is blanked.
+    blank = [c for c in cols if c not in ("_op", "_key")]
+    hit, blanked = con.execute(
+        f"select count(*) filter (where {cond}), count(*) filter (where ({theirs}) and ({notice}) and ("
+        + (" or ".join(f'"{c}" is not null' for c in blank) or "false") + f")) from {reader}").fetchall()[0]
+    if not hit and not blanked:
         return 0
     fmt = "(format parquet, compression zstd)" if kind == "parquet" else "(format csv, header true)"
     tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
-    con.execute(f"copy (select * from {reader} where not ({cond})) to {_q(tmp)} {fmt}")
+    select = ", ".join(f'"{c}"' if c in ("_op", "_key") else
+                       f'case when ({theirs}) and ({notice}) then null else "{c}" end as "{c}"' for c in cols)
+    con.execute(f"copy (select {select} from {reader} where not ({cond})) to {_q(tmp)} {fmt}")
     os.replace(tmp, path)
     _update_export_manifest(con, path, reader if kind == "parquet" else
                             f"read_csv({_q(path)}, header=true, all_varchar=true)", hit)
