@@ -163,7 +163,7 @@ def contract_render() -> None:
 def _resolve_selection(graph, job_def, select: list[str] | None, publish: bool):
     import dagster as dg
 
-    from orchestration.jobs import PUBLISHED_KEY
+    from orchestration.jobs import ERASURE_KEY, PUBLISHED_KEY
 
     job_keys = set(job_def.asset_layer.selected_asset_keys)
     if not select:
@@ -175,8 +175,8 @@ def _resolve_selection(graph, job_def, select: list[str] | None, publish: bool):
         except Exception as exc:
             raise typer.BadParameter(f"invalid selection {s!r}: {exc}") from None
     keys &= job_keys
-    if publish:
-        keys.add(PUBLISHED_KEY)
+    if publish:  # readers never see a forgotten person: the erasure pass comes before every publish
+        keys |= {ERASURE_KEY, PUBLISHED_KEY}
     if not keys:
         raise typer.BadParameter(f"selection {select} matches no asset of job {job_def.name}")
     return sorted(keys, key=lambda k: k.to_user_string()), len(keys)
@@ -242,6 +242,7 @@ def _execute_with_progress(instance, recon_job, dagster_run, total: int):
     thread = threading.Thread(target=target, daemon=True)
     thread.start()
     run_id, job = dagster_run.run_id, dagster_run.job_name
+    announced = None
     with Progress(SpinnerColumn(), TextColumn("{task.description}"), BarColumn(),
                   TextColumn("{task.completed}/{task.total} assets"), TimeElapsedColumn(),
                   console=console) as progress:
@@ -257,10 +258,23 @@ def _execute_with_progress(instance, recon_job, dagster_run, total: int):
                     mats += 1
                 elif ev.event_type == dg.DagsterEventType.STEP_START:
                     current = ev.step_key
-            progress.update(task, completed=min(mats, total), description=f"{job}: {current or 'starting'}")
+            waiting = _waiting_message(instance, run_id)
+            if waiting and waiting != announced:
+                console.print(f"[yellow]{waiting}[/yellow]")
+                announced = waiting
+            progress.update(task, completed=min(mats, total),
+                            description=f"{job}: {waiting or current or 'starting'}")
     if "error" in outcome:
         raise outcome["error"]
     return outcome["result"]
+
+
+def _waiting_message(instance, run_id: str) -> str | None:
+    """What this run waits for: the writer pool's slot (held by another run's step), else None. A wait
+    on the OS writer lock itself is logged by warehouse_lock (a warning, so it shows here too)."""
+    from orchestration.run_status import waiting_for, writer_queue
+
+    return waiting_for(writer_queue(instance), run_id)
 
 
 def _print_run_summary(instance, result, seconds: float, home: Path) -> None:
@@ -273,6 +287,9 @@ def _print_run_summary(instance, result, seconds: float, home: Path) -> None:
     status = "[green]SUCCESS[/green]" if result.success else "[red]FAILURE[/red]"
     if result.success and failed:  # only WARN checks failed (a raw file moved aside, a stale feed, ...)
         status = "[yellow]SUCCESS WITH WARNINGS[/yellow]"
+    from orchestration.run_status import seconds_of
+
+    seconds = seconds_of(instance, result.run_id) or seconds  # the run record's duration, as status shows it
     console.print(f"run {result.run_id} {status} in {seconds:,.1f}s: {human(len(mats), COUNT)} assets "
                   f"materialized, {human(len(checks), COUNT)} checks ({human(len(failed), COUNT)} failed). "
                   f"History: DAGSTER_HOME={home}")
@@ -299,17 +316,23 @@ def status(
     runs: Annotated[int, typer.Option(help="How many recent runs to list.")] = 5,
     fmt: FormatOption = Format.table,
 ) -> None:
-    """Recent runs, row counts per mart (published copy), failed checks and quarantined rows by reason.
+    """What happened: the last runs and why each failed or warned (failed steps and checks, from the run
+    history of the live Dagster instance), what waits for the writer, quarantined files (landing
+    registry); then row counts, quality, syncs, erasures and quarantined rows from the published copy.
 
-    Reads the published copy, never the live warehouse, so it is safe while the pipeline runs.
+    Never opens the live warehouse, so it is safe while the pipeline runs.
 
     Example: cjo status --runs 10 --format json
     """
-    emit([*_status_runs(runs, fmt), *_status_tables(fmt)], fmt)
+    emit([*_status_runs(runs, fmt), *_status_landing(fmt), *_status_tables(fmt)], fmt)
 
 
 def _status_runs(limit: int, fmt: Format) -> list[Section]:
+    """From the run history of the live instance: the last runs (one duration each), why each failed or
+    warned (failed steps and checks), and the writer queue. Never the published copy, which still shows
+    the last run that got as far as publishing."""
     from orchestration.resources import dagster_home
+    from orchestration.run_status import failure_reasons, run_seconds, writer_queue
 
     home = dagster_home()
     if not (home / "dagster.yaml").exists() and not (home / "storage").exists():
@@ -322,27 +345,62 @@ def _status_runs(limit: int, fmt: Format) -> list[Section]:
         records = instance.get_run_records(limit=limit)
         runs = [(rec.dagster_run.run_id, rec.dagster_run.job_name, rec.dagster_run.status.value,
                  datetime.fromtimestamp(rec.start_time, UTC).replace(tzinfo=None) if rec.start_time else None,
-                 rec.end_time - rec.start_time if rec.start_time and rec.end_time else None,
-                 rec.dagster_run.tags.get("cjo/trigger")) for rec in records]
-        failed = []
-        for rec in records:
-            for r in instance.all_logs(rec.dagster_run.run_id, of_type=dg.DagsterEventType.ASSET_CHECK_EVALUATION):
-                ev = r.dagster_event.event_specific_data
-                if not ev.passed:
-                    failed.append((rec.dagster_run.run_id, ev.asset_key.to_user_string(), ev.check_name,
-                                   ev.severity.value, ev.description or ""))
+                 run_seconds(rec), rec.dagster_run.tags.get("cjo/trigger")) for rec in records]
+        problems = [(rec.dagster_run.run_id, r.kind, r.name, r.severity, r.message)
+                    for rec in records for r in failure_reasons(instance, rec.dagster_run.run_id)]
+        queue = writer_queue(instance)
     finally:
         instance.dispose()
-    if records and not failed:
-        note("[green]no failed checks in the last runs[/green]", fmt)
-    sections = [
-        Section("last runs", [Col("run", ID), Col("job"), Col("status"), Col("started (UTC)", TIME),
-                              Col("seconds", SECONDS), Col("trigger")], runs, key="runs"),
-    ]
-    if failed:
-        cols = [Col("run", ID), Col("asset", ID), Col("check", ID), Col("severity"), Col("reason")]
-        sections.append(Section("failed checks (last runs)", cols, failed, key="failed_checks"))
+    sections = [Section("last runs (run history)", [Col("run", ID), Col("job"), Col("status"),
+                        Col("started (UTC)", TIME), Col("seconds", SECONDS), Col("trigger")], runs, key="runs")]
+    if records:
+        last = records[0].dagster_run
+        mine = [p for p in problems if p[0] == last.run_id]
+        verdict = {"SUCCESS": "[green]succeeded[/green]", "FAILURE": "[red]FAILED[/red]"}.get(
+            last.status.value, last.status.value)
+        warned = " with warnings" if last.status.value == "SUCCESS" and mine else ""
+        note(f"last run {last.run_id} ({last.job_name}) {verdict}{warned}"
+             + (f": {len(mine)} reason(s) below" if mine else ""), fmt)
+    if problems:
+        cols = [Col("run", ID), Col("what"), Col("step or check", ID), Col("severity"), Col("reason")]
+        sections.append(Section("failed steps and checks (last runs)", cols, problems, key="failures"))
+    elif records:
+        note("[green]no failed step or check in the last runs[/green]", fmt)
+    if queue:
+        sections.append(Section("writer queue (pool duckdb_writer)", [Col("state"), Col("run", ID),
+                                Col("step", ID), Col("waiting since (UTC)", TIME)],
+                                [(e.state, e.run_id, e.step_key, e.since) for e in queue], key="writer_queue"))
     return sections
+
+
+def _status_landing(fmt: Format) -> list[Section]:
+    """Quarantined files, straight from the landing registry (current even when the run failed before
+    dbt and publishing)."""
+    from orchestration import file_quarantine as fq
+
+    rows = fq.recorded(settings.landing_dir())
+    if not rows:
+        return []
+    return [Section("quarantined files (landing registry)", [Col("file", ID), Col("reason", ID),
+                    Col("rows", COUNT), Col("detected (UTC)", TIME), Col("detail")], rows, key="quarantined_files")]
+
+
+def _status_erasure(con, fmt: Format) -> list[Section]:
+    """The erasure ledger (requests fulfilled, last erasure) and the destinations that still hold a
+    forgotten person until their next sync (published ops.sync_state)."""
+    from orchestration.privacy import ledger, tables
+
+    state_dir = settings.get().state_dir
+    known = ledger.read(state_dir)
+    if not known.num_rows:
+        return []
+    kinds = known.column("kind").to_pylist()
+    pending = tables.pending_removals(con, ledger.salt(state_dir), known)
+    last = max(known.column("erased_at").to_pylist())
+    return [Section("right to be forgotten (erasure ledger, docs/privacy.md)",
+                    [Col("requests fulfilled", COUNT), Col("identifiers erased", COUNT),
+                     Col("last erasure (UTC)", TIME), Col("destinations still to remove them", COUNT)],
+                    [(kinds.count("request"), kinds.count("node"), last, pending)], key="erasure")]
 
 
 def _has_column(con, schema: str, table: str, column: str) -> bool:
@@ -383,6 +441,7 @@ def _status_tables(fmt: Format) -> list[Section]:
         else:
             note("[dim]no quality results published yet[/dim]", fmt)
         out.extend(_status_syncs(con, fmt))
+        out.extend(_status_erasure(con, fmt))
         quarantined = quarantine_counts(con)
         if len(quarantined):
             out.append(Section("quarantined rows by reason",

@@ -73,6 +73,9 @@ class Settings(BaseSettings):
         "test's control case: without it overlapping writers fail."))
     sensor_settle_seconds: float = Field(30.0, ge=0, description=(
         "The raw-file sensor leaves out files modified more recently than this (they may still be copying)."))
+    erasure_notice_days: float = Field(7.0, ge=0, description=(
+        "How long an export file keeps the delete instruction (`_op=delete`, the key) of a forgotten "
+        "person, so its consumer can remove them; after it the row is erased too (docs/privacy.md)."))
     sync_batch_sleep: float = Field(0.0, ge=0, description=(
         "Seconds a sync sleeps around each batch: a test hook that widens the crash windows. Keep 0."))
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"] = Field("WARNING", description=(
