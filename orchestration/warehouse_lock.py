@@ -96,6 +96,14 @@ def _acquire(lock: FileLock, holder: Path, echo: Callable[[str], None]) -> None:
                  f"(held by pid {pid or '?'})")
 
 
+def apply_limits(con: duckdb.DuckDBPyConnection) -> None:
+    """DuckDB's memory limit and threads from the settings (the same values dbt's profile uses)."""
+    from orchestration import settings
+
+    s = settings.get()
+    con.execute(f"set memory_limit = '{s.duckdb_memory_limit}'; set threads = {int(s.duckdb_threads)}")
+
+
 @contextmanager
 def connect_live(db_path: Path, read_only: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:
     """A short-lived connection to the live warehouse file, under the writer lock (read-only too:
@@ -106,6 +114,7 @@ def connect_live(db_path: Path, read_only: bool = False) -> Iterator[duckdb.Duck
         con = duckdb.connect(str(path), read_only=read_only)
         try:
             con.execute("set TimeZone='UTC'")
+            apply_limits(con)
             yield con
         finally:
             con.close()
