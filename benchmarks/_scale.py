@@ -1,8 +1,8 @@
 """Pieces of the scale benchmark (bench_pipeline.py) that are not timing: splitting off a 1-day delivery,
 the lower bound, the pandas baseline, and the incremental-versus-full-refresh comparison.
 
-Each `python benchmarks/_scale.py <command> <json args> <out.json>` writes its result to out.json, so the benchmark can run it in its
-own process and measure that process's time and memory.
+Each `python benchmarks/_scale.py <command> <json args> <out.json>` writes its result to out.json, so
+the benchmark can run it in its own process and measure that process's time and memory.
 """
 
 from __future__ import annotations
@@ -39,7 +39,7 @@ def split_last_day(raw_all: Path, history: Path, day: Path, days_per_delivery: f
         ext = label.split(".", 1)[1]
         reader = (f"read_parquet('{last}')" if ext == "parquet"
                   else f"read_csv('{last}', all_varchar=true, header=true)")
-        rows = con.execute(f"select * from {reader}").fetch_arrow_table()
+        rows = con.execute(f"select * from {reader}").to_arrow_table()
         n_day = max(1, round(rows.num_rows / days_per_delivery))
         (day / rel).mkdir(parents=True, exist_ok=True)
         _write(con, rows.slice(0, rows.num_rows - n_day), history / rel / last.name, ext)
@@ -143,13 +143,27 @@ def pandas_baseline(landing: Path, n_events: int, memory_limit: str, threads: in
              from ev window w as (partition by person order by ts)),
         s as (select *, sum(is_start) over (partition by person order by ts rows between unbounded
               preceding and current row) as session_number from flagged)
-        select person, count(*) as events, max(session_number) as sessions from s group by person""").arrow()
+        select person, count(*) as events, max(session_number) as sessions from s group by person""").to_arrow_table()
     duck_s = time.perf_counter() - start
     same = bool(duck.num_rows == len(per)
                 and int(duck.column("sessions").to_pandas().sum()) == int(per["sessions"].sum()))
     return {"events": len(df), "people": len(per), "pandas_seconds": round(pandas_s, 2),
             "duckdb_seconds": round(duck_s, 2), "pandas_over_duckdb": round(pandas_s / max(duck_s, 1e-9), 1),
             "same_sessions_total": same}
+
+
+def gx_history(landing: Path) -> dict:
+    """The GX raw suites on every delivery of the latest landing batch (the history landed before the full
+    run), as the full job's raw check would have validated them had it landed them itself."""
+    from expectations._config import Thresholds
+    from orchestration.quality.raw import new_deliveries, validate_deliveries
+
+    deliveries = new_deliveries(landing, None)
+    start = time.perf_counter()
+    results = validate_deliveries(landing, deliveries, Thresholds())
+    return {"seconds": round(time.perf_counter() - start, 2),
+            "deliveries": sum(len(v) for v in deliveries.values()),
+            "blocked": [r.reason for rs in results.values() for r in rs if not r.success]}
 
 
 def _select_rounded(con: duckdb.DuckDBPyConnection, catalog: str, schema: str, table: str,
@@ -187,7 +201,8 @@ def compare(live: Path, refreshed: Path, schemas: tuple[str, ...], exclude: tupl
 
 def main(argv: list[str]) -> int:
     cmd, args = argv[0], json.loads(argv[1])
-    fn = {"split": split_last_day, "lower_bound": lower_bound, "pandas": pandas_baseline, "compare": compare}[cmd]
+    fn = {"split": split_last_day, "lower_bound": lower_bound, "pandas": pandas_baseline, "compare": compare,
+          "gx": gx_history}[cmd]
     kwargs = {k: (Path(v) if k in ("raw_all", "history", "day", "landing", "db", "live", "refreshed") else
                   tuple(v) if isinstance(v, list) else v) for k, v in args.items()}
     out = fn(**kwargs)
