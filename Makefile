@@ -23,7 +23,7 @@ export DBT_SEND_ANONYMOUS_USAGE_STATS := false
 export DAGSTER_HOME ?= $(CURDIR)/.dagster_home
 export PYTHONUNBUFFERED := 1
 
-.PHONY: help setup demo test lint ruff sqlfluff fixture pytest bench bench-all dev manifest system-deps spark-check clean
+.PHONY: help setup demo test lint ruff sqlfluff fixture pytest bench bench-all dev manifest system-deps spark-check test-spark clean
 
 help:
 	@echo "make demo   - set up, generate the demo data ($(DEMO_ADVISORS) advisors x $(DEMO_DAYS) days), run the whole pipeline"
@@ -99,5 +99,9 @@ dev: setup manifest
 spark-check: fixture
 	bash scripts/spark_check.sh
 
+# Every mart of the fixture built on DuckDB and on Spark, compared row for row (floats rounded).
+test-spark: fixture
+	bash scripts/test_spark.sh $(FIXTURE_DIR)
+
 clean:
-	rm -rf target logs tests/output warehouse .dagster_home metastore_db spark-warehouse derby.log target-spark logs-spark
+	rm -rf target logs tests/output warehouse .dagster_home metastore_db spark-warehouse derby.log target-spark logs-spark target-duck-compare
