@@ -155,9 +155,11 @@ def main() -> int:
         out["dagster_steps"][label], out["dbt_model_seconds"][label] = dsteps, models
         return m
 
+    save()
     gm, gx = scale_step("gx_raw_history", "gx", {"landing": str(work / "landing")}, work, env)
     steps.append(gm)
     out["gx_raw_history"] = gx
+    save()
     full = job("full_pipeline", "full_pipeline")
     dbt_s = round(sum(v["seconds"] for k, v in out["dagster_steps"]["full_pipeline"].items()
                       if k.startswith("cjo_dbt_assets")), 1)
