@@ -39,6 +39,7 @@ from dagster_dbt import (
 from dagster_dbt.dbt_project import DagsterDbtProjectPreparer
 
 from orchestration import settings
+from orchestration.raw_assets import landed_in_this_run
 from orchestration.warehouse_lock import DUCKDB_WRITER_POOL, writer_lock
 
 log = logging.getLogger(__name__)
@@ -179,6 +180,14 @@ def build_dbt_assets(project: DbtProject) -> dg.AssetsDefinition:
 
         No row-count/column-metadata fetching: that opens DuckDB from this process while dbt holds the
         write lock."""
+        from orchestration.jobs import INCREMENTAL
+
+        if context.job_name == INCREMENTAL and not landed_in_this_run(context):
+            # Every model is a function of the landed data (and the ML tables, which this job does not
+            # touch): with nothing new the warehouse would be rebuilt identical. dbt assets are skippable,
+            # so the steps downstream (publishing) are skipped too.
+            context.log.info("no new delivery landed in this run: nothing for dbt to rebuild")
+            return
         all_checks = [spec.key for spec in context.assets_def.node_check_specs_by_output_name.values()]
         args = dbt_build_args(checks_left_out=checks_left_out(
             context.selected_asset_keys, context.selected_asset_check_keys, all_checks))

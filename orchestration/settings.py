@@ -64,8 +64,12 @@ class Settings(BaseSettings):
 
     # ------------------------------------------------------------------ dbt
     dbt_target: str = Field("dev", description="The dbt target of `profiles.yml` (`dev`: DuckDB; `spark`).")
-    duckdb_memory_limit: str = Field("8GB", description=(
-        "DuckDB's memory limit for dbt; past it DuckDB spills to disk."))
+    duckdb_memory_limit: str = Field("4GB", description=(
+        "DuckDB's memory limit (dbt and every pipeline connection to the warehouse); past it DuckDB spills "
+        "to disk. With the Python around it a step stays under ~6 GiB; more only helps past ~1M advisors."))
+    duckdb_threads: int = Field(2, ge=1, description=(
+        "DuckDB's worker threads (dbt and pipeline connections): the cores of the reference machine; more "
+        "only adds contention, fewer leaves a core for other work."))
 
     # ------------------------------------------------------------------ behaviour
     writer_file_lock: bool = Field(True, description=(
@@ -108,7 +112,7 @@ def env_name(field: str) -> str:
 
 
 # dbt's profile and sources read these (profiles.yml, models/staging/*/_*__sources.yml).
-DBT_FIELDS = ("duckdb_path", "landing_dir", "dbt_target", "duckdb_memory_limit")
+DBT_FIELDS = ("duckdb_path", "landing_dir", "dbt_target", "duckdb_memory_limit", "duckdb_threads")
 
 
 def dbt_environment(s: Settings | None = None) -> dict[str, str]:

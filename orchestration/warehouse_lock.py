@@ -104,6 +104,14 @@ def _acquire(lock: FileLock, holder: Path, echo: Callable[[str], None]) -> None:
             timeout = WAIT_LOG_SECONDS
 
 
+def apply_limits(con: duckdb.DuckDBPyConnection) -> None:
+    """DuckDB's memory limit and threads from the settings (the same values dbt's profile uses)."""
+    from orchestration import settings
+
+    s = settings.get()
+    con.execute(f"set memory_limit = '{s.duckdb_memory_limit}'; set threads = {int(s.duckdb_threads)}")
+
+
 @contextmanager
 def connect_live(db_path: Path, read_only: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:
     """A short-lived connection to the live warehouse file, under the writer lock (read-only too:
@@ -114,6 +122,7 @@ def connect_live(db_path: Path, read_only: bool = False) -> Iterator[duckdb.Duck
         con = duckdb.connect(str(path), read_only=read_only)
         try:
             con.execute("set TimeZone='UTC'")
+            apply_limits(con)
             yield con
         finally:
             con.close()

@@ -6,7 +6,6 @@ checks on the tables activation reads stop the activation quality gate (and so e
 
 
 from collections.abc import Callable, Sequence
-from datetime import UTC, datetime
 from typing import Any
 
 import dagster as dg
@@ -15,6 +14,7 @@ from pydantic import Field
 from expectations._config import Thresholds
 from orchestration.contract import TABLES, Table
 from orchestration.quality.runner import SuiteResult
+from orchestration.raw_assets import run_started_at
 
 RAW_CHECK_PREFIX = "gx_"
 
@@ -75,15 +75,6 @@ def result_metadata(results: Sequence[SuiteResult]) -> dict[str, Any]:
     }
 
 
-def _run_start(context: dg.AssetCheckExecutionContext) -> datetime | None:
-    try:
-        rec = context.instance.get_run_record_by_id(context.run.run_id)
-        ts = rec.start_time if rec else None
-    except Exception:  # an instance without run records: fall back to the latest batch
-        ts = None
-    return datetime.fromtimestamp(ts, UTC).replace(tzinfo=None) if ts else None
-
-
 def _record(run_id: str, results: list[SuiteResult]) -> None:
     from orchestration import settings
     from orchestration.quality.marts import record
@@ -110,7 +101,7 @@ def build_raw_check(key_for: Callable[[Table], dg.AssetKey]) -> dg.AssetChecksDe
         from orchestration.quality.raw import new_deliveries, validate_deliveries
 
         landing = settings.landing_dir()
-        deliveries = new_deliveries(landing, _run_start(context))
+        deliveries = new_deliveries(landing, run_started_at(context))
         results = validate_deliveries(landing, deliveries, quality_config.thresholds())
         _record(context.run.run_id, [r for rs in results.values() for r in rs])
         blocked = []
