@@ -129,7 +129,8 @@ def _publish(live_path: Path, publish_dir: Path) -> dict:
     os.replace(tmp_manifest, publish_dir / MANIFEST)
     # A reader that opened the previous copy keeps working, unless someone was forgotten since: then
     # nothing of theirs may stay in any file, and the previous versions go at once.
-    _prune(publish_dir, keep=[prints] if _forgotten_since(previous.get("started_at") or previous.get("published_at")) else [prints, before])
+    forgotten = _forgotten_since(previous.get("started_at") or previous.get("published_at"))
+    _prune(publish_dir, keep=[prints] if forgotten else [prints, before])
     return manifest
 
 
