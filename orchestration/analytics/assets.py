@@ -8,7 +8,6 @@ read those tables declare them as the ``analytics`` source (models/staging/analy
 fct_attribution after markov_attribution.
 """
 
-from __future__ import annotations
 
 from datetime import UTC, datetime
 from typing import Any
@@ -24,8 +23,11 @@ from orchestration.ml.assets import _md_table, warehouse, write_table
 
 GROUP = "analytics"
 CLV_KEY = dg.AssetKey(["analytics", "customer_clv"])
+CLV_VALIDATION_KEY = dg.AssetKey(["analytics", "clv_validation"])
+CLV_PARAMETERS_KEY = dg.AssetKey(["analytics", "clv_parameters"])
 MARKOV_KEY = dg.AssetKey(["analytics", "markov_attribution"])
 WHOLESALER_KEY = dg.AssetKey(["analytics", "wholesaler_effects"])
+WHOLESALER_TERMS_KEY = dg.AssetKey(["analytics", "wholesaler_regression_terms"])
 # The dbt model each asset reads (resolved to its asset key, never typed) and its relation in DuckDB.
 CLV_INPUT = ("int_customer_purchases_summarized", "intermediate.int_customer_purchases_summarized")
 MARKOV_INPUT = ("int_attribution_touches_windowed", "intermediate.int_attribution_touches_windowed")
@@ -175,17 +177,27 @@ def _clv_metadata(report: dict[str, Any]) -> dict[str, Any]:
 def build_assets() -> tuple[list[dg.AssetsDefinition], list[dg.AssetChecksDefinition]]:
     from orchestration.resources import DUCKDB_WRITER_POOL  # one writer on the DuckDB file
 
-    @dg.asset(key=CLV_KEY, deps=[_model_key(CLV_INPUT[0])], group_name=GROUP, pool=DUCKDB_WRITER_POOL,
-              kinds={"python", "duckdb"},
-              description="Predictive CLV per buyer (BG/NBD + Gamma-Gamma, lifetimes), validated on a "
-              "calibration / hold-out split by decile (analytics.customer_clv, clv_validation, clv_parameters); "
-              "dim_customers tiers on it.")
-    def customer_clv(context: dg.AssetExecutionContext, config: ClvConfig) -> dg.MaterializeResult:
+    clv_deps = [_model_key(CLV_INPUT[0])]
+
+    @dg.multi_asset(name="analytics__customer_clv", pool=DUCKDB_WRITER_POOL, specs=[
+        dg.AssetSpec(CLV_KEY, deps=clv_deps, group_name=GROUP, kinds={"python", "duckdb"},
+                     description="Predictive CLV per buyer (BG/NBD + Gamma-Gamma, lifetimes; "
+                     "analytics.customer_clv); dim_customers tiers on it."),
+        dg.AssetSpec(CLV_VALIDATION_KEY, deps=clv_deps, group_name=GROUP, kinds={"python", "duckdb"},
+                     description="The CLV model fitted on the calibration period, predicted against actual "
+                     "hold-out purchases by decile (analytics.clv_validation)."),
+        dg.AssetSpec(CLV_PARAMETERS_KEY, deps=clv_deps, group_name=GROUP, kinds={"python", "duckdb"},
+                     description="Fitted BG/NBD and Gamma-Gamma parameters (analytics.clv_parameters)."),
+    ])
+    def customer_clv(context: dg.AssetExecutionContext, config: ClvConfig):
         with warehouse() as con:
             report = run_clv(con, config)
         context.log.info(f"CLV: {report['scored']} customers scored; "
                          f"{report.get('validation', report.get('validation_skipped'))}")
-        return dg.MaterializeResult(metadata=_clv_metadata(report))
+        yield dg.MaterializeResult(asset_key=CLV_VALIDATION_KEY, metadata={"deciles": len(report["deciles"])})
+        yield dg.MaterializeResult(asset_key=CLV_PARAMETERS_KEY,
+                                   metadata={"parameters": dg.JsonMetadataValue(report.get("parameters", {}))})
+        yield dg.MaterializeResult(asset_key=CLV_KEY, metadata=_clv_metadata(report))
 
     @dg.asset(key=MARKOV_KEY, deps=[_model_key(MARKOV_INPUT[0])], group_name=GROUP, pool=DUCKDB_WRITER_POOL,
               kinds={"python", "duckdb"},
@@ -201,20 +213,24 @@ def build_assets() -> tuple[list[dg.AssetsDefinition], list[dg.AssetChecksDefini
             "removal_effects": dg.MarkdownMetadataValue(_md_table(rows)),
         })
 
-    @dg.asset(key=WHOLESALER_KEY, deps=[_model_key(WHOLESALER_INPUT[0])], group_name=GROUP,
-              pool=DUCKDB_WRITER_POOL, kinds={"python", "statsmodels", "duckdb"},
-              description="Wholesaler effects net of territory potential and book mix (MixedLM with crossed "
-              "wholesaler and territory intercepts; analytics.wholesaler_effects, wholesaler_regression_terms).")
-    def wholesaler_effects(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
+    ws_deps = [_model_key(WHOLESALER_INPUT[0])]
+
+    @dg.multi_asset(name="analytics__wholesaler_effects", pool=DUCKDB_WRITER_POOL, specs=[
+        dg.AssetSpec(WHOLESALER_KEY, deps=ws_deps, group_name=GROUP, kinds={"python", "statsmodels", "duckdb"},
+                     description="Wholesaler effects net of territory potential and book mix (MixedLM with "
+                     "crossed wholesaler and territory intercepts; analytics.wholesaler_effects)."),
+        dg.AssetSpec(WHOLESALER_TERMS_KEY, deps=ws_deps, group_name=GROUP, kinds={"python", "statsmodels", "duckdb"},
+                     description="Fixed-effect terms of that regression (analytics.wholesaler_regression_terms)."),
+    ])
+    def wholesaler_effects(context: dg.AssetExecutionContext):
         with warehouse() as con:
             fitted = run_wholesalers(con)
         summary = {k: (float(v) if isinstance(v, float | np.floating) else v) for k, v in fitted.summary.items()}
         if "skipped" in summary:
             context.log.warning(f"wholesaler regression skipped: {summary['skipped']}")
-        return dg.MaterializeResult(metadata={
-            "summary": dg.JsonMetadataValue(summary),
-            "terms": dg.MarkdownMetadataValue(_md_table(fitted.terms.to_dict("records"))),
-            "wholesalers": len(fitted.effects),
-        })
+        yield dg.MaterializeResult(asset_key=WHOLESALER_TERMS_KEY, metadata={
+            "terms": dg.MarkdownMetadataValue(_md_table(fitted.terms.to_dict("records")))})
+        yield dg.MaterializeResult(asset_key=WHOLESALER_KEY, metadata={
+            "summary": dg.JsonMetadataValue(summary), "wholesalers": len(fitted.effects)})
 
     return [customer_clv, markov_attribution, wholesaler_effects], []
