@@ -138,7 +138,7 @@ def _fit_wholesaler_only(cells: pd.DataFrame) -> tuple[Any, dict[str, tuple[Any,
     x = full_rank(pd.concat([_design(cells), months], axis=1))
     model = sm.MixedLM(cells["y"].to_numpy(), x, groups=cells["wholesaler_id"].to_numpy())
     result = _quiet_fit(model)
-    return result, {w: (w, "Group") for w in cells["wholesaler_id"].unique()}
+    return result, {w: (w, "Group Var") for w in cells["wholesaler_id"].unique()}
 
 
 def _quiet_fit(model: Any) -> Any:
