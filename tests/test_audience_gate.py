@@ -53,6 +53,14 @@ def test_every_audience_declares_what_it_serves_and_carries_the_gate_test(audien
         assert node["config"]["contract"]["enforced"], f"{node['name']} has no enforced contract"
 
 
+def test_every_audience_is_an_exposure_of_the_application_it_feeds(audiences, dbt_manifest):
+    manifest = load_manifest(dbt_manifest)
+    exposed = {dep for e in manifest.get("exposures", {}).values() for dep in e["depends_on"]["nodes"]}
+    for node in audiences:
+        assert node["unique_id"] in exposed, f"{node['name']} has no dbt exposure"
+        assert node["config"].get("access") == "public", f"{node['name']} must be public (an exposure reads it)"
+
+
 def test_every_audience_takes_its_members_from_its_own_declaration(audiences):
     for node in audiences:
         sql = (ROOT / node["original_file_path"]).read_text()

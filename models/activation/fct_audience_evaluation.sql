@@ -1,3 +1,5 @@
+-- sqlfluff:max_line_length:170
+-- (the surrogate key expands to one long generated line inside a templated loop sqlfluff cannot map)
 -- Why each customer is or is not in each audience, today: one row per audience x customer x action the
 -- audience serves. An audience is declared once, in models/activation/_activation__models.yml under
 -- config.meta.audience: the actions it serves (`serves`) and its extra filters (`where`, named clauses
@@ -6,9 +8,6 @@
 -- aud_* models take their members from here; `cjo why` reads it; they cannot disagree.
 
 {%- set audiences = declared_audiences() if execute else {} %}
-{%- set decision_columns = ['eligibility_id', 'action', 'channel', 'arbitration', 'decided_at', 'decided_date',
-                            'propensity_model', 'propensity_score', 'model_version', 'p_response',
-                            'response_value', 'action_cost', 'score', 'is_eligible', 'blocked_reasons'] %}
 
 with ledger as (
 
@@ -27,9 +26,21 @@ decisions as (
     -- The ledger's decision columns beside the customer-360: what an audience filter may read.
     select
         customers.*,
-        {%- for column in decision_columns %}
-        ledger.{{ column }}{{ ',' if not loop.last }}
-        {%- endfor %}
+        ledger.eligibility_id,
+        ledger.action,
+        ledger.channel,
+        ledger.arbitration,
+        ledger.decided_at,
+        ledger.decided_date,
+        ledger.propensity_model,
+        ledger.propensity_score,
+        ledger.model_version,
+        ledger.p_response,
+        ledger.response_value,
+        ledger.action_cost,
+        ledger.score,
+        ledger.is_eligible,
+        ledger.blocked_reasons
     from ledger
     inner join customers
         on ledger.customer_id = customers.customer_id
@@ -38,8 +49,8 @@ decisions as (
 
 evaluated as (
 
-    {%- for name, audience in audiences.items() | sort %}
-    {%- set filters = (audience.get('where') or {}) %}
+    {% for name, audience in audiences.items() | sort %}
+    {%- set filters = audience.get('where') or {} %}
     select
         '{{ name }}' as audience,
         customer_id,
@@ -48,25 +59,25 @@ evaluated as (
         decided_date,
         is_eligible,
         blocked_reasons,
-        {%- if filters %}
         concat_ws(
             '|',
-            {%- for clause, condition in filters.items() | sort %}
-            case when not coalesce(({{ condition }}), false) then '{{ clause }}' end{{ ',' if not loop.last }}
-            {%- endfor %}
+            {% for clause, condition in filters.items() | sort %}
+            case
+                when not coalesce(({{ condition }}), false)
+                    then '{{ clause }}'
+            end,
+            {% endfor %}
+            cast(null as {{ dbt.type_string() }})
         ) as failed_filters
-        {%- else %}
-        '' as failed_filters
-        {%- endif %}
     from decisions
     where action in ('{{ audience["serves"] | join("', '") }}')
     union all
-    {%- endfor %}
+    {% endfor %}
     select
         cast(null as {{ dbt.type_string() }}) as audience,
         cast(null as {{ dbt.type_string() }}) as customer_id,
         cast(null as {{ dbt.type_string() }}) as eligibility_id,
-        cast(null as {{ dbt.type_string() }}) as action,
+        cast(null as {{ dbt.type_string() }}) as action,  -- noqa: RF04
         cast(null as date) as decided_date,
         cast(null as boolean) as is_eligible,
         cast(null as {{ dbt.type_string() }}) as blocked_reasons,
@@ -78,7 +89,7 @@ evaluated as (
 final as (
 
     select
-        {{ cjo.surrogate_key(['audience', 'eligibility_id']) }} as evaluation_id,
+        {{ cjo.surrogate_key(["audience", "eligibility_id"]) }} as evaluation_id,
         audience,
         customer_id,
         action,

@@ -8,11 +8,8 @@ Each ``aud_*`` model declares, under ``config.meta``, what it serves (``audience
 from __future__ import annotations
 
 import json
-import os
 from functools import lru_cache
 from pathlib import Path
-
-from orchestration.settings import PROJECT_ROOT
 
 
 class ManifestMissingError(FileNotFoundError):
@@ -20,7 +17,9 @@ class ManifestMissingError(FileNotFoundError):
 
 
 def manifest_path() -> Path:
-    return Path(os.environ.get("CJO_DBT_MANIFEST") or PROJECT_ROOT / "target" / "manifest.json")
+    from orchestration import settings
+
+    return settings.get().dbt_manifest
 
 
 @lru_cache(maxsize=4)
