@@ -11,6 +11,7 @@ this is ~40 lines of numpy, tested against hand-computed chains in tests/analyti
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass
 
 import numpy as np
@@ -42,7 +43,7 @@ def transition_counts(paths: list[list[str]], converted: list[bool]) -> tuple[li
     counts = np.zeros((len(states), len(states)))
     for path, conv in zip(paths, converted, strict=True):
         seq = [START, *path, CONVERSION if conv else NULL]
-        for a, b in zip(seq[:-1], seq[1:], strict=False):
+        for a, b in itertools.pairwise(seq):
             counts[index[a], index[b]] += 1
     return states, counts
 

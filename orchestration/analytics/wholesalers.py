@@ -1,16 +1,21 @@
 """Wholesaler skill versus territory: a linear mixed model (statsmodels MixedLM) on the coverage panel
 (int_wholesaler_coverage_monthly: one row per wholesaler, territory and month).
 
-    y = log(1 + purchase amount per covered advisor), less its month's mean, averaged per spell (a
-        wholesaler in a territory)
-      = territory proxies (log advisors and firms in the territory) + book mix (mean years of
+The outcome is a wholesaler's sales to the advisors it covers, relative to what the same advisor-months
+would have bought in an average cell of the same month (observed / expected, indirect standardisation),
+per spell (a wholesaler in a territory):
+
+    y = log((purchases + 0.5) / (advisor-months x the month's purchases per advisor + 0.5))
+      = territory proxies (region, log advisors and firms in the territory) + book mix (mean years of
         experience, wirehouse and RIA shares) + u_wholesaler + v_territory + e
 
-with crossed random intercepts for the wholesaler (u) and the territory (v). The territory intercept
+with crossed random intercepts for the wholesaler (u) and the territory (v). The default outcome counts
+purchases: the ticket size is the advisor's book and the territory's wealth more than the wholesaler's
+doing, and amounts are far noisier (``outcome="purchase_amount"`` uses amounts). The territory intercept
 absorbs potential the proxies miss, so a wholesaler is compared with others who covered the same
-territories: the effects are separable because some wholesalers change territory and some territories
-are shared. The wholesaler's effect is its predicted random intercept (BLUP) with the conditional
-standard deviation as its standard error.
+territories: the effects are separable because some wholesalers change territory and some territories are
+shared. The wholesaler's effect is its predicted random intercept (BLUP) with the conditional standard
+deviation as its standard error.
 """
 
 from __future__ import annotations
@@ -22,9 +27,15 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+# What "sales" means: purchases (count, the default) or purchase_amount (USD).
+OUTCOME = "purchases"
+OUTCOMES = ("purchases", "purchase_amount")
+# Added to observed and expected sales before the log (a spell without a sale stays finite).
+SMOOTHING = 0.5
 COVARIATES = ("log_territory_advisors", "log_territory_firms", "mean_years_experience", "wirehouse_share",
               "ria_share")
 Z_95 = 1.959963984540054
+REGION_PREFIX = "region_"
 # Fewer wholesalers than this and the variance of their effects is not estimable (the fit is skipped).
 MIN_WHOLESALERS = 8
 
@@ -51,33 +62,56 @@ def empty_fit(reason: str) -> WholesalerFit:
 
 
 def prepare(panel: pd.DataFrame) -> pd.DataFrame:
-    """Outcome and covariates per cell; cells with no covered advisor are dropped."""
+    """Covariates per cell; cells with no covered advisor are dropped."""
     data = panel[panel["advisors"] > 0].copy()
-    data["y"] = np.log1p(data["purchase_amount"].astype(float) / data["advisors"].astype(float))
     data["log_territory_advisors"] = np.log(data["territory_advisors"].astype(float).clip(lower=1))
     data["log_territory_firms"] = np.log(data["territory_firms"].astype(float).clip(lower=1))
     data["mean_years_experience"] = data["mean_years_experience"].astype(float).fillna(
         data["mean_years_experience"].astype(float).mean())
     data["month"] = pd.to_datetime(data["month_start"]).dt.strftime("%Y-%m")
+    # region (a proxy of potential) as dummies, the most common region as the base
+    regions = data["region"].fillna("unknown").astype(str)
+    base = regions.value_counts().idxmax() if len(regions) else None
+    for region in sorted(set(regions) - {base}):
+        data[f"{REGION_PREFIX}{region}"] = (regions == region).astype(float)
+    data["y"] = 0.0  # set per spell (spells) or per cell (cell_outcome)
     return data.reset_index(drop=True)
 
 
-def spells(data: pd.DataFrame) -> pd.DataFrame:
-    """Month effects out (each cell's outcome minus its month's mean), then one row per wholesaler and
-    territory (a spell): mean outcome and covariates over the spell's months. Keeps the model small (the
-    crossed random effects make MixedLM's cost grow with the square of the rows) and averages the
-    month-to-month noise."""
-    data = data.assign(y=data["y"] - data.groupby("month")["y"].transform("mean"))
-    grouped = data.groupby(["wholesaler_id", "territory_id"], sort=True)
-    out = grouped[["y", *COVARIATES]].mean()
-    out["months"] = grouped.size()
-    out["advisor_months"] = grouped["advisors"].sum()
+def covariates(data: pd.DataFrame) -> list[str]:
+    """The fixed-effect covariates present: territory proxies, book mix and region dummies."""
+    return [*COVARIATES, *sorted(c for c in data.columns if c.startswith(REGION_PREFIX))]
+
+
+def cell_outcome(data: pd.DataFrame, outcome: str = OUTCOME) -> pd.DataFrame:
+    """Observed and expected sales per cell: expected = advisors x the month's sales per advisor."""
+    rate = data.groupby("month")[outcome].transform("sum") / data.groupby("month")["advisors"].transform("sum")
+    out = data.assign(observed=data[outcome].astype(float), expected=data["advisors"] * rate)
+    out["y"] = np.log((out["observed"] + SMOOTHING) / (out["expected"] + SMOOTHING))
+    return out
+
+
+def spells(data: pd.DataFrame, outcome: str = OUTCOME) -> pd.DataFrame:
+    """One row per wholesaler and territory (a spell): log of observed over expected sales summed over the
+    spell's months, covariates averaged over its advisor-months. Summing before the log weighs each month
+    by its advisors (an early month with a handful of covered advisors is noise), and keeps the model
+    small (MixedLM's cost grows with the square of the rows)."""
+    cells = cell_outcome(data, outcome)
+    covs = covariates(cells)
+    weighted = cells[covs].mul(cells["advisors"], axis=0)
+    frame = pd.concat([cells[["wholesaler_id", "territory_id", "observed", "expected", "advisors"]], weighted],
+                      axis=1)
+    out = frame.groupby(["wholesaler_id", "territory_id"], sort=True).sum()
+    for col in covs:
+        out[col] = out[col] / out["advisors"]
+    out["y"] = np.log((out["observed"] + SMOOTHING) / (out["expected"] + SMOOTHING))
+    out["months"] = cells.groupby(["wholesaler_id", "territory_id"], sort=True).size()
     return out.reset_index()
 
 
 def _design(data: pd.DataFrame) -> pd.DataFrame:
     """Fixed effects: intercept and the covariates."""
-    return pd.concat([pd.Series(1.0, index=data.index, name="intercept"), data[list(COVARIATES)].astype(float)],
+    return pd.concat([pd.Series(1.0, index=data.index, name="intercept"), data[covariates(data)].astype(float)],
                      axis=1)
 
 
@@ -98,15 +132,17 @@ def is_separable(cells: pd.DataFrame) -> bool:
     return not (pairs["wholesaler_id"].is_unique and pairs["territory_id"].is_unique)
 
 
-def fit(panel: pd.DataFrame) -> WholesalerFit:
+def fit(panel: pd.DataFrame, outcome: str = OUTCOME) -> WholesalerFit:
     """Crossed wholesaler and territory intercepts on spells when the panel separates them; otherwise a
     wholesaler random intercept on the monthly cells, flagged ``separable: False`` (the effects then
     include the territory's potential beyond its proxies)."""
-    cells = prepare(panel)
+    if outcome not in OUTCOMES:
+        raise ValueError(f"outcome must be one of {OUTCOMES}, got {outcome!r}")
+    cells = cell_outcome(prepare(panel), outcome)
     n_ws = cells["wholesaler_id"].nunique()
     if n_ws < MIN_WHOLESALERS:
         raise NotEstimable(f"{n_ws} wholesalers in the panel; the regression needs at least {MIN_WHOLESALERS}")
-    data = spells(cells) if is_separable(cells) else cells
+    data = spells(cells, outcome) if is_separable(cells) else cells
     try:
         result, names = _fit_crossed(data) if data is not cells else _fit_wholesaler_only(cells)
     except np.linalg.LinAlgError as exc:
@@ -115,6 +151,7 @@ def fit(panel: pd.DataFrame) -> WholesalerFit:
     effects = _effects(result, cells, wholesalers_, names)
     summary = _summary(result, cells, data)
     summary["separable"] = data is not cells
+    summary["outcome"] = outcome
     return WholesalerFit(effects=effects, terms=_terms(result), summary=summary)
 
 
@@ -175,13 +212,15 @@ def _terms(result: Any) -> pd.DataFrame:
 def _summary(result: Any, data: pd.DataFrame, spell_rows: pd.DataFrame) -> dict[str, Any]:
     names = result.model.exog_vc.names if result.model.exog_vc is not None else []
     vc = dict(zip(names, np.asarray(result.vcomp, float), strict=True))
+    per_wholesaler = data.groupby("wholesaler_id")["territory_id"].nunique()
+    per_territory = data.groupby("territory_id")["wholesaler_id"].nunique()
     if not names:
         vc["wholesaler"] = float(np.asarray(result.cov_re)[0, 0])
     return {
         "cells": len(data), "rows_fitted": len(spell_rows), "wholesalers": int(data["wholesaler_id"].nunique()),
         "territories": int(data["territory_id"].nunique()), "months": int(data["month"].nunique()),
-        "wholesalers_in_several_territories": int((data.groupby("wholesaler_id")["territory_id"].nunique() > 1).sum()),
-        "territories_with_several_wholesalers": int((data.groupby("territory_id")["wholesaler_id"].nunique() > 1).sum()),
+        "wholesalers_in_several_territories": int((per_wholesaler > 1).sum()),
+        "territories_with_several_wholesalers": int((per_territory > 1).sum()),
         "wholesaler_variance": vc.get("wholesaler", float("nan")),
         "territory_variance": vc.get("territory", float("nan")),
         "residual_variance": float(result.scale), "log_likelihood": float(result.llf),

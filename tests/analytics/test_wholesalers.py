@@ -12,8 +12,8 @@ from orchestration.analytics import wholesalers as W
 
 
 def _panel(seed: int = 1, n_terr: int = 40, months: int = 12, movers: bool = True) -> tuple[pd.DataFrame, pd.Series]:
-    """Territories with potential partly visible through their size; each wholesaler's skill scales
-    sales per covered advisor. With ``movers``: wholesaler i covers territory i for the first half of the
+    """Territories with potential partly visible through their size (it raises ticket sizes and, a
+    little, purchases); each wholesaler's skill scales purchases per covered advisor. With ``movers``: wholesaler i covers territory i for the first half of the
     year and territory (i + 1) mod n for the second; every fourth territory also has a second wholesaler."""
     rng = np.random.default_rng(seed)
     size = rng.integers(150, 700, n_terr)  # advisors: a proxy of potential
@@ -28,10 +28,11 @@ def _panel(seed: int = 1, n_terr: int = 40, months: int = 12, movers: bool = Tru
                 covering.append(n_terr + t // 4)
             for w in covering:
                 advisors = int(size[t] / len(covering))
-                log_sales = 8 + potential[t] + skill[w] + 0.05 * np.sin(m) + rng.normal(0, 0.15)
+                purchases = rng.poisson(advisors * np.exp(-1.6 + 0.3 * potential[t] + skill[w] + 0.1 * np.sin(m)))
                 rows.append({"wholesaler_id": f"WS{w:04d}", "territory_id": f"TER{t:04d}",
-                             "month_start": f"2026-{m + 1:02d}-01", "advisors": advisors,
-                             "purchase_amount": advisors * np.expm1(log_sales),
+                             "month_start": f"2026-{m + 1:02d}-01", "region": ["East", "West"][t % 2],
+                             "advisors": advisors, "purchases": purchases,
+                             "purchase_amount": purchases * 50_000 * np.exp(potential[t] + rng.normal(0, 0.3)),
                              "mean_years_experience": 15 + rng.normal(0, 1), "wirehouse_share": rng.uniform(0, 0.3),
                              "ria_share": rng.uniform(0.3, 0.6), "territory_advisors": int(size[t]),
                              "territory_firms": int(size[t] // 30)})
@@ -51,7 +52,7 @@ def test_skill_is_recovered_when_wholesalers_move_and_share():
     covered = ((e["ci_lower"] <= centred[e.index]) & (centred[e.index] <= e["ci_upper"])).mean()
     assert covered > 0.75, covered
     assert (e["ci_lower"] <= e["effect"]).all() and (e["effect"] <= e["ci_upper"]).all()
-    assert {"intercept", "log_territory_advisors"} <= set(fit.terms["term"])
+    assert {"intercept", "log_territory_advisors", "region_West"} <= set(fit.terms["term"])
 
 
 def test_a_panel_that_cannot_separate_skill_from_territory_is_flagged():
