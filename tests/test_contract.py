@@ -96,7 +96,8 @@ def test_a_new_table_needs_only_its_declaration(tmp_path):
     root = _declare(tmp_path, "{name: b, data_type: double, config: {meta: {nullable: false, min: 0}}}")
     (t,) = contract.load(root)
     assert t.fqn == "src.things" and t.required_columns == ["a", "b"]
-    assert [r.code for r in quarantine_rules(t)] == ["missing_required", "invalid_number", "negative_number"]
+    codes = [r.code for r in quarantine_rules(t, contract.plausibility())]
+    assert codes == ["missing_required", "invalid_number", "negative_number"]
 
 
 # ------------------------------------------------------------------------------ mangled rows, every table
@@ -157,14 +158,14 @@ def mangled_rows(t: Table) -> list[tuple[dict[str, str], Rule | None]]:
         return r
 
     rows += [(row(), None) for _ in range(3)]
-    for rule in quarantine_rules(t):
+    for rule in quarantine_rules(t, contract.plausibility()):
         c = t.column(rule.column)
         for value in _breaking(c, rule.code, rule.when):
             rows.append((row(**{c.name: value}), rule))
         for value in _passing_edges(c):
             rows.append((row(**{c.name: value}), None))
     # Two broken columns: the code is the first rule in declaration order.
-    rules = quarantine_rules(t)
+    rules = quarantine_rules(t, contract.plausibility())
     if len({r.column for r in rules}) > 1:
         first, second = rules[0], next(r for r in rules if r.column != rules[0].column)
         rows.append((row(**{first.column: _breaking(t.column(first.column), first.code, first.when)[0],
@@ -216,7 +217,8 @@ def test_staging_and_gx_apply_the_declared_rules_row_by_row(compiled, fqn):
     dbt_rows = {r[0]: (r[1], r[2]) for r in con.sql(
         f"select _source_row, _quarantine_code, _quarantine_reason from ({sql})").fetchall()}
     files = sorted((compiled["landing"] / t.source / t.name).glob("[!_]*.parquet"))
-    gx_codes = dict(con.sql(f"select _source_row, _quarantine_code from ({quarantine_sql(t, files)})").fetchall())
+    sql = quarantine_sql(t, contract.plausibility(), files)
+    gx_codes = dict(con.sql(f"select _source_row, _quarantine_code from ({sql})").fetchall())
     rules = compiled["expected"][fqn]
     expected = {n: rule.code if rule else None for n, rule in rules.items()}
     assert {n: code for n, (code, _) in dbt_rows.items()} == expected, "staging codes differ from the rules"
