@@ -57,3 +57,26 @@ def test_effects_are_bounded_and_shares_sum_to_one(rows):
     last_steps = {p[-1] for p, c in rows if c}
     if len(last_steps) == 1:
         assert result.removal_effects[last_steps.pop()] == pytest.approx(1.0)
+
+
+def test_one_touch_paths_of_real_sessions_give_the_conversion_shares():
+    """UCI Online Shoppers (real sessions, no visitor id: every path is one touch, its traffic type). On
+    one-touch paths the removal effect of a channel is its conversions over all conversions, so the Markov
+    shares equal last-touch shares exactly. The committed sample always; the full file when it is there
+    (measured on it: 12,330 sessions, 1,908 conversions, largest difference 6e-16)."""
+    from pathlib import Path
+
+    import pandas as pd
+
+    root = Path(__file__).resolve().parents[2]
+    sources = [root / "tests" / "fixtures" / "byod" / "shoppers_sample.csv",
+               root.parent / "shared" / "data" / "online_shoppers_intention" / "online_shoppers_intention.csv"]
+    for source in (s for s in sources if s.exists()):
+        sessions = pd.read_csv(source)
+        converted = sessions["Revenue"].astype(str).str.upper().eq("TRUE")
+        paths = [[f"traffic-{t}"] for t in sessions["TrafficType"]]
+        result = markov.removal_effects_from_paths(paths, converted.tolist())
+        last_touch = sessions.loc[converted, "TrafficType"].value_counts(normalize=True)
+        expected = {f"traffic-{t}": float(last_touch.get(t, 0.0)) for t in sessions["TrafficType"].unique()}
+        assert result.shares() == pytest.approx(expected, abs=1e-12), source.name
+        assert result.conversion_probability == pytest.approx(converted.mean())
