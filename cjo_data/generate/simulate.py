@@ -39,6 +39,10 @@ WEBINAR_DELAY_DAYS = 10  # the webinar takes place this many days after the invi
 WEB_MULT = np.array([0.2, 1.0, 2.0, 2.5, 0.07, 0.2, 0.4, 0.5], np.float32)  # web visits
 CONTACT_MULT = np.array([0.25, 0.5, 1.5, 1.2, 0.12, 0.25, 0.75, 0.6], np.float32)  # wholesaler contacts
 BUY_MULT = np.array([0, 0, 1, 1, 0, 0, 0, 0.03], np.float32)  # purchases (dormant customers rarely buy)
+# How purchase frequency follows territory potential (sales ~ potential ** this; tickets ~ potential):
+# 0 would leave purchase counts blind to the territory, so counting sales per advisor would rank the
+# wholesalers' skill without any need to separate it from the territory (issue 14).
+TERRITORY_FREQUENCY_ELASTICITY = 1.0
 REACTIVATION = 1 / 300  # daily chance that a dormant person comes back (x25 after a positive contact)
 MONTHLY_WEBINAR = 10_000  # webinar ids of the newsletter's monthly webinar: MONTHLY_WEBINAR + send day
 
@@ -165,8 +169,11 @@ def draw_traits(rng: np.random.Generator, w: World) -> Traits:
     # 3% of advisors never identify
     identify_p = np.where(rng.random(n) < 0.03, 0.0, rng.uniform(0.3, 0.6, n)) * w.has_email
     webinar_p = np.where(newcomer, 0.40, 0.06)
-    buy_base = (np.where(newcomer, 0.0025, 0.005) * rng.lognormal(0, 0.5, n)).astype(np.float32)
-    repeat_base = (np.where(newcomer, 0.007, 0.014) * rng.lognormal(0, 0.5, n)).astype(np.float32)
+    # territory potential scales how often its advisors buy (elasticity TERRITORY_FREQUENCY_ELASTICITY) as
+    # well as how much (ticket): raw sales per advisor then mix the wholesaler's skill with the territory
+    frequency = w.terr_potential[w.terr] ** TERRITORY_FREQUENCY_ELASTICITY
+    buy_base = (np.where(newcomer, 0.0025, 0.005) * rng.lognormal(0, 0.5, n) * frequency).astype(np.float32)
+    repeat_base = (np.where(newcomer, 0.007, 0.014) * rng.lognormal(0, 0.5, n) * frequency).astype(np.float32)
     ticket = np.where(newcomer, 25_000.0, 120_000.0) * rng.lognormal(0, 0.5, n) * w.terr_potential[w.terr]
     churn_h = np.where(newcomer, 1 / 180, 1 / 260) * rng.lognormal(0, 0.3, n)
     prod_pref = np.where(newcomer[:, None], [0.15, 0.1, 0.6, 0.15], [0.35, 0.3, 0.12, 0.23])

@@ -16,8 +16,9 @@ from orchestration.contract import ASSET_CLASSES, FIRM_TYPES, VEHICLES
 
 NEWCOMER, SEASONED = 0, 1
 # Territory potential multiplier per region (names.REGIONS order: West, Southwest, Central, Midwest,
-# Southeast, Mid-Atlantic, Northeast); mean ~1, so overall ticket sizes stay where they were.
-REGION_POTENTIAL = np.array([1.2, 0.9, 0.8, 0.85, 0.95, 1.05, 1.25])
+# Southeast, Mid-Atlantic, Northeast); mean ~1.06. The region is the observable proxy of potential: it
+# explains most of it (the rest is lognormal(0, 0.25) per territory), as wealth data would in practice.
+REGION_POTENTIAL = np.array([1.5, 0.85, 0.65, 0.75, 0.95, 1.15, 1.6])
 PERSONAS = ("newcomer", "seasoned")
 
 
@@ -110,7 +111,7 @@ def build_world(rng: np.random.Generator, n: int, dup_rate: float) -> World:
     # ~400 advisors per wholesaler at every scale, so per-advisor behaviour does not change with size
     # (ids are 4 digits: WS0001..WS9999)
     n_terr = int(np.clip(n // 400, 4, 9999))
-    terr_potential = np.round(rng.lognormal(0.0, 0.4, n_terr), 3)
+    terr_potential = np.round(rng.lognormal(0.0, 0.25, n_terr), 3)
     ws_skill = np.round(np.clip(rng.normal(1.0, 0.3, n_terr), 0.3, 1.9), 3)
     ws_first = rng.integers(0, len(names.FIRST_NAMES), n_terr)
     ws_last = rng.integers(0, len(names.LAST_NAMES), n_terr)
