@@ -107,7 +107,7 @@ def wholesaler_recovery(panel, effects, truth) -> dict:
     advisor_months = by_ws["advisors"].sum()
     on_amounts = W.fit(panel, outcome="purchase_amount").effects.set_index("wholesaler_id")["effect"]
     return {
-        "wholesalers": int(len(effects)),
+        "wholesalers": len(effects),
         "spearman_model": round(W.rank_correlation(effects, skill), 3),
         "spearman_model_on_amounts": round(W.rank_correlation(on_amounts, skill), 3),
         "spearman_naive_purchases_per_advisor_month": round(W.rank_correlation(

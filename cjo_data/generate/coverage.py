@@ -46,7 +46,7 @@ def plan_coverage(rng: np.random.Generator, n_terr: int, firm_terr: np.ndarray, 
     order = rng.permutation(n_terr)
     n_pairs = int(n_terr * SWAP_SHARE) // 2
     pairs = order[: 2 * n_pairs].reshape(-1, 2)
-    shared = np.sort(rng.permutation(n_terr)[: int(round(n_terr * SHARED_SHARE))])
+    shared = np.sort(rng.permutation(n_terr)[: round(n_terr * SHARED_SHARE)])
     n_extra = len(shared)
     # incumbents: wholesaler t starts in territory t; swapped pairs exchange territories at frac
     ws_terr_start = np.concatenate([np.arange(n_terr), shared])

@@ -13,8 +13,9 @@ from orchestration.analytics import wholesalers as W
 
 def _panel(seed: int = 1, n_terr: int = 40, months: int = 12, movers: bool = True) -> tuple[pd.DataFrame, pd.Series]:
     """Territories with potential partly visible through their size (it raises ticket sizes and, a
-    little, purchases); each wholesaler's skill scales purchases per covered advisor. With ``movers``: wholesaler i covers territory i for the first half of the
-    year and territory (i + 1) mod n for the second; every fourth territory also has a second wholesaler."""
+    little, purchases); each wholesaler's skill scales purchases per covered advisor. With ``movers``:
+    wholesaler i covers territory i for the first half of the year and territory (i + 1) mod n for the
+    second; every fourth territory also has a second wholesaler."""
     rng = np.random.default_rng(seed)
     size = rng.integers(150, 700, n_terr)  # advisors: a proxy of potential
     potential = 0.5 * np.log(size / size.mean()) + rng.normal(0, 0.1, n_terr)
