@@ -80,13 +80,13 @@ windowed as (
         touch_days.channel,
         touch_days.campaign_id,
         touch_days.touched_at,
-        cast({{ dbt.datediff('touch_days.touched_at', 'paths.converted_at', 'second') }} as double) / 86400.0
+        cast({{ dbt.datediff('touch_days.touched_at', 'paths.converted_at', 'second') }} as double) / 86400.0  -- noqa: LT05
             as days_before_conversion
     from paths
     inner join touch_days
         on
             paths.customer_id = touch_days.customer_id
-            and touch_days.touched_at <= paths.converted_at
+            and paths.converted_at >= touch_days.touched_at
             and touch_days.touched_at > {{ dbt.dateadd('day', -1 * var('attribution_lookback_days'), 'paths.converted_at') }}
 
 ),

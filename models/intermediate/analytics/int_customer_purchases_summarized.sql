@@ -81,24 +81,24 @@ final as (
         as_of_date,
         calibration_end_date,
         cast(purchase_days - 1 as {{ dbt.type_int() }}) as frequency,
-        cast({{ dbt.datediff('first_purchase_date', 'last_purchase_date', 'day') }} as double) as recency_days,
-        cast({{ dbt.datediff('first_purchase_date', 'as_of_date', 'day') }} as double) as tenure_days,
+        cast({{ dbt.datediff('first_purchase_date', 'last_purchase_date', 'day') }} as double) as recency_days,  -- noqa: LT05
+        cast({{ dbt.datediff('first_purchase_date', 'as_of_date', 'day') }} as double) as tenure_days,  -- noqa: LT05
         cast(case when purchase_days > 1 then repeat_amount / (purchase_days - 1) else 0 end as double)
             as monetary_value,
         cast(total_amount as double) as total_amount,
         -- calibration period (null when the first purchase came after it)
         cast(case when purchase_days_cal > 0 then purchase_days_cal - 1 end as {{ dbt.type_int() }}) as frequency_cal,
         cast(case when purchase_days_cal > 0 then
-            {{ dbt.datediff('first_purchase_date', 'last_purchase_date_cal', 'day') }} end as double) as recency_days_cal,
+            {{ dbt.datediff('first_purchase_date', 'last_purchase_date_cal', 'day') }} end as double) as recency_days_cal,  -- noqa: LT02,LT05
         cast(case when purchase_days_cal > 0 then
-            {{ dbt.datediff('first_purchase_date', 'calibration_end_date', 'day') }} end as double) as tenure_days_cal,
+            {{ dbt.datediff('first_purchase_date', 'calibration_end_date', 'day') }} end as double) as tenure_days_cal,  -- noqa: LT02,LT05
         cast(case when purchase_days_cal > 1 then repeat_amount_cal / (purchase_days_cal - 1)
-            when purchase_days_cal = 1 then 0 end as double) as monetary_value_cal,
+            when purchase_days_cal = 1 then 0 end as double) as monetary_value_cal,  -- noqa: LT02,LT05
         -- hold-out period (only for customers who bought in the calibration period)
         cast(case when purchase_days_cal > 0 then holdout_purchase_days end as {{ dbt.type_int() }})
             as holdout_purchases,
         cast(case when purchase_days_cal > 0 then holdout_amount end as double) as holdout_amount,
-        cast({{ dbt.datediff('calibration_end_date', 'as_of_date', 'day') }} as double) as holdout_days
+        cast({{ dbt.datediff('calibration_end_date', 'as_of_date', 'day') }} as double) as holdout_days  -- noqa: LT05
     from per_customer
 
 )

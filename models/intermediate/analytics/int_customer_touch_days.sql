@@ -33,11 +33,13 @@ eligible as (
     cross join clock
     where
         touchpoints.occurred_at <= clock.as_of_at
+        -- noqa: disable=LT02,LT05
         {%- if excluded %}
         and touchpoints.channel || ':' || touchpoints.touchpoint_type not in (
             {%- for item in excluded %}'{{ item }}'{{ ', ' if not loop.last }}{% endfor %}
         )
         {%- endif %}
+-- noqa: enable=LT02,LT05
 
 ),
 

@@ -65,7 +65,7 @@ product_shares as (
     select
         customer_id,
         asset_class,
-        amount / nullif(sum(amount) over (partition by customer_id), 0) as share
+        amount / nullif(sum(amount) over (partition by customer_id), 0) as share  -- noqa: RF04
     from product_amounts
 
 ),
@@ -76,7 +76,7 @@ page_views as (
         touchpoints.customer_id,
         topics.topic,
         topics.asset_class,
-        count(*) as views
+        count(*) as views  -- noqa: RF04
     from touchpoints
     cross join clock
     inner join touchpoint_records
@@ -97,22 +97,29 @@ content_shares as (
         topic,
         asset_class,
         views,
-        cast(views as double) / sum(views) over (partition by customer_id) as share
+        cast(views as double) / sum(views) over (partition by customer_id) as share  -- noqa: RF04
     from page_views
+
+),
+
+content_asset_shares as (
+
+    select * from content_shares
+    where asset_class is not null
 
 ),
 
 blended as (
 
     select
-        coalesce(product_shares.customer_id, content_shares.customer_id) as customer_id,
-        coalesce(product_shares.asset_class, content_shares.asset_class) as asset_class,
-        {{ w }} * coalesce(product_shares.share, 0) + (1 - {{ w }}) * coalesce(content_shares.share, 0) as score
+        coalesce(product_shares.customer_id, content_asset_shares.customer_id) as customer_id,
+        coalesce(product_shares.asset_class, content_asset_shares.asset_class) as asset_class,
+        {{ w }} * coalesce(product_shares.share, 0) + (1 - {{ w }}) * coalesce(content_asset_shares.share, 0) as score
     from product_shares
-    full outer join (select * from content_shares where asset_class is not null) as content_shares
+    full outer join content_asset_shares
         on
-            product_shares.customer_id = content_shares.customer_id
-            and product_shares.asset_class = content_shares.asset_class
+            product_shares.customer_id = content_asset_shares.customer_id
+            and product_shares.asset_class = content_asset_shares.asset_class
 
 ),
 
@@ -122,7 +129,7 @@ ranked_blend as (
         customer_id,
         asset_class,
         score,
-        row_number() over (partition by customer_id order by score desc, asset_class) as score_rank
+        row_number() over (partition by customer_id order by score desc, asset_class asc) as score_rank
     from blended
 
 ),
@@ -132,7 +139,7 @@ ranked_products as (
     select
         customer_id,
         asset_class,
-        row_number() over (partition by customer_id order by share desc, asset_class) as product_rank
+        row_number() over (partition by customer_id order by share desc, asset_class asc) as product_rank
     from product_shares
 
 ),
@@ -142,7 +149,7 @@ ranked_content as (
     select
         customer_id,
         topic,
-        row_number() over (partition by customer_id order by views desc, topic) as content_rank
+        row_number() over (partition by customer_id order by views desc, topic asc) as content_rank
     from content_shares
 
 ),

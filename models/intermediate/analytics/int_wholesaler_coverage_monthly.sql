@@ -71,7 +71,8 @@ monthly_contacts as (
         on interactions.advisor_id = advisor_records.advisor_id
     cross join clock
     where interactions.wholesaler_id is not null and interactions.occurred_at <= clock.as_of_at
-    group by advisor_records.customer_id, interactions.wholesaler_id,
+    group by
+        advisor_records.customer_id, interactions.wholesaler_id,
         cast({{ dbt.date_trunc('month', 'interactions.occurred_at') }} as date)
 
 ),
@@ -83,7 +84,7 @@ main_contacts as (
         month_start,
         wholesaler_id,
         row_number() over (
-            partition by customer_id, month_start order by contacts desc, wholesaler_id
+            partition by customer_id, month_start order by contacts desc, wholesaler_id asc
         ) as contact_rank
     from monthly_contacts
 

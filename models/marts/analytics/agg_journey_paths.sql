@@ -10,12 +10,26 @@ with paths as (
 
 unpivoted as (
 
-    select customer_id, outcome, 'stage' as path_kind, stage_path as path, stage_steps as steps,
-        days_to_outcome, persona, acquisition_channel
+    select
+        customer_id,
+        outcome,
+        'stage' as path_kind,
+        stage_path as path,  -- noqa: RF04
+        stage_steps as steps,
+        days_to_outcome,
+        persona,
+        acquisition_channel
     from paths
     union all
-    select customer_id, outcome, 'channel' as path_kind, channel_path as path, channel_steps as steps,
-        days_to_outcome, persona, acquisition_channel
+    select
+        customer_id,
+        outcome,
+        'channel' as path_kind,
+        channel_path as path,  -- noqa: RF04
+        channel_steps as steps,
+        days_to_outcome,
+        persona,
+        acquisition_channel
     from paths
 
 ),
@@ -42,7 +56,7 @@ ranked as (
     select
         *,
         dense_rank() over (
-            partition by outcome, path_kind order by path_customers desc, path
+            partition by outcome, path_kind order by path_customers desc, path asc
         ) as path_rank,
         cast(customers as double) / sum(customers) over (partition by outcome, path_kind) as customer_share
     from (

@@ -36,8 +36,8 @@ staged_sales as (
     inner join stages
         on
             sales.customer_id = stages.customer_id
-            and stages.entered_at <= sales.traded_at
-            and (stages.exited_at is null or stages.exited_at > sales.traded_at)
+            and sales.traded_at >= stages.entered_at
+            and (stages.exited_at is null or sales.traded_at < stages.exited_at)
     where sales.traded_at <= clock.as_of_at
 
 ),

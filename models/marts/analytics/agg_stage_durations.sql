@@ -51,11 +51,13 @@ completed as (
         {%- for p in [25, 50, 75, 90] %}
         {{ cjo.percentile_cont('case when is_completed then days_in_stage end', p / 100) }} as p{{ p }}_days,
         {%- endfor %}
+        -- noqa: disable=LT02
         {%- for low, high in buckets %}
         sum(case when is_completed and days_in_stage >= {{ low }}
             {%- if high is not none %} and days_in_stage < {{ high }}{% endif %} then 1 else 0 end)
             as stays_{{ low }}_{{ high if high is not none else 'plus' }}_days{{ ',' if not loop.last }}
         {%- endfor %}
+        -- noqa: enable=LT02
     from stays
     group by stage, persona, acquisition_channel
 
@@ -95,10 +97,12 @@ final as (
         {%- for p in [25, 50, 75, 90] %}
         cast(completed.p{{ p }}_days as double) as p{{ p }}_days,
         {%- endfor %}
+        -- noqa: disable=LT02
         {%- for low, high in buckets %}
         {%- set column = 'stays_' ~ low ~ '_' ~ (high if high is not none else 'plus') ~ '_days' %}
         cast(completed.{{ column }} as {{ dbt.type_int() }}) as {{ column }}{{ ',' if not loop.last }}
         {%- endfor %}
+        -- noqa: enable=LT02
     from completed
     left join stalled
         on

@@ -141,7 +141,7 @@ stage_at_month_end as (
     inner join stages
         on
             bounded.customer_id = stages.customer_id
-            and stages.entered_at < bounded.next_month_at
+            and bounded.next_month_at > stages.entered_at
             and (stages.exited_at is null or stages.exited_at >= bounded.next_month_at)
 
 ),
@@ -154,23 +154,23 @@ pipeline as (
         sum(case
             when opportunities.created_at < bounded.month_start
                 and (opportunities.closed_at is null or opportunities.closed_at >= bounded.month_start)
-                then 1 else 0
+                then 1 else 0  -- noqa: LT02
         end) as opportunities_open_at_start,
         sum(case
             when opportunities.created_at >= bounded.month_start and opportunities.created_at < bounded.next_month_at
-                then 1 else 0
+                then 1 else 0  -- noqa: LT02
         end) as opportunities_created,
         sum(case
             when opportunities.stage = 'won' and opportunities.closed_at >= bounded.month_start
-                and opportunities.closed_at < bounded.next_month_at then 1 else 0
+                and opportunities.closed_at < bounded.next_month_at then 1 else 0  -- noqa: LT02
         end) as opportunities_won,
         sum(case
             when opportunities.stage = 'lost' and opportunities.closed_at >= bounded.month_start
-                and opportunities.closed_at < bounded.next_month_at then 1 else 0
+                and opportunities.closed_at < bounded.next_month_at then 1 else 0  -- noqa: LT02
         end) as opportunities_lost,
         sum(case
             when opportunities.stage = 'won' and opportunities.closed_at >= bounded.month_start
-                and opportunities.closed_at < bounded.next_month_at then opportunities.amount else 0
+                and opportunities.closed_at < bounded.next_month_at then opportunities.amount else 0  -- noqa: LT02
         end) as won_amount,
         sum(case
             when opportunities.stage = 'won' and opportunities.closed_at >= bounded.month_start
@@ -271,7 +271,7 @@ final as (
             then {{ dbt.datediff('with_previous.first_purchase_month', 'with_previous.month_start', 'month') }}
         end as {{ dbt.type_int() }}) as months_since_first_purchase,
         cast({{ dbt.datediff('with_previous.last_activity_at', 'with_previous.month_end_at', 'day') }}
-            as {{ dbt.type_int() }}) as days_since_activity,
+            as {{ dbt.type_int() }}) as days_since_activity,  -- noqa: LT02
         -- activity
         cast(with_previous.purchases as {{ dbt.type_int() }}) as purchases,
         cast(with_previous.revenue as double) as revenue,

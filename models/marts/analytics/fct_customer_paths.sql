@@ -57,7 +57,7 @@ stage_steps as (
         stages.entered_at as step_at
     from outcomes
     inner join stages
-        on outcomes.customer_id = stages.customer_id and stages.entered_at <= outcomes.outcome_at
+        on outcomes.customer_id = stages.customer_id and outcomes.outcome_at >= stages.entered_at
 
 ),
 
@@ -74,7 +74,7 @@ channel_touches as (
         ) as previous_channel
     from outcomes
     inner join touch_days
-        on outcomes.customer_id = touch_days.customer_id and touch_days.touched_at <= outcomes.outcome_at
+        on outcomes.customer_id = touch_days.customer_id and outcomes.outcome_at >= touch_days.touched_at
 
 ),
 
@@ -137,7 +137,7 @@ final as (
         outcomes.outcome,
         outcomes.outcome_at,
         journey_starts.journey_started_at,
-        cast({{ dbt.datediff('journey_starts.journey_started_at', 'outcomes.outcome_at', 'minute') }} as double)
+        cast({{ dbt.datediff('journey_starts.journey_started_at', 'outcomes.outcome_at', 'minute') }} as double)  -- noqa: LT05
         / 1440.0 as days_to_outcome,
         stage_paths.stage_path,
         cast(stage_paths.stage_steps as {{ dbt.type_int() }}) as stage_steps,

@@ -11,7 +11,7 @@ renamed as (
 
     select
         ---------- strings
-        cast(model as {{ dbt.type_string() }}) as model,
+        cast(model as {{ dbt.type_string() }}) as model,  -- noqa: RF04
         cast(period as {{ dbt.type_string() }}) as period,
         cast(parameter as {{ dbt.type_string() }}) as parameter,
         ---------- numerics

@@ -15,9 +15,11 @@ credits as (
 
     select
         conversion_id,
+        -- noqa: disable=LT02
         {%- for model in models %}
         sum({{ model }}_credit) as {{ model }}_total{{ ',' if not loop.last }}
         {%- endfor %}
+        -- noqa: enable=LT02
     from {{ ref('fct_attribution') }}
     group by conversion_id
 
@@ -25,9 +27,11 @@ credits as (
 
 select
     purchases.sale_id,
+    -- noqa: disable=LT02
     {%- for model in models %}
     credits.{{ model }}_total{{ ',' if not loop.last }}
     {%- endfor %}
+    -- noqa: enable=LT02
 from purchases
 left join credits
     on purchases.sale_id = credits.conversion_id
