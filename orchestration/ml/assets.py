@@ -25,6 +25,8 @@ from orchestration.warehouse_lock import connect_live
 
 ML_GROUP = "ml"
 SEGMENTS_KEY = dg.AssetKey(["ml", "customer_segments"])
+# The segmentation writes two tables; each is its own asset key (dbt sources may not share one).
+PROFILES_KEY = dg.AssetKey(["ml", "segment_profiles"])
 PROPENSITY_KEY = dg.AssetKey(["ml", "propensity_scores"])
 # dbt models the assets read; resolved to asset keys with get_asset_key_for_model, never typed.
 UPSTREAM_MODELS = ("dim_customers", "fct_touchpoints", "fct_journey_stages", "int_customer_sales_mapped")
@@ -234,16 +236,20 @@ def build_assets() -> tuple[list[dg.AssetsDefinition], list[dg.AssetChecksDefini
 
     deps = _upstream_keys()
 
-    @dg.asset(key=SEGMENTS_KEY, deps=deps, group_name=ML_GROUP, kinds={"python", "scikitlearn", "duckdb"},
-              pool=DUCKDB_WRITER_POOL,
-              description="Behavioural K-Means segments with stable ids (ml.customer_segments, "
-              "ml.segment_profiles); read by the dim_segments mart.")
-    def customer_segments(context: dg.AssetExecutionContext, config: SegmentationConfig) -> dg.MaterializeResult:
+    @dg.multi_asset(name="ml__customer_segments", pool=DUCKDB_WRITER_POOL, specs=[
+        dg.AssetSpec(SEGMENTS_KEY, deps=deps, group_name=ML_GROUP, kinds={"python", "scikitlearn", "duckdb"},
+                     description="Behavioural K-Means segments with stable ids, one row per customer "
+                     "(ml.customer_segments); read by the analytics marts."),
+        dg.AssetSpec(PROFILES_KEY, deps=deps, group_name=ML_GROUP, kinds={"python", "scikitlearn", "duckdb"},
+                     description="One row per segment with its profile (ml.segment_profiles); read by dim_segments."),
+    ])
+    def customer_segments(context: dg.AssetExecutionContext, config: SegmentationConfig):
         with warehouse() as con:
             assignments, result = run_segmentation(con, settings.state_dir(), config)
         meta = result.metadata()
         context.log.info(f"{len(assignments)} customers in {result.k} segments")
-        return dg.MaterializeResult(metadata={
+        yield dg.MaterializeResult(asset_key=PROFILES_KEY, metadata={"rows": len(result.profiles)})
+        yield dg.MaterializeResult(asset_key=SEGMENTS_KEY, metadata={
             "rows": len(assignments),
             "k": result.k,
             "silhouette": dg.FloatMetadataValue(meta["silhouette"]),
