@@ -1,7 +1,7 @@
 """The dbt manifest as the activation layer reads it: audience declarations live in dbt model YAML.
 
 Each ``aud_*`` model declares, under ``config.meta``, what it serves (``audience``) and where it goes
-(``sync``): ``models/activation/_activation__models.yml``. ``make`` (and the pytest session) run
+(``sync``): ``models/activation/_activation__models.yml``. ``make manifest`` (and the pytest session) run
 ``dbt parse`` first, so ``target/manifest.json`` exists before anything here is called.
 """
 
@@ -31,7 +31,7 @@ def load_manifest(path: Path | None = None) -> dict:
     """The parsed manifest (cached per file version). Raises ManifestMissingError naming the fix."""
     path = path or manifest_path()
     if not path.exists():
-        raise ManifestMissingError(f"no dbt manifest at {path}: run `dbt parse` (make does it) first")
+        raise ManifestMissingError(f"no dbt manifest at {path}: run `make manifest` (or `dbt parse`) first")
     return _load(str(path), path.stat().st_mtime_ns)
 
 

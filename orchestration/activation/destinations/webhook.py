@@ -99,7 +99,8 @@ class RateLimiter:
         now = self.clock()
         if now < self.next_at:
             time.sleep(self.next_at - now)
-            now = self.next_at
+            # From when the request really goes out: a late wake-up must not shorten the next gap.
+            now = max(self.clock(), self.next_at)
         self.next_at = now + self.interval
 
 
