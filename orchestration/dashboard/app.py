@@ -62,7 +62,7 @@ def render_view(v: views.View, audience_names: list[str] | None = None) -> list:
     if audience_names is not None:
         out.append(html.Div([html.Label("Audience to preview or export"),
                              dcc.Dropdown(id="aud-choose", options=audience_names,
-                                          value=audience_names[0] if audience_names else None, clearable=False,
+                                          value=v.selected, clearable=False,
                                           style={"maxWidth": "420px"}),
                              html.Button("Export audience (CSV)", id="aud-export", style={"marginTop": "6px"})],
                             className="card"))

@@ -287,7 +287,7 @@ def transitions(con, f: Filters) -> pd.DataFrame:
     """Moves between stages in the date range (Sankey links)."""
     c = clause(f, PEOPLE_COLUMNS, "t.transitioned_at", alias="p")
     return _df(con, f"""
-        select coalesce(t.from_stage, '(start)') as from_stage, t.to_stage, count(*) as moves,
+        select coalesce(t.from_stage, '(entered)') as from_stage, t.to_stage, count(*) as moves,
                count(distinct t.customer_id) as customers, bool_or(t.is_backward) as is_backward
         from marts.fct_journey_transitions t join people p using (customer_id)
         where {c.sql}

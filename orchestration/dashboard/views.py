@@ -56,6 +56,7 @@ class View:
     charts: list[Chart] = field(default_factory=list)
     tables: list[Table] = field(default_factory=list)
     not_applied: tuple[str, ...] = ()  # filters this page's marts cannot apply
+    selected: str | None = None  # the audience previewed (audiences page)
 
 
 def _plain(value) -> str:
@@ -85,6 +86,11 @@ def _layout(fig: go.Figure, title: str, x: str | None = None, y: str | None = No
     if y is not None:
         fig.update_yaxes(title_text=y)
     return fig
+
+
+def _stage_rank(stage: str) -> int:
+    order = [*q.FUNNEL_STAGES, "lapsed"]
+    return order.index(stage) if stage in order else len(order)
 
 
 def _not_applied(*clauses: q.Clause) -> tuple[str, ...]:
@@ -197,7 +203,7 @@ def journeys(con, f: q.Filters) -> View:
                    for t, b in zip(moves["to_stage"], moves["is_backward"], strict=True)]
     fig = go.Figure(go.Sankey(
         arrangement="snap",
-        node={"label": nodes, "color": [STAGE_COLORS.get(n, "#999") for n in nodes], "pad": 18,
+        node={"label": nodes, "color": [STAGE_COLORS.get(n, "#bdbdbd") for n in nodes], "pad": 18,
               "customdata": [group(current_stage=n) for n in nodes],
               "hovertemplate": "%{label}: %{value:,} moves<extra>click: who is there now</extra>"},
         link={"source": [idx[s] for s in moves["from_stage"]], "target": [idx[t] for t in moves["to_stage"]],
@@ -206,7 +212,8 @@ def journeys(con, f: q.Filters) -> View:
     _layout(fig, "Journeys: moves between stages (count of moves)", height=480)
     top = moves.head(12).assign(share=lambda d: d["moves"] / max(moves["moves"].sum(), 1))
     return View("journeys", "Journeys", insights.journeys(moves), [
-        ("moves", count(moves["moves"].sum())), ("customers who moved", count(moves["customers"].max() if len(moves) else 0)),
+        ("moves", count(moves["moves"].sum())),
+        ("customers who entered the journey", count(moves.loc[moves["from_stage"] == "(entered)", "customers"].sum())),
         ("moves into lapsed", count(moves.loc[moves["to_stage"] == "lapsed", "moves"].sum()))],
         [Chart("sankey", fig, "Bands run from a stage to the next one a customer entered; width is the number of "
                "moves. Red bands go backward or to lapsed. Click a stage to see who is in it now.", clickable=True)],
@@ -230,6 +237,7 @@ def cohorts(con, f: q.Filters) -> View:
     _layout(fig, "Retention by first-purchase cohort (% of the cohort still live)", "months since first purchase",
             "cohort (month of first purchase)", height=max(360, 28 * len(ylabels) + 140))
     fig.update_yaxes(autorange="reversed")
+    fig.update_xaxes(dtick=1)
     first = cells[cells["months_since"] == 0]
     return View("cohorts", "Retention cohorts", insights.cohorts(cells), [
         ("cohorts", count(len(grid))), ("buyers in them", count(first["cohort_customers"].sum())),
@@ -297,18 +305,21 @@ def money_flows(con, f: q.Filters) -> View:
                          hovertemplate="%{x}: $%{y:,.0f} per point<extra>click: who is at this step now</extra>"))
     _layout(s, "Value of +1 point of conversion per funnel step (USD)", "funnel step", "USD per point")
     s.update_yaxes(**MONEY_AXIS)
-    labels = list(dict.fromkeys([*flows["from_product_name"], *flows["to_product_name"]]))
-    ix = {n: i for i, n in enumerate(labels)}
-    x = go.Figure(go.Sankey(node={"label": labels, "pad": 12},
-                            link={"source": [ix[a] for a in flows["from_product_name"]],
-                                  "target": [ix[b] for b in flows["to_product_name"]], "value": flows["customers"],
+    moved = flows[flows["to_product_name"] != "(none yet)"]
+    left = list(dict.fromkeys(moved["from_product_name"]))
+    right = list(dict.fromkeys(moved["to_product_name"]))
+    x = go.Figure(go.Sankey(node={"label": left + right, "pad": 10},
+                            link={"source": [left.index(a) for a in moved["from_product_name"]],
+                                  "target": [len(left) + right.index(b) for b in moved["to_product_name"]],
+                                  "value": moved["customers"],
                                   "hovertemplate": "%{source.label} → %{target.label}: %{value:,} customers<extra></extra>"}))
     _layout(x, "Cross-sell: from a first product to the next (customers)", height=440)
     st = go.Figure([go.Bar(x=g["month_start"], y=g["revenue"], name=stage, marker_color=STAGE_COLORS.get(stage),
                            hovertemplate=stage + " %{x|%b %Y}: $%{y:,.0f}<extra></extra>")
-                    for stage, g in bystage.groupby("stage")])
+                    for stage, g in sorted(bystage.groupby("stage"), key=lambda t: _stage_rank(t[0]))])
     _layout(st, "Revenue by the stage customers were in when buying (USD per month)", "month", "USD")
     st.update_layout(barmode="stack", yaxis=MONEY_AXIS)
+    st.update_xaxes(dtick="M1", tickformat="%b %Y")
     return View("money", "Where the money flows", insights.money_flows(steps), [
         ("revenue", money(origin["revenue"].sum())), ("buyers", count(origin["customers"].sum())),
         ("best step to improve", money(steps["value_of_one_point"].max()) + " per point" if len(steps) else "–")],
@@ -316,8 +327,9 @@ def money_flows(con, f: q.Filters) -> View:
                "Click a bar.", clickable=True),
          Chart("improvement", s, "Extra conversions from one more point of conversion, times the value gap between "
                "those who moved on and those who stopped (an upper bound). Click a bar.", clickable=True),
-         Chart("cross_sell", x, "Bands go from a product to the next one the same customers bought; '(none yet)' "
-               "holds those who have not bought another."),
+         Chart("cross_sell", x, "Bands go from a product (left) to the next product the same customers bought "
+               f"(right); {count(flows.loc[flows['to_product_name'] == '(none yet)', 'customers'].sum())} "
+               "customers have not bought a second product yet and are left out."),
          Chart("by_stage", st, "Stacks split each month's purchases by the journey stage of the buyer at the time.")],
         [Table("Value of improving each step", steps[["step", "reached_from", "conversion_rate",
                                                       "extra_conversions_per_point", "value_of_one_point"]],
@@ -455,6 +467,7 @@ def audiences(con, f: q.Filters, audience: str | None = None) -> View:
                                  hovertemplate=a + " %{x|%Y-%m-%d}: %{y:,}<extra></extra>")
                       for a, g in sizes.groupby("audience")])
     _layout(line, "Audience size over time (members)", "day", "members")
+    line.update_xaxes(tickformat="%Y-%m-%d")
     bar = go.Figure([go.Bar(x=summary["audience"], y=summary["members"], name="members",
                             customdata=[group(audience=a) for a in summary["audience"]],
                             hovertemplate="%{x}: %{y:,} members<extra>click: who are they</extra>"),
@@ -463,7 +476,7 @@ def audiences(con, f: q.Filters, audience: str | None = None) -> View:
                             hovertemplate="%{x}: %{y:,} reachable<extra>click: who are they</extra>")])
     _layout(bar, "Audiences now (members in these filters)", "audience", "members")
     bar.update_layout(barmode="group")
-    names = list(summary["audience"])
+    names = list(summary.sort_values("members", ascending=False)["audience"])
     chosen = audience if audience in names else (names[0] if names else None)
     tables = []
     if chosen:
@@ -475,7 +488,7 @@ def audiences(con, f: q.Filters, audience: str | None = None) -> View:
         ("syncs", count(len(status))), ("open problems", count(len(errors)))],
         [Chart("sizes", line, "Members of each audience on each day it changed, from the membership history."),
          Chart("now", bar, "Members now and how many of them have consent to be contacted. Click a bar.", True)],
-        tables)
+        tables, selected=chosen)
 
 
 PAGES: list[tuple[str, str, Callable]] = [
