@@ -19,9 +19,11 @@ def overview(by_persona: pd.DataFrame) -> str:
         return "No customer is at risk in these filters: keep the current cadence and watch new customers."
     top = by_persona.sort_values(["at_risk", "customers"], ascending=False).iloc[0]
     share = top["at_risk"] / by_persona["at_risk"].sum()
-    return (f"Reach the {count(top['at_risk'])} at-risk {top['value']} customers first: they are {pct(share)} "
-            f"of everyone at risk, and {count(top['eligible'])} {top['value']} customers are eligible for an "
-            f"action now.")
+    return (
+        f"Reach the {count(top['at_risk'])} at-risk {top['value']} customers first: they are {pct(share)} "
+        f"of everyone at risk, and {count(top['eligible'])} {top['value']} customers are eligible for an "
+        f"action now."
+    )
 
 
 def funnel(stages: pd.DataFrame, stalls: pd.DataFrame) -> str:
@@ -35,9 +37,11 @@ def funnel(stages: pd.DataFrame, stalls: pd.DataFrame) -> str:
     text = f"The weakest step is {previous} → {weak['stage']} ({pct(weak['step_rate'])} move on)."
     if not stalls.empty and stalls["stalled"].sum() > 0:
         s = stalls.sort_values(["stalled_eligible", "stalled"], ascending=False).iloc[0]
-        text += (f" {count(s['stalled'])} customers are stalled in {s['stage']} (longer than "
-                 f"{s['stall_threshold_days']:,.0f} days), {count(s['stalled_eligible'])} of them eligible now: "
-                 f"start with them.")
+        text += (
+            f" {count(s['stalled'])} customers are stalled in {s['stage']} (longer than "
+            f"{s['stall_threshold_days']:,.0f} days), {count(s['stalled_eligible'])} of them eligible now: "
+            f"start with them."
+        )
     return text
 
 
@@ -48,8 +52,10 @@ def journeys(moves: pd.DataFrame) -> str:
         return "No customer lapsed in these filters: nothing to win back."
     top = lapses.sort_values("moves", ascending=False).iloc[0]
     share = top["moves"] / lapses["moves"].sum()
-    return (f"{pct(share)} of lapses ({count(top['moves'])}) come straight from {top['from_stage']}: put a "
-            f"check-in on customers in {top['from_stage']} before they go quiet.")
+    return (
+        f"{pct(share)} of lapses ({count(top['moves'])}) come straight from {top['from_stage']}: put a "
+        f"check-in on customers in {top['from_stage']} before they go quiet."
+    )
 
 
 def cohorts(cells: pd.DataFrame) -> str:
@@ -66,11 +72,15 @@ def cohorts(cells: pd.DataFrame) -> str:
     others = at_k[at_k["cohort_month"] != worst["cohort_month"]]
     avg = others["live_customers"].sum() / others["cohort_customers"].sum()
     if worst["retention_rate"] >= avg - 0.005:
-        return (f"No cohort stands out: all keep about {pct(avg)} of their customers at month {k}; keep onboarding "
-                f"as it is and look again next month.")
-    return (f"The {pd.Timestamp(worst['cohort_month']):%b %Y} cohort keeps {pct(worst['retention_rate'])} of its "
-            f"customers at month {k}, against {pct(avg)} for the other cohorts: find out what its first months "
-            f"lacked and onboard the next cohort differently.")
+        return (
+            f"No cohort stands out: all keep about {pct(avg)} of their customers at month {k}; keep onboarding "
+            f"as it is and look again next month."
+        )
+    return (
+        f"The {pd.Timestamp(worst['cohort_month']):%b %Y} cohort keeps {pct(worst['retention_rate'])} of its "
+        f"customers at month {k}, against {pct(avg)} for the other cohorts: find out what its first months "
+        f"lacked and onboard the next cohort differently."
+    )
 
 
 def clv(at_risk: pd.DataFrame, tiers: pd.DataFrame) -> str:
@@ -78,14 +88,18 @@ def clv(at_risk: pd.DataFrame, tiers: pd.DataFrame) -> str:
     if not at_risk.empty and at_risk["customers"].sum() > 0:
         n, value, elig = at_risk["customers"].sum(), at_risk["predicted_clv"].sum(), at_risk["eligible"].sum()
         names = " and ".join(at_risk["value"].astype(str))
-        return (f"{count(n)} {names} customers are less than 50% likely to still be active and carry "
-                f"{money(value)} of predicted value; {count(elig)} are eligible now: retain them first.")
+        return (
+            f"{count(n)} {names} customers are less than 50% likely to still be active and carry "
+            f"{money(value)} of predicted value; {count(elig)} are eligible now: retain them first."
+        )
     buyers = tiers[tiers["value"] != "prospect"]
     if buyers.empty or buyers["predicted_clv"].sum() == 0:
         return "No predicted CLV in these filters (the CLV model has not scored these customers yet)."
     top = buyers.sort_values("predicted_clv", ascending=False).iloc[0]
-    return (f"The {top['value']} tier holds {pct(top['predicted_clv'] / buyers['predicted_clv'].sum())} of predicted "
-            f"value with {pct(top['customers'] / buyers['customers'].sum())} of buyers: protect its service level.")
+    return (
+        f"The {top['value']} tier holds {pct(top['predicted_clv'] / buyers['predicted_clv'].sum())} of predicted "
+        f"value with {pct(top['customers'] / buyers['customers'].sum())} of buyers: protect its service level."
+    )
 
 
 def money_flows(improvements: pd.DataFrame) -> str:
@@ -95,9 +109,11 @@ def money_flows(improvements: pd.DataFrame) -> str:
     if valued.empty:
         return NOTHING
     top = valued.sort_values("value_of_one_point", ascending=False).iloc[0]
-    return (f"Work on {top['from_stage']} → {top['to_stage']}: one more point of conversion there (from "
-            f"{pct(top['conversion_rate'])}) is about {count(top['extra_conversions_per_point'])} conversions "
-            f"worth {money(top['value_of_one_point'])}, the most of any step (observed, not causal: test it).")
+    return (
+        f"Work on {top['from_stage']} → {top['to_stage']}: one more point of conversion there (from "
+        f"{pct(top['conversion_rate'])}) is about {count(top['extra_conversions_per_point'])} conversions "
+        f"worth {money(top['value_of_one_point'])}, the most of any step (observed, not causal: test it)."
+    )
 
 
 def attribution(credits: pd.DataFrame) -> str:
@@ -111,9 +127,11 @@ def attribution(credits: pd.DataFrame) -> str:
     gap = (share["markov"] - share["last_touch"]).sort_values()
     channel = gap.abs().idxmax()
     verb = "undervalues" if gap[channel] > 0 else "overvalues"
-    return (f"Last touch {verb} {channel}: it gets {pct(share.loc[channel, 'last_touch'])} of revenue under last "
-            f"touch and {pct(share.loc[channel, 'markov'])} under the data-driven (Markov) model; weigh budget on "
-            f"the data-driven share.")
+    return (
+        f"Last touch {verb} {channel}: it gets {pct(share.loc[channel, 'last_touch'])} of revenue under last "
+        f"touch and {pct(share.loc[channel, 'markov'])} under the data-driven (Markov) model; weigh budget on "
+        f"the data-driven share."
+    )
 
 
 def segments(matrix: pd.DataFrame) -> str:
@@ -126,9 +144,11 @@ def segments(matrix: pd.DataFrame) -> str:
         return f"No one is at risk; the {top} segment carries the most value: grow it with lookalikes."
     top = seg.sort_values("at_risk", ascending=False).iloc[0]
     name = seg.sort_values("at_risk", ascending=False).index[0]
-    return (f"The {name} segment has the most customers at risk ({count(top['at_risk'])} of "
-            f"{count(top['customers'])}, {pct(top['at_risk'] / top['customers'])}): give it a retention play; "
-            f"{count(top['eligible'])} of its customers are eligible now.")
+    return (
+        f"The {name} segment has the most customers at risk ({count(top['at_risk'])} of "
+        f"{count(top['customers'])}, {pct(top['at_risk'] / top['customers'])}): give it a retention play; "
+        f"{count(top['eligible'])} of its customers are eligible now."
+    )
 
 
 def experiments(results: pd.DataFrame) -> str:
@@ -138,17 +158,23 @@ def experiments(results: pd.DataFrame) -> str:
     wins = results[(results["is_significant"]) & (results["lift"] > 0)]
     if not wins.empty:
         w = wins.sort_values("lift", ascending=False).iloc[0]
-        return (f"Scale {w['experiment_name']}: {w['metric']} {pct(w['lift'], points=True)} against its holdout "
-                f"(95% interval {pct(w['lift_ci_low'], points=True)} to {pct(w['lift_ci_high'], points=True)}).")
+        return (
+            f"Scale {w['experiment_name']}: {w['metric']} {pct(w['lift'], points=True)} against its holdout "
+            f"(95% interval {pct(w['lift_ci_low'], points=True)} to {pct(w['lift_ci_high'], points=True)})."
+        )
     losses = results[(results["is_significant"]) & (results["lift"] < 0)]
     if not losses.empty:
         w = losses.sort_values("lift").iloc[0]
-        return (f"Stop or rethink {w['experiment_name']}: {w['metric']} {pct(w['lift'], points=True)} against its "
-                f"holdout, significantly worse.")
+        return (
+            f"Stop or rethink {w['experiment_name']}: {w['metric']} {pct(w['lift'], points=True)} against its "
+            f"holdout, significantly worse."
+        )
     wide = results.assign(width=results["lift_ci_high"] - results["lift_ci_low"]).sort_values("width").iloc[-1]
-    return (f"No significant lift yet; {wide['experiment_name']} ({wide['metric']}) is the least certain "
-            f"(interval {pct(wide['lift_ci_low'], points=True)} to {pct(wide['lift_ci_high'], points=True)}): "
-            f"keep it running before deciding.")
+    return (
+        f"No significant lift yet; {wide['experiment_name']} ({wide['metric']}) is the least certain "
+        f"(interval {pct(wide['lift_ci_low'], points=True)} to {pct(wide['lift_ci_high'], points=True)}): "
+        f"keep it running before deciding."
+    )
 
 
 def wholesalers(effects: pd.DataFrame) -> str:
@@ -158,26 +184,36 @@ def wholesalers(effects: pd.DataFrame) -> str:
     low = effects[effects["is_below_average"] == True]  # noqa: E712 (nullable booleans)
     if not low.empty:
         w = low.sort_values("book", ascending=False).iloc[0]
-        return (f"Coach {w['wholesaler_name']}: {pct(w['effect_pct'])} against an average wholesaler in the same "
-                f"territory (interval below zero), with a book of {count(w['book'])} ({count(w['book_at_risk'])} "
-                f"at risk).")
+        return (
+            f"Coach {w['wholesaler_name']}: {pct(w['effect_pct'])} against an average wholesaler in the same "
+            f"territory (interval below zero), with a book of {count(w['book'])} ({count(w['book_at_risk'])} "
+            f"at risk)."
+        )
     top = effects.sort_values("effect", ascending=False).iloc[0]
-    return (f"No wholesaler is clearly below average; {top['wholesaler_name']} leads ({pct(top['effect_pct'])} "
-            f"net of territory): have them share what they do.")
+    return (
+        f"No wholesaler is clearly below average; {top['wholesaler_name']} leads ({pct(top['effect_pct'])} "
+        f"net of territory): have them share what they do."
+    )
 
 
 def audiences(summary: pd.DataFrame, errors: pd.DataFrame, status: pd.DataFrame) -> str:
     """Fix what is failing first; otherwise point at the audience that reaches the most people."""
     if not errors.empty:
         worst = errors.sort_values("rows", ascending=False).iloc[0]
-        return (f"Fix {worst['sync_name']} first: {worst['kind']} ({count(worst['rows'])} rows): "
-                f"{str(worst['reason'])[:120]}.")
+        return (
+            f"Fix {worst['sync_name']} first: {worst['kind']} ({count(worst['rows'])} rows): "
+            f"{str(worst['reason'])[:120]}."
+        )
     if summary.empty:
         return "No audience is published yet."
     if status.empty:
         top = summary.sort_values("members", ascending=False).iloc[0]
-        return (f"No sync has run yet: {top['audience']} already has {count(top['members'])} members in these "
-                f"filters; run `cjo run --job activate` to send it.")
+        return (
+            f"No sync has run yet: {top['audience']} already has {count(top['members'])} members in these "
+            f"filters; run `cjo run --job activate` to send it."
+        )
     top = summary.sort_values("members", ascending=False).iloc[0]
-    return (f"All syncs are healthy; {top['audience']} is the largest ({count(top['members'])} members, "
-            f"{count(top['reachable'])} reachable): check its results on the experiments page.")
+    return (
+        f"All syncs are healthy; {top['audience']} is the largest ({count(top['members'])} members, "
+        f"{count(top['reachable'])} reachable): check its results on the experiments page."
+    )

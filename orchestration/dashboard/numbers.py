@@ -13,13 +13,13 @@ def _missing(value) -> bool:
 
 
 def count(value) -> str:
-    return "–" if _missing(value) else human(round(float(value)), COUNT)
+    return "n/a" if _missing(value) else human(round(float(value)), COUNT)
 
 
 def pct(value, points: bool = False) -> str:
     """0.123 -> 12.3%; with points=True a difference of rates: +1.2 pts."""
     if _missing(value):
-        return "–"
+        return "n/a"
     if points:
         return f"{float(value) * 100:+.1f} pts"
     return human(value, SHARE)
@@ -28,7 +28,7 @@ def pct(value, points: bool = False) -> str:
 def money(value) -> str:
     """$1,234 below a million, $1.23M and $1.23B above."""
     if _missing(value):
-        return "–"
+        return "n/a"
     v = float(value)
     sign = "-" if v < 0 else ""
     v = abs(v)
@@ -40,4 +40,4 @@ def money(value) -> str:
 
 
 def days(value) -> str:
-    return "–" if _missing(value) else f"{float(value):,.0f} days"
+    return "n/a" if _missing(value) else f"{float(value):,.0f} days"

@@ -28,13 +28,40 @@ import pandas as pd
 
 # The filter dimensions and the column that holds each in `people` and in the sliced marts.
 DIMENSIONS = ("persona", "segment", "tier", "channel")
-PEOPLE_COLUMNS = {"persona": "persona", "segment": "segment_name", "tier": "value_tier",
-                  "channel": "acquisition_channel"}
+PEOPLE_COLUMNS = {
+    "persona": "persona",
+    "segment": "segment_name",
+    "tier": "value_tier",
+    "channel": "acquisition_channel",
+}
 # Columns a chart may name as a group ("who are they"): only these reach SQL, as identifiers.
-GROUP_COLUMNS = ("persona", "segment_name", "value_tier", "acquisition_channel", "current_stage", "status",
-                 "is_stalled", "cohort_month", "wholesaler_id", "interest_segment", "audience")
-PREVIEW_COLUMNS = ("customer_id", "full_name", "persona", "segment_name", "value_tier", "acquisition_channel",
-                   "current_stage", "status", "is_stalled", "is_contactable", "is_eligible", "customer_value")
+GROUP_COLUMNS = (
+    "persona",
+    "segment_name",
+    "value_tier",
+    "acquisition_channel",
+    "current_stage",
+    "status",
+    "is_stalled",
+    "cohort_month",
+    "wholesaler_id",
+    "interest_segment",
+    "audience",
+)
+PREVIEW_COLUMNS = (
+    "customer_id",
+    "full_name",
+    "persona",
+    "segment_name",
+    "value_tier",
+    "acquisition_channel",
+    "current_stage",
+    "status",
+    "is_stalled",
+    "is_contactable",
+    "is_eligible",
+    "customer_value",
+)
 
 
 @dataclass(frozen=True)
@@ -97,8 +124,11 @@ def _df(con: duckdb.DuckDBPyConnection, sql: str, params: Sequence = ()) -> pd.D
 
 
 def has_table(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> bool:
-    return bool(con.execute("select count(*) from information_schema.tables where table_schema = ? "
-                            "and table_name = ?", [schema, table]).fetchone()[0])
+    return bool(
+        con.execute(
+            "select count(*) from information_schema.tables where table_schema = ? and table_name = ?", [schema, table]
+        ).fetchone()[0]
+    )
 
 
 # ------------------------------------------------------------------ people and the reader
@@ -181,11 +211,16 @@ class Reader:
 
 # ------------------------------------------------------------------ filter choices
 
+
 def filter_options(con: duckdb.DuckDBPyConnection) -> dict[str, list]:
     """The values each filter offers, and the months the data spans (``months``: first, last)."""
-    opts = {dim: [r[0] for r in con.execute(
-        f"select distinct {col} from people where {col} is not null order by 1").fetchall()]
-        for dim, col in PEOPLE_COLUMNS.items()}
+    opts = {
+        dim: [
+            r[0]
+            for r in con.execute(f"select distinct {col} from people where {col} is not null order by 1").fetchall()
+        ]
+        for dim, col in PEOPLE_COLUMNS.items()
+    }
     first, last = con.execute("select min(month_start), max(month_start) from marts.fct_customer_monthly").fetchone()
     opts["months"] = [first, last]
     return opts
@@ -193,10 +228,13 @@ def filter_options(con: duckdb.DuckDBPyConnection) -> dict[str, list]:
 
 # ------------------------------------------------------------------ overview
 
+
 def kpis_by_month(con, f: Filters) -> pd.DataFrame:
     """Monthly KPIs summed over the chosen slices, rates recomputed from their components."""
     c = clause(f, PEOPLE_COLUMNS, "month_start")
-    return _df(con, f"""
+    return _df(
+        con,
+        f"""
         select month_start,
                sum(customers_at_start) as customers_at_start, sum(retained_customers) as retained,
                sum(churned_customers) as churned, sum(new_customers) as new_customers,
@@ -211,7 +249,9 @@ def kpis_by_month(con, f: Filters) -> pd.DataFrame:
                  * (sum(won_amount) / nullif(sum(opportunities_won), 0))
                  / nullif(sum(won_cycle_days) / nullif(sum(opportunities_won), 0), 0) as pipeline_velocity
         from marts.agg_kpis_monthly where {c.sql}
-        group by month_start order by month_start""", c.params)
+        group by month_start order by month_start""",
+        c.params,
+    )
 
 
 def people_by(con, f: Filters, column: str, where: str = "true") -> pd.DataFrame:
@@ -220,7 +260,9 @@ def people_by(con, f: Filters, column: str, where: str = "true") -> pd.DataFrame
     if column not in GROUP_COLUMNS:
         raise ValueError(f"unknown people column {column!r}")
     c = clause(f, PEOPLE_COLUMNS)
-    return _df(con, f"""
+    return _df(
+        con,
+        f"""
         select {column} as value, count(*) as customers,
                count(*) filter (where is_contactable) as reachable,
                count(*) filter (where is_eligible) as eligible,
@@ -231,7 +273,9 @@ def people_by(con, f: Filters, column: str, where: str = "true") -> pd.DataFrame
                avg(probability_alive) as mean_probability_alive,
                coalesce(sum(customer_value), 0) as customer_value
         from people where {c.sql} and {where}
-        group by 1 order by customers desc""", c.params)
+        group by 1 order by customers desc""",
+        c.params,
+    )
 
 
 # ------------------------------------------------------------------ funnel and stages
@@ -244,8 +288,9 @@ def funnel(con, f: Filters) -> tuple[pd.DataFrame, Clause]:
     date range (cohort month)."""
     c = clause(f, {"persona": "persona", "channel": "acquisition_channel"}, "cohort_month")
     sums = ", ".join(f"sum(reached_{s}) as {s}" for s in FUNNEL_STAGES)
-    wide = _df(con, f"select {sums}, sum(reached_lapsed) as lapsed from marts.agg_journey_funnel where {c.sql}",
-               c.params)
+    wide = _df(
+        con, f"select {sums}, sum(reached_lapsed) as lapsed from marts.agg_journey_funnel where {c.sql}", c.params
+    )
     rows = [(i + 1, s, int(wide[s].iloc[0] or 0)) for i, s in enumerate(FUNNEL_STAGES)]
     out = pd.DataFrame(rows, columns=["stage_order", "stage", "reached"])
     out["step_rate"] = out["reached"] / out["reached"].shift(1)
@@ -253,26 +298,31 @@ def funnel(con, f: Filters) -> tuple[pd.DataFrame, Clause]:
     return out, c
 
 
-DURATION_BUCKETS = ("stays_0_7_days", "stays_7_30_days", "stays_30_90_days", "stays_90_180_days",
-                    "stays_180_plus_days")
+DURATION_BUCKETS = ("stays_0_7_days", "stays_7_30_days", "stays_30_90_days", "stays_90_180_days", "stays_180_plus_days")
 
 
 def stage_durations(con, f: Filters) -> tuple[pd.DataFrame, Clause]:
     """Completed stays per stage by length (the histogram adds up across slices)."""
     c = clause(f, {"persona": "persona", "channel": "acquisition_channel"})
     sums = ", ".join(f"sum({b}) as {b}" for b in DURATION_BUCKETS)
-    return _df(con, f"""
+    return _df(
+        con,
+        f"""
         select stage, min(stage_order) as stage_order, sum(completed_stays) as completed_stays, {sums},
                sum(mean_days * completed_stays) / nullif(sum(completed_stays), 0) as mean_days
         from marts.agg_stage_durations where {c.sql}
-        group by stage order by stage_order""", c.params), c
+        group by stage order by stage_order""",
+        c.params,
+    ), c
 
 
 def stalls(con, f: Filters) -> pd.DataFrame:
     """Customers now in each stage that can still move forward, stalled ones, and how many of those are
     reachable and eligible (people: the stall mart and the ledger)."""
     c = clause(f, PEOPLE_COLUMNS, alias="p")
-    return _df(con, f"""
+    return _df(
+        con,
+        f"""
         select s.stage, count(*) as current_customers,
                count(*) filter (where s.is_stalled) as stalled,
                count(*) filter (where s.is_stalled and p.is_contactable) as stalled_reachable,
@@ -280,35 +330,47 @@ def stalls(con, f: Filters) -> pd.DataFrame:
                median(s.stall_threshold_days) as stall_threshold_days
         from marts.fct_stage_stalls s join people p using (customer_id)
         where {c.sql}
-        group by s.stage order by min(s.entered_at) is null, s.stage""", c.params)
+        group by s.stage order by min(s.entered_at) is null, s.stage""",
+        c.params,
+    )
 
 
 def transitions(con, f: Filters) -> pd.DataFrame:
     """Moves between stages in the date range (Sankey links)."""
     c = clause(f, PEOPLE_COLUMNS, "t.transitioned_at", alias="p")
-    return _df(con, f"""
+    return _df(
+        con,
+        f"""
         select coalesce(t.from_stage, '(entered)') as from_stage, t.to_stage, count(*) as moves,
                count(distinct t.customer_id) as customers, bool_or(t.is_backward) as is_backward
         from marts.fct_journey_transitions t join people p using (customer_id)
         where {c.sql}
-        group by 1, 2 order by moves desc""", c.params)
+        group by 1, 2 order by moves desc""",
+        c.params,
+    )
 
 
 # ------------------------------------------------------------------ retention cohorts
 
+
 def cohorts(con, f: Filters) -> pd.DataFrame:
     """Cohort (first purchase month) x months since: cohort size, live and purchasing customers."""
     c = clause(f, PEOPLE_COLUMNS, "cohort_month")
-    return _df(con, f"""
+    return _df(
+        con,
+        f"""
         select cohort_month, months_since_first_purchase as months_since,
                sum(cohort_customers) as cohort_customers, sum(live_customers) as live_customers,
                sum(purchasing_customers) as purchasing_customers, sum(revenue) as revenue,
                sum(live_customers) / nullif(sum(cohort_customers), 0) as retention_rate
         from marts.agg_retention_cohorts where {c.sql}
-        group by 1, 2 order by 1, 2""", c.params)
+        group by 1, 2 order by 1, 2""",
+        c.params,
+    )
 
 
 # ------------------------------------------------------------------ CLV and tiers
+
 
 def clv_validation(con) -> pd.DataFrame:
     if not has_table(con, "marts", "agg_clv_validation"):
@@ -316,57 +378,77 @@ def clv_validation(con) -> pd.DataFrame:
     return _df(con, "select * from marts.agg_clv_validation order by decile")
 
 
-def valuable_at_risk(con, f: Filters, tiers: Sequence[str] = ("platinum", "gold"),
-                     below: float = 0.5) -> pd.DataFrame:
+def valuable_at_risk(con, f: Filters, tiers: Sequence[str] = ("platinum", "gold"), below: float = 0.5) -> pd.DataFrame:
     """Customers of the top tiers whose probability of still being active is below `below`."""
     c = clause(f, PEOPLE_COLUMNS)
     marks = ", ".join("?" * len(tiers))
-    return _df(con, f"""
+    return _df(
+        con,
+        f"""
         select value_tier as value, count(*) as customers, count(*) filter (where is_eligible) as eligible,
                count(*) filter (where is_contactable) as reachable, coalesce(sum(predicted_clv), 0) as predicted_clv
         from people where {c.sql} and value_tier in ({marks}) and probability_alive < ?
-        group by 1 order by predicted_clv desc""", [*c.params, *tiers, below])
+        group by 1 order by predicted_clv desc""",
+        [*c.params, *tiers, below],
+    )
 
 
 # ------------------------------------------------------------------ where the money flows
+
 
 def revenue_by_origin(con, f: Filters, by: str = "acquisition_channel") -> tuple[pd.DataFrame, Clause]:
     if by not in ("acquisition_channel", "acquisition_stage", "first_asset_class", "journey_path"):
         raise ValueError(by)
     c = clause(f, {"persona": "persona", "tier": "value_tier", "channel": "acquisition_channel"})
-    return _df(con, f"""
+    return _df(
+        con,
+        f"""
         select {by} as value, sum(customers) as customers, sum(revenue) as revenue,
                sum(customer_value) as customer_value, sum(revenue) / nullif(sum(customers), 0) as revenue_per_customer
         from marts.agg_revenue_by_origin where {c.sql}
-        group by 1 order by revenue desc""", c.params), c
+        group by 1 order by revenue desc""",
+        c.params,
+    ), c
 
 
 def revenue_by_stage(con, f: Filters) -> tuple[pd.DataFrame, Clause]:
     c = clause(f, {"persona": "persona", "tier": "value_tier", "channel": "acquisition_channel"}, "month_start")
-    return _df(con, f"""
+    return _df(
+        con,
+        f"""
         select month_start, stage, sum(revenue) as revenue, sum(purchases) as purchases
         from marts.agg_revenue_by_stage where {c.sql}
-        group by 1, 2 order by 1, 2""", c.params), c
+        group by 1, 2 order by 1, 2""",
+        c.params,
+    ), c
 
 
 def cross_sell(con, f: Filters, top: int = 25) -> tuple[pd.DataFrame, Clause]:
     c = clause(f, {"persona": "persona"})
-    return _df(con, f"""
+    return _df(
+        con,
+        f"""
         select from_product_name, to_product_name, sum(customers) as customers, sum(to_revenue) as to_revenue
         from marts.agg_cross_sell_flows where {c.sql}
-        group by 1, 2 order by customers desc limit {int(top)}""", c.params), c
+        group by 1, 2 order by customers desc limit {int(top)}""",
+        c.params,
+    ), c
 
 
 def improvement_value(con, f: Filters) -> tuple[pd.DataFrame, Clause]:
     """What one point of conversion on each funnel step is worth, summed over the chosen personas."""
     c = clause(f, {"persona": "persona"})
-    return _df(con, f"""
+    return _df(
+        con,
+        f"""
         select step_order, step, from_stage, to_stage, sum(reached_from) as reached_from,
                sum(reached_to) as reached_to, sum(reached_to) / nullif(sum(reached_from), 0) as conversion_rate,
                sum(extra_conversions_per_point) as extra_conversions_per_point,
                sum(value_of_one_point) as value_of_one_point
         from marts.agg_improvement_value where {c.sql}
-        group by 1, 2, 3, 4 order by step_order""", c.params), c
+        group by 1, 2, 3, 4 order by step_order""",
+        c.params,
+    ), c
 
 
 # ------------------------------------------------------------------ attribution
@@ -377,12 +459,18 @@ ATTRIBUTION_MODELS = ("first_touch", "last_touch", "linear", "time_decay", "posi
 def attribution(con, f: Filters) -> pd.DataFrame:
     """Conversions and revenue credited to each touch channel under each model (long format)."""
     c = clause(f, PEOPLE_COLUMNS, "a.converted_at", alias="p")
-    credits = ", ".join(f"sum(a.{m}_credit) as {m}__conv, sum(a.{m}_credit * a.conversion_amount) as {m}__rev"
-                        for m in ATTRIBUTION_MODELS)
-    wide = _df(con, f"""
+    credits = ", ".join(
+        f"sum(a.{m}_credit) as {m}__conv, sum(a.{m}_credit * a.conversion_amount) as {m}__rev"
+        for m in ATTRIBUTION_MODELS
+    )
+    wide = _df(
+        con,
+        f"""
         select a.channel, {credits}
         from marts.fct_attribution a join people p using (customer_id)
-        where {c.sql} group by 1""", c.params)
+        where {c.sql} group by 1""",
+        c.params,
+    )
     rows = []
     for _, r in wide.iterrows():
         for m in ATTRIBUTION_MODELS:
@@ -392,22 +480,31 @@ def attribution(con, f: Filters) -> pd.DataFrame:
 
 # ------------------------------------------------------------------ segments and personas
 
+
 def segment_profiles(con) -> pd.DataFrame:
     if not has_table(con, "marts", "dim_segments"):
         return pd.DataFrame()
-    return _df(con, "select segment_name, customers, customer_share, dominant_channel, top_stage, "
-                    "median_purchase_amount_365d from marts.dim_segments order by customers desc")
+    return _df(
+        con,
+        "select segment_name, customers, customer_share, dominant_channel, top_stage, "
+        "median_purchase_amount_365d from marts.dim_segments order by customers desc",
+    )
 
 
 def segment_persona_matrix(con, f: Filters) -> pd.DataFrame:
     c = clause(f, PEOPLE_COLUMNS)
-    return _df(con, f"""
+    return _df(
+        con,
+        f"""
         select segment_name, persona, count(*) as customers, coalesce(sum(customer_value), 0) as customer_value,
                count(*) filter (where status = 'at_risk') as at_risk, count(*) filter (where is_eligible) as eligible
-        from people where {c.sql} group by 1, 2 order by 1, 2""", c.params)
+        from people where {c.sql} group by 1, 2 order by 1, 2""",
+        c.params,
+    )
 
 
 # ------------------------------------------------------------------ experiments
+
 
 def experiments(con, f: Filters) -> tuple[pd.DataFrame, Clause]:
     """Every experiment x metric with lift and its 95% interval; the date range keeps experiments whose
@@ -421,20 +518,27 @@ def experiments(con, f: Filters) -> tuple[pd.DataFrame, Clause]:
         parts.append("cast(window_end_at as date) >= ?")
         params.append(f.start)
     skipped = tuple(d for d in DIMENSIONS if f.values(d))
-    frame = _df(con, f"""
+    frame = _df(
+        con,
+        f"""
         select experiment_id, experiment_name, experiment_type, channel, metric, n_treatment, n_control,
                rate_treatment, rate_control, lift, lift_ci_low, lift_ci_high, relative_lift, is_significant
-        from marts.agg_experiment_results where {' and '.join(parts) or 'true'}
-        order by experiment_name, metric""", params)
+        from marts.agg_experiment_results where {" and ".join(parts) or "true"}
+        order by experiment_name, metric""",
+        params,
+    )
     return frame, Clause(c.sql, params, skipped)
 
 
 # ------------------------------------------------------------------ wholesalers
 
+
 def wholesaler_effects(con, f: Filters) -> tuple[pd.DataFrame, Clause]:
     """The estimated effects, with each wholesaler's current book under the chosen filters."""
     c = clause(f, PEOPLE_COLUMNS)
-    frame = _df(con, f"""
+    frame = _df(
+        con,
+        f"""
         with book as (
             select wholesaler_id, count(*) as book, count(*) filter (where status = 'at_risk') as book_at_risk
             from people where {c.sql} group by 1)
@@ -443,16 +547,23 @@ def wholesaler_effects(con, f: Filters) -> tuple[pd.DataFrame, Clause]:
                e.purchase_amount_per_advisor_month, coalesce(b.book, 0) as book,
                coalesce(b.book_at_risk, 0) as book_at_risk
         from marts.agg_wholesaler_effects e left join book b using (wholesaler_id)
-        order by e.effect desc""", c.params)
+        order by e.effect desc""",
+        c.params,
+    )
     return frame, Clause(c.sql, c.params, ("date",) if (f.start or f.end) else ())
 
 
 # ------------------------------------------------------------------ audiences and syncs
 
+
 def audience_names(con) -> list[str]:
-    return [r[0] for r in con.execute(
-        "select table_name from information_schema.tables where table_schema = 'activation' "
-        "and table_name like 'aud\\_%' escape '\\' order by 1").fetchall()]
+    return [
+        r[0]
+        for r in con.execute(
+            "select table_name from information_schema.tables where table_schema = 'activation' "
+            "and table_name like 'aud\\_%' escape '\\' order by 1"
+        ).fetchall()
+    ]
 
 
 def audience_sizes_over_time(con, f: Filters) -> pd.DataFrame:
@@ -468,7 +579,9 @@ def audience_sizes_over_time(con, f: Filters) -> pd.DataFrame:
     if f.end:
         date_parts.append("d.day <= ?")
         date_params.append(f.end)
-    return _df(con, f"""
+    return _df(
+        con,
+        f"""
         with m as (
             select m.audience, cast(m.entered_at as date) as entered, cast(m.exited_at as date) as exited
             from activation.fct_audience_membership m join people p using (customer_id) where {c.sql}),
@@ -477,8 +590,10 @@ def audience_sizes_over_time(con, f: Filters) -> pd.DataFrame:
         select m.audience, d.day, count(*) filter (where m.entered <= d.day and (m.exited is null or m.exited > d.day))
                as members
         from days d cross join m
-        where {' and '.join(date_parts) or 'true'}
-        group by 1, 2 order by 1, 2""", [*c.params, *date_params])
+        where {" and ".join(date_parts) or "true"}
+        group by 1, 2 order by 1, 2""",
+        [*c.params, *date_params],
+    )
 
 
 def audience_summary(con, f: Filters) -> pd.DataFrame:
@@ -487,8 +602,10 @@ def audience_summary(con, f: Filters) -> pd.DataFrame:
     rows = []
     for name in audience_names(con):
         n, reach = con.execute(
-            f'select count(distinct a.customer_id), count(distinct a.customer_id) filter (where p.is_contactable) '
-            f'from activation."{name}" a join people p using (customer_id) where {c.sql}', c.params).fetchone()
+            f"select count(distinct a.customer_id), count(distinct a.customer_id) filter (where p.is_contactable) "
+            f'from activation."{name}" a join people p using (customer_id) where {c.sql}',
+            c.params,
+        ).fetchone()
         total = con.execute(f'select count(distinct customer_id) from activation."{name}"').fetchone()[0]
         rows.append((name, n, reach, total))
     return pd.DataFrame(rows, columns=["audience", "members", "reachable", "members_unfiltered"])
@@ -506,24 +623,37 @@ def sync_status(con) -> pd.DataFrame:
     """The last (not dry) run of each sync."""
     if not has_table(con, "ops", "sync_runs"):
         return pd.DataFrame()
-    return _df(con, """
+    return _df(
+        con,
+        """
         select sync_name, audience, destination, started_at, status, sent, acked, rejected,
                planned_privacy_removed, error
         from (select *, row_number() over (partition by sync_name order by started_at desc) as n
-              from ops.sync_runs where not dry_run) where n = 1 order by sync_name""")
+              from ops.sync_runs where not dry_run) where n = 1 order by sync_name""",
+    )
 
 
 def sync_errors(con, limit: int = 20) -> pd.DataFrame:
     """The latest run errors and the open rejected rows by reason."""
     parts = []
     if has_table(con, "ops", "sync_runs"):
-        parts.append(_df(con, """
+        parts.append(
+            _df(
+                con,
+                """
             select sync_name, started_at as at, 'run error' as kind, error as reason, 1 as rows
-            from ops.sync_runs where error is not null and not dry_run""" ))
+            from ops.sync_runs where error is not null and not dry_run""",
+            )
+        )
     if has_table(con, "ops", "sync_rejected_rows"):
-        parts.append(_df(con, """
+        parts.append(
+            _df(
+                con,
+                """
             select sync_name, max(rejected_at) as at, 'rejected rows (open)' as kind, reason, count(*) as rows
-            from ops.sync_rejected_rows where resolved_at is null group by sync_name, reason"""))
+            from ops.sync_rejected_rows where resolved_at is null group by sync_name, reason""",
+            )
+        )
     if not parts:
         return pd.DataFrame(columns=["sync_name", "at", "kind", "reason", "rows"])
     out = pd.concat([p for p in parts if not p.empty] or parts, ignore_index=True)
@@ -531,6 +661,7 @@ def sync_errors(con, limit: int = 20) -> pd.DataFrame:
 
 
 # ------------------------------------------------------------------ groups ("who are they")
+
 
 def _group_where(spec: Mapping[str, object]) -> tuple[str, list]:
     parts, params = [], []
@@ -556,8 +687,12 @@ def group_members(con, f: Filters, spec: Mapping[str, object], limit: int | None
     where, params = _group_where(spec)
     lim = f" limit {int(limit)}" if limit else ""
     cols = ", ".join(PREVIEW_COLUMNS)
-    return _df(con, f"select {cols} from people where {c.sql} and {where} "
-                    f"order by customer_value desc nulls last, customer_id{lim}", [*c.params, *params])
+    return _df(
+        con,
+        f"select {cols} from people where {c.sql} and {where} "
+        f"order by customer_value desc nulls last, customer_id{lim}",
+        [*c.params, *params],
+    )
 
 
 def group_summary(con, f: Filters, spec: Mapping[str, object]) -> dict:
@@ -566,12 +701,17 @@ def group_summary(con, f: Filters, spec: Mapping[str, object]) -> dict:
     where, params = _group_where(spec)
     size, reachable, eligible = con.execute(
         f"select count(*), count(*) filter (where is_contactable), count(*) filter (where is_eligible) "
-        f"from people where {c.sql} and {where}", [*c.params, *params]).fetchone()
+        f"from people where {c.sql} and {where}",
+        [*c.params, *params],
+    ).fetchone()
     covering = []
     if size:
         for name in audience_names(con):
-            n = con.execute(f'select count(*) from people where {c.sql} and {where} and customer_id in '
-                            f'(select customer_id from activation."{name}")', [*c.params, *params]).fetchone()[0]
+            n = con.execute(
+                f"select count(*) from people where {c.sql} and {where} and customer_id in "
+                f'(select customer_id from activation."{name}")',
+                [*c.params, *params],
+            ).fetchone()[0]
             if n:
                 covering.append((name, n, n / size))
         covering.sort(key=lambda t: -t[1])
@@ -584,10 +724,14 @@ def group_export(con, f: Filters, spec: Mapping[str, object]) -> pd.DataFrame:
     left out: the ledger is the gate."""
     c = clause(f, PEOPLE_COLUMNS)
     where, params = _group_where(spec)
-    return _df(con, f"""
+    return _df(
+        con,
+        f"""
         select customer_id, full_name,
                case when is_contactable_email then email end as email,
-               case when is_contactable_phone then phone_e164 end as phone_e164, persona, segment_name, value_tier, acquisition_channel,
-               current_stage, status, eligible_actions
+               case when is_contactable_phone then phone_e164 end as phone_e164,
+               persona, segment_name, value_tier, acquisition_channel, current_stage, status, eligible_actions
         from people where {c.sql} and {where} and is_eligible
-        order by customer_value desc nulls last, customer_id""", [*c.params, *params])
+        order by customer_value desc nulls last, customer_id""",
+        [*c.params, *params],
+    )

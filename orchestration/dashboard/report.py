@@ -25,22 +25,36 @@ def _table(t: views.Table) -> str:
         return f"<div class='card'><h4>{html.escape(t.title)}</h4><p class='howto'>(nothing yet)</p></div>"
     numeric = {c for c in t.frame.columns if t.frame[c].dtype.kind in "iuf"}
     head = "".join(f"<th>{html.escape(c.replace('_', ' '))}</th>" for c in t.frame.columns)
-    rows = "".join("<tr>" + "".join(f"<td{' class=num' if c in numeric else ''}>{html.escape(v)}</td>"
-                                    for c, v in zip(t.frame.columns, r, strict=True)) + "</tr>" for r in t.cells())
-    return (f"<div class='card' style='overflow-x:auto'><h4>{html.escape(t.title)}</h4>"
-            f"<table class='data'><thead><tr>{head}</tr></thead><tbody>{rows}</tbody></table></div>")
+    rows = "".join(
+        "<tr>"
+        + "".join(
+            f"<td{' class=num' if c in numeric else ''}>{html.escape(v)}</td>"
+            for c, v in zip(t.frame.columns, r, strict=True)
+        )
+        + "</tr>"
+        for r in t.cells()
+    )
+    return (
+        f"<div class='card' style='overflow-x:auto'><h4>{html.escape(t.title)}</h4>"
+        f"<table class='data'><thead><tr>{head}</tr></thead><tbody>{rows}</tbody></table></div>"
+    )
 
 
 def render_section(v: views.View) -> str:
-    kpis = "".join(f"<div class='kpi'><b>{html.escape(val)}</b><small>{html.escape(label)}</small></div>"
-                   for label, val in v.kpis)
+    kpis = "".join(
+        f"<div class='kpi'><b>{html.escape(val)}</b><small>{html.escape(label)}</small></div>" for label, val in v.kpis
+    )
     charts = "".join(
-        "<div class='card chart'>" + c.figure.to_html(full_html=False, include_plotlyjs=False,
-                                                      config={"displaylogo": False, "responsive": True})
-        + f"<p class='howto'>How to read: {html.escape(c.how_to_read)}</p></div>" for c in v.charts)
-    return (f"<section id='{v.key}'><h2>{html.escape(v.title)}</h2>"
-            f"<div class='suggestion'><b>Suggested next step: </b>{html.escape(v.suggestion)}</div>"
-            f"<div class='kpis'>{kpis}</div>{charts}{''.join(_table(t) for t in v.tables)}</section>")
+        "<div class='card chart'>"
+        + c.figure.to_html(full_html=False, include_plotlyjs=False, config={"displaylogo": False, "responsive": True})
+        + f"<p class='howto'>How to read: {html.escape(c.how_to_read)}</p></div>"
+        for c in v.charts
+    )
+    return (
+        f"<section id='{v.key}'><h2>{html.escape(v.title)}</h2>"
+        f"<div class='suggestion'><b>Suggested next step: </b>{html.escape(v.suggestion)}</div>"
+        f"<div class='kpis'>{kpis}</div>{charts}{''.join(_table(t) for t in v.tables)}</section>"
+    )
 
 
 def render(con, published_at: str = "?") -> str:
@@ -54,7 +68,8 @@ def render(con, published_at: str = "?") -> str:
         f"<script type='text/javascript'>{get_plotlyjs()}</script></head><body>"
         f"<header><h1>Customer journey report</h1><span>published copy of {html.escape(published_at)}; "
         f"made {made}; all customers, whole period</span></header><nav>{nav}</nav><main>{''.join(sections)}</main>"
-        "</body></html>")
+        "</body></html>"
+    )
 
 
 def write_report(out: Path, publish_dir: Path | None = None) -> dict:
@@ -70,5 +85,9 @@ def write_report(out: Path, publish_dir: Path | None = None) -> dict:
     tmp = out.with_name(f".{out.name}.tmp-{os.getpid()}")
     tmp.write_text(text, encoding="utf-8")
     os.replace(tmp, out)
-    return {"path": str(out), "bytes": out.stat().st_size, "pages": len(views.PAGES),
-            "seconds": round(time.perf_counter() - started, 2)}
+    return {
+        "path": str(out),
+        "bytes": out.stat().st_size,
+        "pages": len(views.PAGES),
+        "seconds": round(time.perf_counter() - started, 2),
+    }

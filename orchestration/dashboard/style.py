@@ -7,11 +7,13 @@ header h1 { font-size: 20px; margin: 0; } header span { font-size: 13px; opacity
 nav { background: #fff; padding: 6px 20px; border-bottom: 1px solid #d9e2ec; display: flex; flex-wrap: wrap; gap: 4px; }
 nav a { padding: 6px 10px; color: #243b53; text-decoration: none; border-radius: 4px; font-size: 14px; }
 nav a.active, nav a:hover { background: #d9e2ec; }
-.filters { display: flex; flex-wrap: wrap; gap: 12px; padding: 10px 20px; background: #fff; border-bottom: 1px solid #d9e2ec; align-items: end; }
+.filters { display: flex; flex-wrap: wrap; gap: 12px; padding: 10px 20px; background: #fff;
+  border-bottom: 1px solid #d9e2ec; align-items: end; }
 .filters label { font-size: 12px; color: #627d98; display: block; margin-bottom: 2px; }
 .filter { min-width: 170px; }
 main { padding: 16px 20px; }
-.suggestion { background: #fffbea; border-left: 4px solid #f0b429; padding: 10px 14px; margin: 8px 0 14px; font-size: 15px; }
+.suggestion { background: #fffbea; border-left: 4px solid #f0b429; padding: 10px 14px; margin: 8px 0 14px;
+  font-size: 15px; }
 .kpis { display: flex; flex-wrap: wrap; gap: 10px; margin-bottom: 14px; }
 .kpi { background: #fff; border: 1px solid #d9e2ec; border-radius: 6px; padding: 8px 14px; min-width: 150px; }
 .kpi b { display: block; font-size: 22px; } .kpi small { color: #627d98; font-size: 12px; }
