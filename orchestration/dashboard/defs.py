@@ -5,8 +5,6 @@ any dbt model directly: publishing already waits for every mart) and stays outsi
 It is written to ``<publish_dir>/report.html`` beside the copy it was made from.
 """
 
-from __future__ import annotations
-
 import dagster as dg
 
 REPORT_KEY_PATH = ("reports", "journey_report")
