@@ -19,7 +19,13 @@ from orchestration.dashboard import insights
 from orchestration.dashboard import queries as q
 from orchestration.dashboard.numbers import count, days, money, pct
 
-TEMPLATE = "plotly_white"
+# A small template instead of plotly_white: plotly.py deep-copies a figure's template, and the full one
+# (settings for every trace type) cost more than the queries of a page (benchmarks/bench_dashboard.py).
+GRID = "#e5ecf6"
+TEMPLATE = {"layout": {"paper_bgcolor": "white", "plot_bgcolor": "white", "font": {"color": "#2a3f5f"},
+                       "xaxis": {"gridcolor": GRID, "linecolor": GRID, "zerolinecolor": GRID, "automargin": True},
+                       "yaxis": {"gridcolor": GRID, "linecolor": GRID, "zerolinecolor": GRID, "automargin": True},
+                       "hoverlabel": {"align": "left"}}}
 COLORWAY = ["#3182bd", "#e6550d", "#31a354", "#756bb1", "#636363", "#fd8d3c", "#9ecae1", "#a1d99b"]
 MONEY_AXIS = {"tickprefix": "$", "tickformat": ".3~s"}  # $1.2M, $250k
 STAGE_COLORS = {
@@ -85,9 +91,12 @@ def group(**spec) -> str:
     return json.dumps(spec, default=str, sort_keys=True)
 
 
+def _fig(data) -> go.Figure:
+    return go.Figure(data=data, layout={"template": TEMPLATE})
+
+
 def _layout(fig: go.Figure, title: str, x: str | None = None, y: str | None = None, height: int = 380) -> go.Figure:
     fig.update_layout(
-        template=TEMPLATE,
         title={"text": title, "x": 0.01},
         height=height,
         margin={"l": 60, "r": 20, "t": 60, "b": 50},
@@ -133,7 +142,7 @@ def overview(con, f: q.Filters) -> View:
         ("new customers in the period", count(k["new_customers"].sum())),
         ("at risk now", count(status.loc[status["value"] == "at_risk", "customers"].sum())),
     ]
-    rates = go.Figure(
+    rates = _fig(
         [
             go.Scatter(
                 x=k["month_start"],
@@ -154,7 +163,7 @@ def overview(con, f: q.Filters) -> View:
     _layout(rates, "Retention and churn by month (% of customers live at the month's start)", "month", "% of customers")
     rates.update_yaxes(tickformat=".0%", rangemode="tozero")
     rates.update_xaxes(dtick="M1", tickformat="%b %Y")
-    revenue = go.Figure(
+    revenue = _fig(
         [
             go.Bar(
                 x=k["month_start"],
@@ -187,7 +196,7 @@ def overview(con, f: q.Filters) -> View:
     revenue.update_xaxes(dtick="M1", tickformat="%b %Y")
     order = ["prospect", "new", "active", "retained", "reactivated", "at_risk", "lapsed"]
     status = status.set_index("value").reindex([s for s in order if s in set(status["value"])]).reset_index()
-    bars = go.Figure(
+    bars = _fig(
         go.Bar(
             x=status["value"],
             y=status["customers"],
@@ -232,7 +241,7 @@ def funnel(con, f: q.Filters) -> View:
     stages, c1 = q.funnel(con, f)
     durations, c2 = q.stage_durations(con, f)
     stall = q.stalls(con, f)
-    fun = go.Figure(
+    fun = _fig(
         go.Funnel(
             y=stages["stage"],
             x=stages["reached"],
@@ -242,7 +251,7 @@ def funnel(con, f: q.Filters) -> View:
         )
     )
     _layout(fun, "Funnel: customers who reached each stage (count, % of the previous stage)")
-    sb = go.Figure(
+    sb = _fig(
         [
             go.Bar(
                 x=stall["stage"],
@@ -270,7 +279,7 @@ def funnel(con, f: q.Filters) -> View:
     }
     tot = durations["completed_stays"].astype(float).where(durations["completed_stays"] > 0)
     shades = dict(zip(q.DURATION_BUCKETS, ["#c6dbef", "#9ecae1", "#6baed6", "#3182bd", "#08519c"], strict=True))
-    dur = go.Figure(
+    dur = _fig(
         [
             go.Bar(
                 y=durations["stage"],
@@ -345,7 +354,7 @@ def journeys(con, f: q.Filters) -> View:
         "rgba(222,45,38,0.45)" if (t == "lapsed" or b) else "rgba(49,130,189,0.35)"
         for t, b in zip(moves["to_stage"], moves["is_backward"], strict=True)
     ]
-    fig = go.Figure(
+    fig = _fig(
         go.Sankey(
             arrangement="snap",
             node={
@@ -410,7 +419,7 @@ def cohorts(con, f: q.Filters) -> View:
     sizes = cells.pivot(index="cohort_month", columns="months_since", values="cohort_customers") if len(cells) else grid
     ylabels = [pd.Timestamp(m).strftime("%b %Y") for m in grid.index]
     custom = [[group(cohort_month=pd.Timestamp(m).date().isoformat()) for _ in grid.columns] for m in grid.index]
-    fig = go.Figure(
+    fig = _fig(
         go.Heatmap(
             z=grid.values,
             x=[int(c) for c in grid.columns],
@@ -480,7 +489,7 @@ def clv(con, f: q.Filters) -> View:
     risk = q.valuable_at_risk(con, f)
     val = q.clv_validation(con)
     custom = [group(value_tier=t) for t in tiers["value"]]
-    fig = go.Figure(
+    fig = _fig(
         [
             go.Bar(
                 x=tiers["value"],
@@ -500,7 +509,7 @@ def clv(con, f: q.Filters) -> View:
     )
     _layout(fig, "Value by tier (USD): predicted CLV and purchases to date", "value tier", "USD")
     fig.update_layout(barmode="group", yaxis=MONEY_AXIS)
-    n = go.Figure(
+    n = _fig(
         go.Bar(
             x=tiers["value"],
             y=tiers["customers"],
@@ -522,7 +531,7 @@ def clv(con, f: q.Filters) -> View:
         Chart("tier_size", n, "How many customers each tier holds; prospects have not bought yet.", clickable=True),
     ]
     if not val.empty:
-        v = go.Figure(
+        v = _fig(
             [
                 go.Bar(x=val["decile"], y=val["predicted_purchases"], name="predicted"),
                 go.Bar(x=val["decile"], y=val["actual_purchases"], name="actual"),
@@ -566,7 +575,7 @@ def money_flows(con, f: q.Filters) -> View:
     steps, c2 = q.improvement_value(con, f)
     flows, c3 = q.cross_sell(con, f)
     bystage, c4 = q.revenue_by_stage(con, f)
-    o = go.Figure(
+    o = _fig(
         go.Bar(
             x=origin["value"],
             y=origin["revenue"],
@@ -583,7 +592,7 @@ def money_flows(con, f: q.Filters) -> View:
         "USD",
     )
     o.update_yaxes(**MONEY_AXIS)
-    s = go.Figure(
+    s = _fig(
         go.Bar(
             x=steps["step"],
             y=steps["value_of_one_point"],
@@ -598,7 +607,7 @@ def money_flows(con, f: q.Filters) -> View:
     moved = flows[flows["to_product_name"] != "(none yet)"]
     left = list(dict.fromkeys(moved["from_product_name"]))
     right = list(dict.fromkeys(moved["to_product_name"]))
-    x = go.Figure(
+    x = _fig(
         go.Sankey(
             node={"label": left + right, "pad": 10},
             link={
@@ -610,7 +619,7 @@ def money_flows(con, f: q.Filters) -> View:
         )
     )
     _layout(x, "Cross-sell: from a first product to the next (customers)", height=440)
-    st = go.Figure(
+    st = _fig(
         [
             go.Bar(
                 x=g["month_start"],
@@ -679,7 +688,7 @@ def money_flows(con, f: q.Filters) -> View:
 def attribution(con, f: q.Filters) -> View:
     credits = q.attribution(con, f)
     share = credits.assign(share=credits["revenue"] / credits.groupby("model")["revenue"].transform("sum"))
-    fig = go.Figure(
+    fig = _fig(
         [
             go.Bar(
                 x=g["channel"],
@@ -734,7 +743,7 @@ def segments(con, f: q.Filters) -> View:
     matrix = q.segment_persona_matrix(con, f)
     seg = q.people_by(con, f, "segment_name")
     per = q.people_by(con, f, "persona")
-    s = go.Figure(
+    s = _fig(
         [
             go.Bar(
                 x=seg["value"],
@@ -760,7 +769,7 @@ def segments(con, f: q.Filters) -> View:
         else pd.DataFrame()
     )
     custom = [[group(segment_name=r, persona=c) for c in heat.columns] for r in heat.index]
-    h = go.Figure(
+    h = _fig(
         go.Heatmap(
             z=heat.values,
             x=list(heat.columns),
@@ -772,7 +781,7 @@ def segments(con, f: q.Filters) -> View:
         )
     )
     _layout(h, "Customer value by segment and persona (USD, to date plus predicted)", "persona", "segment")
-    p = go.Figure(
+    p = _fig(
         go.Bar(
             x=per["value"],
             y=per["customer_value"],
@@ -832,7 +841,7 @@ def experiments(con, f: q.Filters) -> View:
         "#31a354" if (sig and lift > 0) else "#de2d26" if sig else "#6baed6"
         for sig, lift in zip(res.get("is_significant", []), res.get("lift", []), strict=True)
     ]
-    fig = go.Figure(
+    fig = _fig(
         go.Scatter(
             x=res.get("lift", []),
             y=label,
@@ -921,7 +930,7 @@ def wholesalers(con, f: q.Filters) -> View:
         "#31a354" if a else "#de2d26" if b else "#6baed6"
         for a, b in zip(eff["is_above_average"].fillna(False), eff["is_below_average"].fillna(False), strict=True)
     ]
-    fig = go.Figure(
+    fig = _fig(
         go.Scatter(
             x=eff["effect_pct"],
             y=eff["wholesaler_name"],
@@ -991,7 +1000,7 @@ def audiences(con, f: q.Filters, audience: str | None = None) -> View:
     sizes = q.audience_sizes_over_time(con, f)
     summary = q.audience_summary(con, f)
     status, errors = q.sync_status(con), q.sync_errors(con)
-    line = go.Figure(
+    line = _fig(
         [
             go.Scatter(
                 x=g["day"],
@@ -1005,7 +1014,7 @@ def audiences(con, f: q.Filters, audience: str | None = None) -> View:
     )
     _layout(line, "Audience size over time (members)", "day", "members")
     line.update_xaxes(tickformat="%Y-%m-%d")
-    bar = go.Figure(
+    bar = _fig(
         [
             go.Bar(
                 x=summary["audience"],

@@ -98,8 +98,8 @@ def test_wholesalers_coach_the_biggest_book_below_average():
 
 def test_audiences_fix_failures_first():
     summary = pd.DataFrame({"audience": ["aud_a"], "members": [10], "reachable": [8]})
-    errors = pd.DataFrame({"sync_name": ["s1", "s2"], "kind": ["rejected rows (open)"] * 2, "reason": ["bad email", "x"],
-                           "rows": [3, 7]})
+    errors = pd.DataFrame({"sync_name": ["s1", "s2"], "kind": ["rejected rows (open)"] * 2,
+                           "reason": ["bad email", "x"], "rows": [3, 7]})
     assert insights.audiences(summary, errors, pd.DataFrame({"sync_name": ["s1"]})).startswith(
         "Fix s2 first: rejected rows (open) (7 rows): x")
     empty = pd.DataFrame(columns=["sync_name", "kind", "reason", "rows"])

@@ -137,8 +137,9 @@ def test_group_summary_counts_reachable_eligible_and_covering_audiences(con):
         "(select customer_id from marts.dim_customers where current_stage = 'consideration')").fetchone()[0]
     assert (s["size"], s["reachable"], s["eligible"]) == (size, reach, eligible)
     for name, n, share in s["audiences"]:
-        held = con.execute(f'select count(distinct a.customer_id) from activation."{name}" a join marts.dim_customers c '
-                           "using (customer_id) where c.current_stage = 'consideration'").fetchone()[0]
+        held = con.execute(f'select count(distinct a.customer_id) from activation."{name}" a '
+                           "join marts.dim_customers c using (customer_id) "
+                           "where c.current_stage = 'consideration'").fetchone()[0]
         assert n == held and 0 < share <= 1
 
 
