@@ -219,6 +219,45 @@ def group_panel(con, f: q.Filters, spec: dict) -> html.Div:
     )
 
 
+def _register_downloads(app: dash.Dash, reader: q.Reader) -> None:
+    """The CSV exports (a clicked group, an audience) and the audience preview."""
+
+    @app.callback(
+        Output("download-group", "data"),
+        Input("group-export", "n_clicks"),
+        State("group-spec", "data"),
+        *FILTER_STATE,
+        prevent_initial_call=True,
+    )
+    def export_group(n, spec, *filters):
+        if not n or not spec:
+            return dash.no_update
+        with reader.connect() as con:
+            frame = q.group_export(con, filters_from(*filters), spec)
+        name = "_".join(f"{k}-{v}" for k, v in spec.items()).replace("/", "-")
+        return dcc.send_data_frame(frame.to_csv, f"cjo_group_{name}.csv", index=False)
+
+    @app.callback(
+        Output("download-audience", "data"),
+        Input("aud-export", "n_clicks"),
+        State("aud-choose", "value"),
+        prevent_initial_call=True,
+    )
+    def export_audience(n, name):
+        if not n or not name:
+            return dash.no_update
+        with reader.connect() as con:
+            frame = q.audience_rows(con, name, limit=None)
+        return dcc.send_data_frame(frame.to_csv, f"{name}.csv", index=False)
+
+    @app.callback(Output("aud-preview", "children"), Input("aud-choose", "value"), prevent_initial_call=True)
+    def choose_audience(name):
+        if not name:
+            return dash.no_update
+        with reader.connect() as con:
+            return render_table(views.Table(f"Preview: {name} (first 20 rows)", q.audience_rows(con, name, 20)))
+
+
 def create_app(publish_dir: Path | None = None) -> dash.Dash:
     reader = q.Reader(publish_dir)
     app = dash.Dash(
@@ -270,41 +309,7 @@ def create_app(publish_dir: Path | None = None) -> dash.Dash:
     def close(n):
         return None if n else dash.no_update
 
-    @app.callback(
-        Output("download-group", "data"),
-        Input("group-export", "n_clicks"),
-        State("group-spec", "data"),
-        *FILTER_STATE,
-        prevent_initial_call=True,
-    )
-    def export_group(n, spec, *filters):
-        if not n or not spec:
-            return dash.no_update
-        with reader.connect() as con:
-            frame = q.group_export(con, filters_from(*filters), spec)
-        name = "_".join(f"{k}-{v}" for k, v in spec.items()).replace("/", "-")
-        return dcc.send_data_frame(frame.to_csv, f"cjo_group_{name}.csv", index=False)
-
-    @app.callback(
-        Output("download-audience", "data"),
-        Input("aud-export", "n_clicks"),
-        State("aud-choose", "value"),
-        prevent_initial_call=True,
-    )
-    def export_audience(n, name):
-        if not n or not name:
-            return dash.no_update
-        with reader.connect() as con:
-            frame = q.audience_rows(con, name, limit=None)
-        return dcc.send_data_frame(frame.to_csv, f"{name}.csv", index=False)
-
-    @app.callback(Output("aud-preview", "children"), Input("aud-choose", "value"), prevent_initial_call=True)
-    def choose_audience(name):
-        if not name:
-            return dash.no_update
-        with reader.connect() as con:
-            return render_table(views.Table(f"Preview: {name} (first 20 rows)", q.audience_rows(con, name, 20)))
-
+    _register_downloads(app, reader)
     return app
 
 

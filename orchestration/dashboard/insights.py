@@ -21,8 +21,8 @@ def overview(by_persona: pd.DataFrame) -> str:
     share = top["at_risk"] / by_persona["at_risk"].sum()
     return (
         f"Reach the {count(top['at_risk'])} at-risk {top['value']} customers first: they are {pct(share)} "
-        f"of everyone at risk, and {count(top['eligible'])} {top['value']} customers are eligible for an "
-        f"action now."
+        f"of everyone at risk in these filters, and {count(top['eligible'])} {top['value']} customers are "
+        f"eligible for an action now."
     )
 
 

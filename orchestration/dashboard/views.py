@@ -22,10 +22,16 @@ from orchestration.dashboard.numbers import count, days, money, pct
 # A small template instead of plotly_white: plotly.py deep-copies a figure's template, and the full one
 # (settings for every trace type) cost more than the queries of a page (benchmarks/bench_dashboard.py).
 GRID = "#e5ecf6"
-TEMPLATE = {"layout": {"paper_bgcolor": "white", "plot_bgcolor": "white", "font": {"color": "#2a3f5f"},
-                       "xaxis": {"gridcolor": GRID, "linecolor": GRID, "zerolinecolor": GRID, "automargin": True},
-                       "yaxis": {"gridcolor": GRID, "linecolor": GRID, "zerolinecolor": GRID, "automargin": True},
-                       "hoverlabel": {"align": "left"}}}
+TEMPLATE = {
+    "layout": {
+        "paper_bgcolor": "white",
+        "plot_bgcolor": "white",
+        "font": {"color": "#2a3f5f"},
+        "xaxis": {"gridcolor": GRID, "linecolor": GRID, "zerolinecolor": GRID, "automargin": True},
+        "yaxis": {"gridcolor": GRID, "linecolor": GRID, "zerolinecolor": GRID, "automargin": True},
+        "hoverlabel": {"align": "left"},
+    }
+}
 COLORWAY = ["#3182bd", "#e6550d", "#31a354", "#756bb1", "#636363", "#fd8d3c", "#9ecae1", "#a1d99b"]
 MONEY_AXIS = {"tickprefix": "$", "tickformat": ".3~s"}  # $1.2M, $250k
 STAGE_COLORS = {
@@ -126,22 +132,7 @@ def _not_applied(*clauses: q.Clause) -> tuple[str, ...]:
 # ------------------------------------------------------------------ overview
 
 
-def overview(con, f: q.Filters) -> View:
-    k = q.kpis_by_month(con, f)
-    status = q.people_by(con, f, "status")
-    personas = q.people_by(con, f, "persona")
-    last = k.iloc[-1] if not k.empty else None
-    kpis = [
-        (
-            "customers live at the start of the last month",
-            count(last["customers_at_start"]) if last is not None else "n/a",
-        ),
-        ("retention, last month", pct(last["retention_rate"]) if last is not None else "n/a"),
-        ("churn, last month", pct(last["churn_rate"]) if last is not None else "n/a"),
-        ("revenue in the period", money(k["revenue"].sum())),
-        ("new customers in the period", count(k["new_customers"].sum())),
-        ("at risk now", count(status.loc[status["value"] == "at_risk", "customers"].sum())),
-    ]
+def _kpi_figures(k) -> tuple[go.Figure, go.Figure]:
     rates = _fig(
         [
             go.Scatter(
@@ -194,6 +185,26 @@ def overview(con, f: q.Filters) -> View:
         },
     )
     revenue.update_xaxes(dtick="M1", tickformat="%b %Y")
+    return rates, revenue
+
+
+def overview(con, f: q.Filters) -> View:
+    k = q.kpis_by_month(con, f)
+    status = q.people_by(con, f, "status")
+    personas = q.people_by(con, f, "persona")
+    last = k.iloc[-1] if not k.empty else None
+    kpis = [
+        (
+            "customers live at the start of the last month",
+            count(last["customers_at_start"]) if last is not None else "n/a",
+        ),
+        ("retention, last month", pct(last["retention_rate"]) if last is not None else "n/a"),
+        ("churn, last month", pct(last["churn_rate"]) if last is not None else "n/a"),
+        ("revenue in the period", money(k["revenue"].sum())),
+        ("new customers in the period", count(k["new_customers"].sum())),
+        ("at risk now", count(status.loc[status["value"] == "at_risk", "customers"].sum())),
+    ]
+    rates, revenue = _kpi_figures(k)
     order = ["prospect", "new", "active", "retained", "reactivated", "at_risk", "lapsed"]
     status = status.set_index("value").reindex([s for s in order if s in set(status["value"])]).reset_index()
     bars = _fig(
@@ -237,6 +248,38 @@ def overview(con, f: q.Filters) -> View:
 # ------------------------------------------------------------------ funnel
 
 
+def _durations_figure(durations) -> go.Figure:
+    labels = {
+        "stays_0_7_days": "< 1 week",
+        "stays_7_30_days": "1-4 weeks",
+        "stays_30_90_days": "1-3 months",
+        "stays_90_180_days": "3-6 months",
+        "stays_180_plus_days": "6+ months",
+    }
+    tot = durations["completed_stays"].astype(float).where(durations["completed_stays"] > 0)
+    shades = dict(zip(q.DURATION_BUCKETS, ["#c6dbef", "#9ecae1", "#6baed6", "#3182bd", "#08519c"], strict=True))
+    dur = _fig(
+        [
+            go.Bar(
+                y=durations["stage"],
+                x=durations[b].astype(float) / tot,
+                name=labels[b],
+                orientation="h",
+                customdata=durations[b],
+                marker_color=shades[b],
+                hovertemplate="%{y}, " + labels[b] + ": %{x:.0%} (%{customdata:,} stays)<extra></extra>",
+            )
+            for b in q.DURATION_BUCKETS
+        ]
+    )
+    _layout(dur, "Time in stage: completed stays by length (% of stays)", "% of completed stays", "stage")
+    dur.update_layout(barmode="stack")
+    dur.update_xaxes(tickformat=".0%")
+    dur.update_yaxes(autorange="reversed")
+    dur.update_layout(legend={"traceorder": "normal"})
+    return dur
+
+
 def funnel(con, f: q.Filters) -> View:
     stages, c1 = q.funnel(con, f)
     durations, c2 = q.stage_durations(con, f)
@@ -270,34 +313,7 @@ def funnel(con, f: q.Filters) -> View:
     )
     _layout(sb, "Stalled customers by current stage (count)", "current stage", "customers")
     sb.update_layout(barmode="group")
-    labels = {
-        "stays_0_7_days": "< 1 week",
-        "stays_7_30_days": "1-4 weeks",
-        "stays_30_90_days": "1-3 months",
-        "stays_90_180_days": "3-6 months",
-        "stays_180_plus_days": "6+ months",
-    }
-    tot = durations["completed_stays"].astype(float).where(durations["completed_stays"] > 0)
-    shades = dict(zip(q.DURATION_BUCKETS, ["#c6dbef", "#9ecae1", "#6baed6", "#3182bd", "#08519c"], strict=True))
-    dur = _fig(
-        [
-            go.Bar(
-                y=durations["stage"],
-                x=durations[b].astype(float) / tot,
-                name=labels[b],
-                orientation="h",
-                customdata=durations[b],
-                marker_color=shades[b],
-                hovertemplate="%{y}, " + labels[b] + ": %{x:.0%} (%{customdata:,} stays)<extra></extra>",
-            )
-            for b in q.DURATION_BUCKETS
-        ]
-    )
-    _layout(dur, "Time in stage: completed stays by length (% of stays)", "% of completed stays", "stage")
-    dur.update_layout(barmode="stack")
-    dur.update_xaxes(tickformat=".0%")
-    dur.update_yaxes(autorange="reversed")
-    dur.update_layout(legend={"traceorder": "normal"})
+    dur = _durations_figure(durations)
     table = Table(
         "Stalls by stage",
         stall.rename(columns={"stall_threshold_days": "stalled after (days)"}),
@@ -477,6 +493,28 @@ def cohorts(con, f: q.Filters) -> View:
 TIER_ORDER = ["platinum", "gold", "silver", "bronze", "prospect"]
 
 
+def _validation_chart(val) -> Chart:
+    v = _fig(
+        [
+            go.Bar(x=val["decile"], y=val["predicted_purchases"], name="predicted"),
+            go.Bar(x=val["decile"], y=val["actual_purchases"], name="actual"),
+        ]
+    )
+    _layout(
+        v,
+        "CLV model check: purchases in the hold-out period by decile (count)",
+        "decile of predicted purchases",
+        "purchases",
+    )
+    v.update_layout(barmode="group")
+    return Chart(
+        "validation",
+        v,
+        "Customers ranked by predicted purchases; bars close together in every "
+        "decile mean the model ranks and sizes customers well.",
+    )
+
+
 def clv(con, f: q.Filters) -> View:
     tiers = q.people_by(con, f, "value_tier")
     tiers = (
@@ -531,27 +569,7 @@ def clv(con, f: q.Filters) -> View:
         Chart("tier_size", n, "How many customers each tier holds; prospects have not bought yet.", clickable=True),
     ]
     if not val.empty:
-        v = _fig(
-            [
-                go.Bar(x=val["decile"], y=val["predicted_purchases"], name="predicted"),
-                go.Bar(x=val["decile"], y=val["actual_purchases"], name="actual"),
-            ]
-        )
-        _layout(
-            v,
-            "CLV model check: purchases in the hold-out period by decile (count)",
-            "decile of predicted purchases",
-            "purchases",
-        )
-        v.update_layout(barmode="group")
-        charts.append(
-            Chart(
-                "validation",
-                v,
-                "Customers ranked by predicted purchases; bars close together in every "
-                "decile mean the model ranks and sizes customers well.",
-            )
-        )
+        charts.append(_validation_chart(val))
     buyers = tiers[tiers["value"] != "prospect"]
     return View(
         "clv",
@@ -568,6 +586,40 @@ def clv(con, f: q.Filters) -> View:
 
 
 # ------------------------------------------------------------------ money flows
+
+
+def _flow_figures(flows, bystage) -> tuple[go.Figure, go.Figure]:
+    moved = flows[flows["to_product_name"] != "(none yet)"]
+    left = list(dict.fromkeys(moved["from_product_name"]))
+    right = list(dict.fromkeys(moved["to_product_name"]))
+    x = _fig(
+        go.Sankey(
+            node={"label": left + right, "pad": 10},
+            link={
+                "source": [left.index(a) for a in moved["from_product_name"]],
+                "target": [len(left) + right.index(b) for b in moved["to_product_name"]],
+                "value": moved["customers"],
+                "hovertemplate": "%{source.label} → %{target.label}: %{value:,} customers<extra></extra>",
+            },
+        )
+    )
+    _layout(x, "Cross-sell: from a first product to the next (customers)", height=440)
+    st = _fig(
+        [
+            go.Bar(
+                x=g["month_start"],
+                y=g["revenue"],
+                name=stage,
+                marker_color=STAGE_COLORS.get(stage),
+                hovertemplate=stage + " %{x|%b %Y}: $%{y:,.0f}<extra></extra>",
+            )
+            for stage, g in sorted(bystage.groupby("stage"), key=lambda t: _stage_rank(t[0]))
+        ]
+    )
+    _layout(st, "Revenue by the stage customers were in when buying (USD per month)", "month", "USD")
+    st.update_layout(barmode="stack", yaxis=MONEY_AXIS)
+    st.update_xaxes(dtick="M1", tickformat="%b %Y")
+    return x, st
 
 
 def money_flows(con, f: q.Filters) -> View:
@@ -604,36 +656,7 @@ def money_flows(con, f: q.Filters) -> View:
     )
     _layout(s, "Value of +1 point of conversion per funnel step (USD)", "funnel step", "USD per point")
     s.update_yaxes(**MONEY_AXIS)
-    moved = flows[flows["to_product_name"] != "(none yet)"]
-    left = list(dict.fromkeys(moved["from_product_name"]))
-    right = list(dict.fromkeys(moved["to_product_name"]))
-    x = _fig(
-        go.Sankey(
-            node={"label": left + right, "pad": 10},
-            link={
-                "source": [left.index(a) for a in moved["from_product_name"]],
-                "target": [len(left) + right.index(b) for b in moved["to_product_name"]],
-                "value": moved["customers"],
-                "hovertemplate": "%{source.label} → %{target.label}: %{value:,} customers<extra></extra>",
-            },
-        )
-    )
-    _layout(x, "Cross-sell: from a first product to the next (customers)", height=440)
-    st = _fig(
-        [
-            go.Bar(
-                x=g["month_start"],
-                y=g["revenue"],
-                name=stage,
-                marker_color=STAGE_COLORS.get(stage),
-                hovertemplate=stage + " %{x|%b %Y}: $%{y:,.0f}<extra></extra>",
-            )
-            for stage, g in sorted(bystage.groupby("stage"), key=lambda t: _stage_rank(t[0]))
-        ]
-    )
-    _layout(st, "Revenue by the stage customers were in when buying (USD per month)", "month", "USD")
-    st.update_layout(barmode="stack", yaxis=MONEY_AXIS)
-    st.update_xaxes(dtick="M1", tickformat="%b %Y")
+    x, st = _flow_figures(flows, bystage)
     return View(
         "money",
         "Where the money flows",
@@ -739,30 +762,7 @@ def attribution(con, f: q.Filters) -> View:
 # ------------------------------------------------------------------ segments and personas
 
 
-def segments(con, f: q.Filters) -> View:
-    matrix = q.segment_persona_matrix(con, f)
-    seg = q.people_by(con, f, "segment_name")
-    per = q.people_by(con, f, "persona")
-    s = _fig(
-        [
-            go.Bar(
-                x=seg["value"],
-                y=seg["customers"],
-                name="customers",
-                customdata=[group(segment_name=v) for v in seg["value"]],
-                hovertemplate="%{x}: %{y:,} customers<extra>click: who are they</extra>",
-            ),
-            go.Bar(
-                x=seg["value"],
-                y=seg["at_risk"],
-                name="at risk",
-                customdata=[group(segment_name=v, status="at_risk") for v in seg["value"]],
-                hovertemplate="%{x}: %{y:,} at risk<extra>click: who are they</extra>",
-            ),
-        ]
-    )
-    _layout(s, "Segments: customers and customers at risk (count)", "segment", "customers")
-    s.update_layout(barmode="group")
+def _segment_figures(matrix, per) -> tuple[go.Figure, go.Figure]:
     heat = (
         matrix.pivot(index="segment_name", columns="persona", values="customer_value").fillna(0)
         if len(matrix)
@@ -793,6 +793,34 @@ def segments(con, f: q.Filters) -> View:
     )
     _layout(p, "Customer value by persona (USD)", "persona", "USD")
     p.update_yaxes(**MONEY_AXIS)
+    return h, p
+
+
+def segments(con, f: q.Filters) -> View:
+    matrix = q.segment_persona_matrix(con, f)
+    seg = q.people_by(con, f, "segment_name")
+    per = q.people_by(con, f, "persona")
+    s = _fig(
+        [
+            go.Bar(
+                x=seg["value"],
+                y=seg["customers"],
+                name="customers",
+                customdata=[group(segment_name=v) for v in seg["value"]],
+                hovertemplate="%{x}: %{y:,} customers<extra>click: who are they</extra>",
+            ),
+            go.Bar(
+                x=seg["value"],
+                y=seg["at_risk"],
+                name="at risk",
+                customdata=[group(segment_name=v, status="at_risk") for v in seg["value"]],
+                hovertemplate="%{x}: %{y:,} at risk<extra>click: who are they</extra>",
+            ),
+        ]
+    )
+    _layout(s, "Segments: customers and customers at risk (count)", "segment", "customers")
+    s.update_layout(barmode="group")
+    h, p = _segment_figures(matrix, per)
     prof = q.segment_profiles(con)
     tables = (
         [
@@ -834,8 +862,7 @@ def segments(con, f: q.Filters) -> View:
 # ------------------------------------------------------------------ experiments
 
 
-def experiments(con, f: q.Filters) -> View:
-    res, c = q.experiments(con, f)
+def _forest_figure(res) -> go.Figure:
     label = res["experiment_name"] + " · " + res["metric"] if len(res) else pd.Series(dtype=str)
     colors = [
         "#31a354" if (sig and lift > 0) else "#de2d26" if sig else "#6baed6"
@@ -866,6 +893,12 @@ def experiments(con, f: q.Filters) -> View:
         height=max(320, 34 * len(res) + 140),
     )
     fig.update_xaxes(tickformat="+.1%")
+    return fig
+
+
+def experiments(con, f: q.Filters) -> View:
+    res, c = q.experiments(con, f)
+    fig = _forest_figure(res)
     table = (
         res[
             [

@@ -28,8 +28,8 @@ def _personas(at_risk_a: int, at_risk_b: int) -> pd.DataFrame:
 
 def test_overview_names_the_persona_with_most_at_risk():
     assert insights.overview(_personas(30, 10)) == (
-        "Reach the 30 at-risk newcomer customers first: they are 75.0% of everyone at risk, and 40 newcomer "
-        "customers are eligible for an action now.")
+        "Reach the 30 at-risk newcomer customers first: they are 75.0% of everyone at risk in these filters, "
+        "and 40 newcomer customers are eligible for an action now.")
     assert "10 at-risk seasoned" not in insights.overview(_personas(30, 10))
     assert insights.overview(_personas(5, 20)).startswith("Reach the 20 at-risk seasoned")
     assert insights.overview(_personas(0, 0)).startswith("No customer is at risk")
