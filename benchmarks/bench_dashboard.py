@@ -16,7 +16,6 @@ from __future__ import annotations
 import argparse
 import os
 import statistics
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -78,7 +77,9 @@ def build_times(publish_dir: Path, runs: int) -> dict[str, float]:
 
 
 def main() -> int:
-    from browser_support import _free_port, _wait_http, stop_group
+    import tempfile
+
+    from browser_support import _free_port, running_server
 
     from orchestration import settings
     from orchestration.dashboard.report import write_report
@@ -92,14 +93,11 @@ def main() -> int:
     customers = manifest.get("tables", {}).get("marts.dim_customers")
     port = _free_port()
     env = {**os.environ, "CJO_PUBLISH_DIR": str(args.publish_dir)}
-    proc = subprocess.Popen([str(Path(sys.executable).parent / "cjo"), "dashboard", "--port", str(port)], cwd=ROOT,
-                            env=env, stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT, start_new_session=True)
+    cmd = [str(Path(sys.executable).parent / "cjo"), "dashboard", "--port", str(port)]
     load_before = os.getloadavg()
-    try:
-        _wait_http(f"http://127.0.0.1:{port}/", proc, 240)
+    with tempfile.TemporaryDirectory() as tmp, running_server(cmd, env, Path(tmp) / "dashboard.log",
+                                                               f"http://127.0.0.1:{port}/", 240):
         times = browser_times(f"http://127.0.0.1:{port}", args.runs)
-    finally:
-        stop_group(proc, port)
     builds = build_times(args.publish_dir, args.runs)
     report = write_report(Path("/tmp") / f"cjo_bench_report_{os.getpid()}.html", args.publish_dir)
     Path(report["path"]).unlink()

@@ -74,6 +74,26 @@ def _wait_http(url: str, proc: subprocess.Popen, timeout: float) -> None:
 
 
 
+@contextlib.contextmanager
+def running_server(cmd: list[str], env: dict, log_path: Path, ready_url: str, timeout: float):
+    """Start a server in its own process group (logging to `log_path`), wait until `ready_url` answers,
+    yield; then stop the whole group (stop_group). A server that does not come up fails with its log."""
+    port = int(ready_url.split(":")[2].split("/")[0])
+    log = log_path.open("w")
+    proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+    try:
+        try:
+            _wait_http(ready_url, proc, timeout)
+        except (RuntimeError, TimeoutError) as exc:
+            log.flush()
+            tail = "\n".join(log_path.read_text(errors="replace").splitlines()[-40:])
+            raise RuntimeError(f"{exc}\n--- {log_path.name} (tail) ---\n{tail}") from None
+        yield proc
+    finally:
+        stop_group(proc, port)
+        log.close()
+
+
 def ensure_chromium() -> str:
     proc = subprocess.run([str(ROOT / "scripts" / "ensure_chromium.sh")], capture_output=True, text=True)
     assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-2000:]

@@ -9,7 +9,6 @@ then the port is checked to be free. Screenshots go to tests/output/.
 from __future__ import annotations
 
 import os
-import subprocess
 import sys
 from pathlib import Path
 
@@ -19,11 +18,10 @@ from browser_support import (
     LOAD_TIMEOUT_S,
     OUTPUT,
     _free_port,
-    _wait_http,
     ensure_chromium,
-    stop_group,
+    running_server,
 )
-from pipeline_support import ROOT, ensure_manifest, prepare_dagster_home
+from pipeline_support import ensure_manifest, prepare_dagster_home
 
 
 @pytest.fixture(scope="module")
@@ -37,23 +35,11 @@ def dagster_dev(tmp_path_factory):
     root = tmp_path_factory.mktemp("dagster_dev")
     home = prepare_dagster_home(root / "dagster_home")
     port = _free_port()
-    log = (root / "dagster_dev.log").open("w")
     env = {**os.environ, "DAGSTER_HOME": str(home), "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
            "CJO_DUCKDB_PATH": str(root / "cjo.duckdb"), "CJO_PUBLISH_DIR": str(root / "published")}
-    proc = subprocess.Popen(
-        [str(Path(sys.executable).parent / "dagster"), "dev", "-h", "127.0.0.1", "-p", str(port)],
-        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
-    try:
-        try:
-            _wait_http(f"http://127.0.0.1:{port}/server_info", proc, LOAD_TIMEOUT_S)
-        except (RuntimeError, TimeoutError) as exc:
-            log.flush()
-            tail = "\n".join((root / "dagster_dev.log").read_text(errors="replace").splitlines()[-40:])
-            raise RuntimeError(f"{exc}\n--- dagster dev log (tail) ---\n{tail}") from None
+    cmd = [str(Path(sys.executable).parent / "dagster"), "dev", "-h", "127.0.0.1", "-p", str(port)]
+    with running_server(cmd, env, root / "dagster_dev.log", f"http://127.0.0.1:{port}/server_info", LOAD_TIMEOUT_S):
         yield f"http://127.0.0.1:{port}", root
-    finally:
-        stop_group(proc, port)
-        log.close()
 
 
 def _dismiss_welcome(page) -> None:

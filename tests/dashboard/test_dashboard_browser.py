@@ -10,13 +10,11 @@ from __future__ import annotations
 
 import csv
 import os
-import subprocess
 import sys
 from pathlib import Path
 
 import pytest
-from browser_support import CHROMIUM_ARGS, OUTPUT, _free_port, _wait_http, ensure_chromium, stop_group
-from pipeline_support import ROOT
+from browser_support import CHROMIUM_ARGS, OUTPUT, _free_port, ensure_chromium, running_server
 
 from orchestration.dashboard.views import PAGES
 
@@ -37,20 +35,10 @@ def chromium() -> str:
 def dashboard(built_warehouse, tmp_path_factory):
     root = tmp_path_factory.mktemp("dashboard")
     port = _free_port()
-    log = (root / "dashboard.log").open("w")
     env = {**os.environ, "CJO_PUBLISH_DIR": str(built_warehouse.publish_dir)}
-    proc = subprocess.Popen([str(Path(sys.executable).parent / "cjo"), "dashboard", "--port", str(port)],
-                            cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
-    try:
-        try:
-            _wait_http(f"http://127.0.0.1:{port}/", proc, START_TIMEOUT_S)
-        except (RuntimeError, TimeoutError) as exc:
-            log.flush()
-            raise RuntimeError(f"{exc}\n{(root / 'dashboard.log').read_text()[-3000:]}") from None
+    cmd = [str(Path(sys.executable).parent / "cjo"), "dashboard", "--port", str(port)]
+    with running_server(cmd, env, root / "dashboard.log", f"http://127.0.0.1:{port}/", START_TIMEOUT_S):
         yield f"http://127.0.0.1:{port}"
-    finally:
-        stop_group(proc, port)
-        log.close()
 
 
 @pytest.fixture(scope="module")
