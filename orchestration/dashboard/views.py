@@ -33,7 +33,8 @@ TEMPLATE = {
     }
 }
 COLORWAY = ["#3182bd", "#e6550d", "#31a354", "#756bb1", "#636363", "#fd8d3c", "#9ecae1", "#a1d99b"]
-MONEY_AXIS = {"tickprefix": "$", "tickformat": ".3~s"}  # $1.2M, $250k
+# $250k, $1.2M, $2B: exponentformat "B" names billions B (the SI format would print G).
+MONEY_AXIS = {"tickprefix": "$", "exponentformat": "B"}
 STAGE_COLORS = {
     "awareness": "#9ecae1",
     "consideration": "#6baed6",
@@ -502,11 +503,12 @@ def _validation_chart(val) -> Chart:
     )
     _layout(
         v,
-        "CLV model check: purchases in the hold-out period by decile (count)",
+        "CLV model check: mean purchase days per customer in the hold-out period, by decile (count)",
         "decile of predicted purchases",
-        "purchases",
+        "purchase days per customer",
     )
     v.update_layout(barmode="group")
+    v.update_xaxes(dtick=1)
     return Chart(
         "validation",
         v,
@@ -776,7 +778,7 @@ def _segment_figures(matrix, per) -> tuple[go.Figure, go.Figure]:
             y=list(heat.index),
             colorscale="Greens",
             customdata=custom,
-            colorbar={"title": "USD", "tickprefix": "$", "tickformat": ",.2s"},
+            colorbar={"title": "USD", "tickprefix": "$", "exponentformat": "B"},
             hovertemplate="%{y} x %{x}: $%{z:,.0f}<extra>click: who are they</extra>",
         )
     )
