@@ -623,6 +623,51 @@ def byod(
         raise typer.Exit(code)
 
 
+# ------------------------------------------------------------------ dashboard and report
+
+
+@app.command()
+def dashboard(
+    port: Annotated[int, typer.Option(help="Port to serve on.")] = 8050,
+    host: Annotated[str, typer.Option(help="Interface to bind (loopback by default).")] = "127.0.0.1",
+) -> None:
+    """Start the actionable dashboard (Dash) on http://HOST:PORT. It reads the published copy only.
+
+    Pages: overview, funnel, journeys, cohorts, CLV, money flows, attribution, segments, experiments,
+    wholesalers, audiences; every page filters by date, persona, segment, tier and channel, and a click on
+    a group of customers shows who they are (see docs/dashboard.md). Ctrl-C stops it.
+
+    Example: cjo dashboard --port 8050
+    """
+    from orchestration.dashboard.app import serve
+    from orchestration.publish import published_path
+
+    if not published_path().exists():
+        err.print(f"nothing published yet at {published_path()}: run the pipeline first (`cjo run`)")
+        raise typer.Exit(1)
+    console.print(f"dashboard on http://{host}:{port}/ (reading {published_path()}); Ctrl-C stops it")
+    serve(host=host, port=port)
+
+
+@app.command()
+def report(
+    out: Annotated[Path, typer.Option("--out", help="HTML file to write.")] = Path("report.html"),
+) -> None:
+    """Write every dashboard page as one self-contained HTML file (plotly.js inlined; opens offline).
+
+    Example: cjo report --out report.html
+    """
+    from orchestration.dashboard.report import write_report
+    from orchestration.publish import NothingPublishedError
+
+    try:
+        info = write_report(out)
+    except NothingPublishedError as exc:
+        err.print(str(exc))
+        raise typer.Exit(1) from None
+    console.print(f"wrote {info['path']}: {info['pages']} pages, {info['bytes'] / 1e6:,.1f} MB in {info['seconds']} s")
+
+
 # ------------------------------------------------------------------ dev
 
 
