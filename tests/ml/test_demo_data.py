@@ -79,19 +79,26 @@ def test_conversion_model_on_demo_data(writable_copy):
     config = A.PropensityConfig(snapshot_every_days=7, min_history_days=30, test_snapshots=2)
     report = A.run_propensity(con, state, config)
     conv = report["conversion"]
-    hgb, base = conv["metrics"]["hgb"]["roc_auc"], conv["metrics"]["logistic"]["roc_auc"]
-    assert hgb > AUC_FLOOR, (hgb, base)
-    assert hgb >= base - 0.03, (hgb, base)  # HGB is at least on par with the baseline
+    holdout, base = conv["holdout_roc_auc"], conv["baseline_roc_auc"]
+    assert holdout > AUC_FLOOR, (holdout, base)
+    assert holdout >= base - 0.03, (holdout, base)  # at least on par with the baseline
+    assert conv["single_feature_warning"] is None, conv["single_feature_warning"]
     assert "skipped" in report["churn"]  # honest: not enough history for a 90-day label here
+    # ... and a missing model is a failing check, with the reason
+    verdict = A.auc_verdict(A.read_run_report(state))
+    assert not verdict.passed and "churn: missing" in verdict.description
     scores = con.execute("select model, count(*), min(score), max(score), count(distinct model_version) "
                          "from ml.fct_propensity_scores group by model").fetchall()
     assert [(r[0], r[4]) for r in scores] == [("conversion", 1)]
     assert all(0 <= r[2] <= r[3] <= 1 for r in scores)
-    runs = con.execute("select model, retrained, retrain_reason, roc_auc from ml.model_runs").fetchall()
-    assert runs == [("conversion", True, "no_model", pytest.approx(conv["metrics"][conv["metrics"]["champion"]]
-                                                                   ["roc_auc"]))]
-    assert A.auc_check(state).passed
-    # a second run reuses the fresh model instead of retraining
-    again = A.run_propensity(con, state, config)
+    runs = con.execute("select model, retrained, retrain_reason, holdout_roc_auc, n_test from ml.model_runs").fetchall()
+    assert runs == [("conversion", True, "no_model", pytest.approx(holdout), conv["metrics"]["n_test"])]
+    # the drift check stays quiet right after a training (it compares the model with the population it
+    # first scored)
+    assert A.drift_verdict(A.read_run_report(state)).passed
+    # a project that expects conversion only passes; a second run reuses the fresh model
+    again = A.run_propensity(con, state, config.model_copy(update={"models": ["conversion"]}))
     assert again["conversion"]["retrained"] is False
     assert again["conversion"]["model_version"] == conv["model_version"]
+    assert A.auc_verdict(A.read_run_report(state)).passed
+    assert A.drift_verdict(A.read_run_report(state)).passed
