@@ -28,7 +28,7 @@ export PYTHONUNBUFFERED := 1
 help:
 	@echo "make demo   - set up, generate the demo data ($(DEMO_ADVISORS) advisors x $(DEMO_DAYS) days), run the whole pipeline"
 	@echo "make test   - set up, lint (ruff, sqlfluff), dbt build on a small fixture, pytest"
-	@echo "make dev    - dagster dev on http://127.0.0.1:3000"
+	@echo "make dev    - the Dagster UI (dg dev) on http://127.0.0.1:3000; Ctrl-C stops it"
 	@echo "make bench  - benchmarks; figures land in benchmarks/results/*.json"
 
 $(STAMP): pyproject.toml
@@ -41,17 +41,21 @@ $(STAMP): pyproject.toml
 
 setup: $(STAMP)
 
-# dagster-dbt needs target/manifest.json before orchestration is imported (outside `dagster dev`).
+# target/manifest.json for the dbt assets: `dbt parse` when it is missing or older than a dbt file.
 manifest: setup
-	$(BIN)/dbt parse --quiet
+	$(BIN)/python -c "from orchestration.dbt_assets import ensure_manifest; ensure_manifest()"
 
 # Debian packages the tests drive for real: a PostgreSQL server and headless Chromium.
 system-deps:
 	bash scripts/ensure_system_deps.sh
 
+# The demo ends with every audience leaving the warehouse: a local webhook receiver and PostgreSQL
+# (started and stopped by cjo_data.destinations) stand in for the email platform and the CRM.
 demo: setup manifest
+	bash scripts/ensure_system_deps.sh postgresql || echo "no PostgreSQL: the syncs to it are left out"
 	$(BIN)/cjo generate --advisors $(DEMO_ADVISORS) --days $(DEMO_DAYS) --seed $(DEMO_SEED) --out data/raw --if-changed
 	$(BIN)/cjo run --job full_pipeline
+	$(BIN)/python -m cjo_data.destinations
 	$(BIN)/cjo status
 
 test: setup system-deps lint fixture pytest
@@ -79,7 +83,7 @@ pytest: setup manifest
 bench: setup manifest
 	$(BIN)/python benchmarks/run_all.py
 
-# cjo dev copies dagster.yaml (writer pool, run queue) into DAGSTER_HOME before starting dagster dev.
+# cjo dev copies instance/dagster.yaml (writer pool, run queue) into DAGSTER_HOME, then runs `dg dev`.
 dev: setup manifest
 	$(BIN)/cjo dev
 
