@@ -16,6 +16,7 @@ import threading
 import time
 import uuid
 from datetime import UTC, datetime
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
@@ -220,8 +221,8 @@ def run(
             tags={"cjo/trigger": "cli"})
     started = time.perf_counter()
     result = _execute_with_progress(instance, recon_job, dagster_run, total)
-    _print_run_summary(instance, result, time.perf_counter() - started, home)
-    if not result.success:
+    verdict = _print_run_summary(instance, result, time.perf_counter() - started, home)
+    if verdict != RunVerdict.SUCCESS and verdict != RunVerdict.WARNINGS:
         raise typer.Exit(1)
 
 
@@ -263,16 +264,33 @@ def _execute_with_progress(instance, recon_job, dagster_run, total: int):
     return outcome["result"]
 
 
-def _print_run_summary(instance, result, seconds: float, home: Path) -> None:
+class RunVerdict(StrEnum):
+    SUCCESS = "SUCCESS"
+    WARNINGS = "SUCCESS WITH WARNINGS"
+    FAILURE = "FAILURE"
+
+
+_VERDICT_STYLE = {RunVerdict.SUCCESS: "green", RunVerdict.WARNINGS: "yellow", RunVerdict.FAILURE: "red"}
+
+
+def run_verdict(steps_succeeded: bool, failed_check_severities: list[str]) -> RunVerdict:
+    """What a run amounts to. A failed step, or a failed ERROR-severity check (a model below its AUC
+    floor, a raw delivery that breaks its contract), is a FAILURE even though Dagster marks the run
+    itself successful (a non-blocking check does not stop it); failed WARN checks alone are warnings."""
+    if not steps_succeeded or any(s == "ERROR" for s in failed_check_severities):
+        return RunVerdict.FAILURE
+    return RunVerdict.WARNINGS if failed_check_severities else RunVerdict.SUCCESS
+
+
+def _print_run_summary(instance, result, seconds: float, home: Path) -> RunVerdict:
     import dagster as dg
 
     mats = result.get_asset_materialization_events()
     checks = [e.event_specific_data for e in result.all_events
               if e.event_type == dg.DagsterEventType.ASSET_CHECK_EVALUATION]
     failed = [c for c in checks if not c.passed]
-    status = "[green]SUCCESS[/green]" if result.success else "[red]FAILURE[/red]"
-    if result.success and failed:  # only WARN checks failed (a raw file moved aside, a stale feed, ...)
-        status = "[yellow]SUCCESS WITH WARNINGS[/yellow]"
+    verdict = run_verdict(result.success, [c.severity.value for c in failed])
+    status = f"[{_VERDICT_STYLE[verdict]}]{verdict.value}[/{_VERDICT_STYLE[verdict]}]"
     console.print(f"run {result.run_id} {status} in {seconds:,.1f}s: {human(len(mats), COUNT)} assets "
                   f"materialized, {human(len(checks), COUNT)} checks ({human(len(failed), COUNT)} failed). "
                   f"History: DAGSTER_HOME={home}")
@@ -289,6 +307,7 @@ def _print_run_summary(instance, result, seconds: float, home: Path) -> None:
     for e in result.all_events:
         if e.is_step_failure:
             console.print(f"[red]step {e.step_key} failed:[/red] {e.event_specific_data.error.message.strip()}")
+    return verdict
 
 
 # ------------------------------------------------------------------ status
@@ -333,6 +352,8 @@ def _status_runs(limit: int, fmt: Format) -> list[Section]:
                                    ev.severity.value, ev.description or ""))
     finally:
         instance.dispose()
+    # A run whose steps all succeeded but whose ERROR-severity check failed is a failure (as cjo run says).
+    runs = [(r[0], r[1], _run_status(r[2], [f[3] for f in failed if f[0] == r[0]]), *r[3:]) for r in runs]
     if records and not failed:
         note("[green]no failed checks in the last runs[/green]", fmt)
     sections = [
@@ -343,6 +364,14 @@ def _status_runs(limit: int, fmt: Format) -> list[Section]:
         cols = [Col("run", ID), Col("asset", ID), Col("check", ID), Col("severity"), Col("reason")]
         sections.append(Section("failed checks (last runs)", cols, failed, key="failed_checks"))
     return sections
+
+
+def _run_status(dagster_status: str, failed_check_severities: list[str]) -> str:
+    """The status column of `cjo status`: Dagster's, unless an ERROR check failed in a finished run."""
+    if dagster_status != "SUCCESS":
+        return dagster_status
+    verdict = run_verdict(True, failed_check_severities)
+    return "FAILURE (failed ERROR check)" if verdict == RunVerdict.FAILURE else verdict.value
 
 
 def _has_column(con, schema: str, table: str, column: str) -> bool:

@@ -10,6 +10,7 @@ import pytest
 import typer
 from typer.testing import CliRunner
 
+from orchestration import cli
 from orchestration.cli import app, lock_holders, pid_from_lock_error
 
 runner = CliRunner()
@@ -85,3 +86,21 @@ def test_status_reads_the_published_copy(built_warehouse):
     result = runner.invoke(app, ["status"], env={"COLUMNS": "250"})
     assert result.exit_code == 0, result.output
     assert "marts.dim_customers" in result.output
+
+
+@pytest.mark.parametrize(("steps_ok", "failed", "expected"), [
+    (True, [], "SUCCESS"),
+    (True, ["WARN"], "SUCCESS WITH WARNINGS"),
+    (True, ["WARN", "ERROR"], "FAILURE"),
+    (True, ["ERROR"], "FAILURE"),
+    (False, [], "FAILURE"),
+])
+def test_a_failed_error_check_is_a_failed_run(steps_ok, failed, expected):
+    assert cli.run_verdict(steps_ok, failed).value == expected
+
+
+def test_status_column_names_a_failed_error_check():
+    assert cli._run_status("SUCCESS", ["ERROR"]) == "FAILURE (failed ERROR check)"
+    assert cli._run_status("SUCCESS", ["WARN"]) == "SUCCESS WITH WARNINGS"
+    assert cli._run_status("SUCCESS", []) == "SUCCESS"
+    assert cli._run_status("FAILURE", []) == "FAILURE"
