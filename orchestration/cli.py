@@ -29,6 +29,7 @@ from orchestration.formatting import (
     COUNT,
     FLAG,
     ID,
+    SCORE,
     SECONDS,
     TIME,
     Col,
@@ -411,6 +412,7 @@ def _status_tables(fmt: Format) -> list[Section]:
                  for r in summary.itertuples(index=False)], key="quality"))
         else:
             note("[dim]no quality results published yet[/dim]", fmt)
+        out.extend(_status_models(con))
         out.extend(_status_syncs(con, fmt))
         quarantined = quarantine_counts(con)
         if len(quarantined):
@@ -423,6 +425,24 @@ def _status_tables(fmt: Format) -> list[Section]:
         return out
     finally:
         con.close()
+
+
+def _status_models(con) -> list[Section]:
+    """The latest run of each propensity model. The headline is holdout_roc_auc (later snapshots of
+    customers held out from training), beside the logistic baseline and recency alone on the same split."""
+    if not _has_column(con, "ml", "model_runs", "holdout_roc_auc"):
+        return []
+    rows = con.execute("""
+        select model, model_version, holdout_roc_auc, baseline_roc_auc, recency_only_roc_auc, pr_auc, brier,
+               n_train, n_test, coalesce(single_feature_warning, '')
+        from ml.model_runs
+        where holdout_roc_auc is not null
+        qualify row_number() over (partition by model order by run_at desc) = 1
+        order by model""").fetchall()
+    cols = [Col("model", ID), Col("version", ID), Col("holdout ROC AUC", SCORE), Col("baseline", SCORE),
+            Col("recency only", SCORE), Col("PR AUC", SCORE), Col("Brier", SCORE), Col("train rows", COUNT),
+            Col("test rows", COUNT), Col("single-feature warning")]
+    return [Section("propensity models (ml.model_runs, latest run each)", cols, rows, key="models")]
 
 
 def _status_syncs(con, fmt: Format) -> list[Section]:
