@@ -192,6 +192,10 @@ def run(
         "'+key:marts/dim_customers'. Default: the whole job.")] = None,
     job: Annotated[str, typer.Option(help=f"Job to run: {', '.join(JOBS)}.")] = "full_pipeline",
     publish: Annotated[bool, typer.Option(help="Also refresh the published reader copy.")] = True,
+    as_of: Annotated[str | None, typer.Option(
+        "--as-of", help="The journey clock (ISO date or timestamp, UTC): 'now' for every model, feature, "
+        "score and stage rule, to back-test on history. Default: the as_of setting, else the newest "
+        "event.")] = None,
 ) -> None:
     """Materialize the pipeline in this process through Dagster; the run is a run of the `cjo` code
     location, listed in the UI with the runs launched there (run history, Jobs page, timeline).
@@ -206,6 +210,14 @@ def run(
     from orchestration import runner
     from orchestration.resources import ensure_dagster_home
 
+    if as_of is not None:
+        # The run executes in this process and every step reads the settings object: the environment
+        # is how the clock reaches dbt's vars and the ML assets alike.
+        try:
+            settings.get(as_of=as_of)
+        except ValueError as exc:
+            raise typer.BadParameter(f"--as-of {as_of!r} is not a date or timestamp: {exc}") from None
+        os.environ[settings.env_name("as_of")] = as_of
     _export_dbt_environment()
     home = ensure_dagster_home()
     with console.status("loading the Dagster definitions (dbt manifest, areas) ..."):

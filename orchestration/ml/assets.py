@@ -350,7 +350,8 @@ def build_assets() -> tuple[list[dg.AssetsDefinition], list[dg.AssetChecksDefini
               "ml.segment_profiles); read by the dim_segments mart.")
     def customer_segments(context: dg.AssetExecutionContext, config: SegmentationConfig) -> dg.MaterializeResult:
         with warehouse() as con:
-            assignments, result = run_segmentation(con, settings.state_dir(), config)
+            assignments, result = run_segmentation(con, settings.state_dir(), config,
+                                                   as_of=settings.journey_clock())
         meta = result.metadata()
         context.log.info(f"{len(assignments)} customers in {result.k} segments")
         return dg.MaterializeResult(metadata={
@@ -375,7 +376,7 @@ def build_assets() -> tuple[list[dg.AssetsDefinition], list[dg.AssetChecksDefini
               "from training); retrains when the model is old, the clock moved or its inputs drifted.")
     def propensity_scores(context: dg.AssetExecutionContext, config: PropensityConfig) -> dg.MaterializeResult:
         with warehouse() as con:
-            report = run_propensity(con, settings.state_dir(), config)
+            report = run_propensity(con, settings.state_dir(), config, as_of=settings.journey_clock())
         for line in propensity_log_lines(report):
             (context.log.warning if line.startswith("WARNING") else context.log.info)(line)
         return dg.MaterializeResult(metadata=propensity_metadata(report))
