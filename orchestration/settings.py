@@ -78,6 +78,10 @@ class Settings(BaseSettings):
         "merges them (bring-your-own data with real customer ids). Off: duplicate CRM records of one "
         "person that share an email or phone are merged (dbt var identity_max_advisors_per_identifier)."))
 
+    propensity_models: list[str] = Field(["conversion", "churn"], description=(
+        "The propensity models this project expects (conversion, churn); the AUC check fails when one is "
+        "missing. A subscription business without prospects expects churn only (`[\"churn\"]`)."))
+
     # ------------------------------------------------------------------ behaviour
     writer_file_lock: bool = Field(True, description=(
         "Hold the OS writer lock next to the warehouse whenever it is opened. Off only in the one-writer "

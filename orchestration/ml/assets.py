@@ -29,7 +29,8 @@ ML_GROUP = "ml"
 SEGMENTS_KEY = dg.AssetKey(["ml", "customer_segments"])
 PROPENSITY_KEY = dg.AssetKey(["ml", "propensity_scores"])
 # dbt models the assets read; resolved to asset keys with get_asset_key_for_model, never typed.
-UPSTREAM_MODELS = ("dim_customers", "fct_touchpoints", "fct_journey_stages", "int_customer_sales_mapped")
+UPSTREAM_MODELS = ("dim_customers", "fct_touchpoints", "fct_journey_stages", "int_customer_sales_mapped",
+                   "int_customer_advisors_mapped", "int_customer_attributes_mapped")
 
 
 # ------------------------------------------------------------------ config
@@ -44,10 +45,10 @@ class SegmentationConfig(dg.Config):
 
 
 class PropensityConfig(dg.Config):
-    models: list[str] = Field(
-        ["conversion", "churn"], description="Models this project expects (conversion, churn). The AUC check "
-        "fails when one of them could not be trained. A business without prospects (a subscription list) "
-        "expects churn only; anonymous-visitor data expects conversion only.")
+    models: list[str] | None = Field(
+        None, description="Models this run expects (conversion, churn); unset: the propensity_models setting. "
+        "The AUC check fails when one of them could not be trained. A business without prospects (a "
+        "subscription list) expects churn only; anonymous-visitor data expects conversion only.")
     snapshot_every_days: int = Field(30, description="Days between training snapshots.")
     min_history_days: int = Field(90, description="History needed (from the first record of any kind) before "
                                   "the first snapshot.")
@@ -80,10 +81,11 @@ class PropensityConfig(dg.Config):
     def tasks(self) -> dict[str, labels.Task]:
         every = labels.make_tasks(self.conversion_horizon_days, self.conversion_active_days,
                                   self.churn_horizon_days, self.churn_overdue_factor)
-        unknown = sorted(set(self.models) - set(every))
+        wanted = self.models if self.models is not None else settings.get().propensity_models
+        unknown = sorted(set(wanted) - set(every))
         if unknown:
             raise ValueError(f"unknown models {unknown}: choose from {sorted(every)}")
-        return {k: v for k, v in every.items() if k in self.models}
+        return {k: v for k, v in every.items() if k in wanted}
 
     def split(self) -> prop.SplitSpec:
         return prop.SplitSpec(self.test_snapshots, self.test_customer_share)
