@@ -26,15 +26,21 @@ def _ground_truth(raw_dir, name: str) -> pd.DataFrame:
     return pd.read_csv(raw_dir / "_ground_truth" / name)
 
 
-def test_campaign_lift_is_recovered_within_its_interval(built_warehouse):
+@pytest.mark.parametrize("metric", ["purchase_rate", "visit_rate"])
+def test_campaign_lift_is_recovered_within_its_interval(built_warehouse, metric):
+    """Every outcome the generator records per arm (purchases and visits) is read out per campaign, and
+    the realized difference lies inside the measured interval."""
     truth = _ground_truth(built_warehouse.raw_dir, "campaign_effects.csv")
     with duckdb.connect(str(built_warehouse.duckdb_path), read_only=True) as con:
         measured = con.execute(
-            "select * from marts.agg_experiment_results where experiment_type = 'campaign'").df()
+            "select * from marts.agg_experiment_results where experiment_type = 'campaign' and metric = ?",
+            [metric]).df()
+        metrics = {r[0] for r in con.execute("select distinct metric from marts.agg_experiment_results").fetchall()}
+    assert metrics == {"purchase_rate", "visit_rate", "click_rate", "revenue_per_customer"}
     both = truth.merge(measured, left_on="campaign_id", right_on="experiment_name", suffixes=("_gt", ""))
     both = both[(both["n_control_gt"] >= 10) & (both["n_treatment_gt"] >= 10)]
     assert len(both) >= 2, "the fixture should hold campaigns with a control group"
-    realized = both["purchase_rate_treatment"] - both["purchase_rate_control"]
+    realized = both[f"{metric}_treatment"] - both[f"{metric}_control"]
     inside = (realized >= both["lift_ci_low"] - 1e-9) & (realized <= both["lift_ci_high"] + 1e-9)
     assert inside.all(), both.loc[~inside, ["campaign_id", "lift", "lift_ci_low", "lift_ci_high"]]
     # groups are resolved to people almost exactly as the generator drew them
