@@ -21,7 +21,6 @@ import sys
 from pathlib import Path
 
 import duckdb
-import numpy as np
 import pandas as pd
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -112,7 +112,8 @@ def test_status_shows_each_models_latest_holdout_auc():
     con = duckdb.connect()
     con.execute("create schema ml")
     con.execute("""create table ml.model_runs as select * from (values
-        (timestamp '2026-01-01', 'churn', 'churn-v1', 0.70::double, 0.69::double, 0.55::double, 0.4::double, 0.2::double, 100, 40, null::varchar),
+        (timestamp '2026-01-01', 'churn', 'churn-v1', 0.70::double, 0.69::double, 0.55::double, 0.4::double,
+         0.2::double, 100, 40, null::varchar),
         (timestamp '2026-02-01', 'churn', 'churn-v2', 0.81, 0.80, 0.60, 0.5, 0.1, 120, 50, null),
         (timestamp '2026-02-01', 'conversion', 'conv-v1', 0.75, 0.74, 0.97, 0.3, 0.1, 90, 30, 'leak'))
         t(run_at, model, model_version, holdout_roc_auc, baseline_roc_auc, recency_only_roc_auc, pr_auc,

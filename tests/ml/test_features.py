@@ -109,7 +109,8 @@ def test_history_starts_at_the_first_sale_and_attributes_are_point_in_time():
         ('c1', timestamp '2025-03-01 10:00', 'email', 'open'), ('c2', timestamp '2025-03-02 10:00', 'web', 'page_view'))
         t(customer_id, occurred_at, channel, touchpoint_type)""")
     con.execute("""create table s.fct_journey_stages as select * from (values
-        ('c1', 'advocacy', timestamp '2025-03-01 10:00', cast(null as timestamp))) t(customer_id, stage, entered_at, exited_at)""")
+        ('c1', 'advocacy', timestamp '2025-03-01 10:00', cast(null as timestamp)))
+        t(customer_id, stage, entered_at, exited_at)""")
     con.execute("""create table s.int_customer_sales_mapped as select * from (values
         ('c1', 'p1', 'equity', 'purchase', 100.0, timestamp '2019-03-11 09:00'))
         t(customer_id, product_id, asset_class, transaction_type, amount, traded_at)""")
