@@ -170,7 +170,8 @@ campaign_units as (
         members.customer_id,
         members.campaign_id || ':' || members.customer_id as unit_id,
         campaign_windows.window_start_at,
-        campaign_windows.window_end_at
+        campaign_windows.window_end_at,
+        true as is_start_inclusive
     from members
     inner join campaign_windows
         on members.campaign_id = campaign_windows.campaign_id
@@ -187,7 +188,8 @@ global_units as (
         customers.customer_id,
         customers.customer_id as unit_id,
         {{ dbt.dateadd('day', -lookback_days, 'clock.as_of_at') }} as window_start_at,
-        clock.as_of_at as window_end_at
+        clock.as_of_at as window_end_at,
+        false as is_start_inclusive
     from customers
     inner join holdouts
         on customers.customer_id = holdouts.customer_id
@@ -205,7 +207,8 @@ action_units as (
         decisions.customer_id,
         decisions.decision_id as unit_id,
         decisions.decided_at as window_start_at,
-        {{ dbt.dateadd('day', outcome_days, 'decisions.decided_at') }} as window_end_at
+        {{ dbt.dateadd('day', outcome_days, 'decisions.decided_at') }} as window_end_at,
+        false as is_start_inclusive
     from decisions
     cross join clock
     -- only decisions whose outcome window has closed
@@ -225,8 +228,8 @@ units as (
 
 unit_outcomes as (
 
-    -- Windows: a campaign's and an action's start is inclusive for the campaign, exclusive after a
-    -- decision (the decision itself is not its outcome); the global lookback ends at the clock.
+    -- Windows: a campaign's is [start, end); after a decision or before the clock it is (start, end]
+    -- (the decision itself is not its outcome; the global lookback ends at the clock).
     select
         units.experiment_type,
         units.experiment_name,
@@ -238,23 +241,18 @@ unit_outcomes as (
         max(case when outcome_events.outcome = 'purchase' then 1 else 0 end) as purchased,
         max(case when outcome_events.outcome = 'visit' then 1 else 0 end) as visited,
         max(case when outcome_events.outcome = 'click' then 1 else 0 end) as clicked,
-        cast(coalesce(sum(case when outcome_events.outcome = 'purchase' then outcome_events.amount end), 0)
-            as double) as revenue
+        cast(
+            coalesce(sum(case when outcome_events.outcome = 'purchase' then outcome_events.amount end), 0)
+            as double
+        ) as revenue
     from units
     left join outcome_events
         on
             units.customer_id = outcome_events.customer_id
-            and (
-                (units.experiment_type = 'campaign'
-                    and units.window_start_at <= outcome_events.event_at
-                    and units.window_end_at > outcome_events.event_at)
-                or (units.experiment_type = 'global_holdout'
-                    and units.window_start_at < outcome_events.event_at
-                    and units.window_end_at >= outcome_events.event_at)
-                or (units.experiment_type = 'action_holdout'
-                    and units.window_start_at < outcome_events.event_at
-                    and units.window_end_at >= outcome_events.event_at)
-            )
+            and units.window_start_at <= outcome_events.event_at
+            and units.window_end_at >= outcome_events.event_at
+            and (units.is_start_inclusive or units.window_start_at < outcome_events.event_at)
+            and (not units.is_start_inclusive or units.window_end_at > outcome_events.event_at)
     group by units.experiment_type, units.experiment_name, units.channel, units.arm, units.unit_id
 
 ),

@@ -28,7 +28,7 @@ final as (
         attribute_record_id,
         advisor_id,
         -- strings
-        lower(trim(attribute)) as attribute,
+        lower(trim(attribute)) as attribute,  -- noqa: RF04
         attribute_type,
         case when attribute_type = 'categorical' then nullif(trim(value), '') end as value_text,
         -- numerics: a numeric attribute whose value does not parse is unknown (null), not zero
