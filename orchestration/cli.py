@@ -16,6 +16,7 @@ import threading
 import time
 import uuid
 from datetime import UTC, datetime
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
@@ -28,6 +29,7 @@ from orchestration.formatting import (
     COUNT,
     FLAG,
     ID,
+    SCORE,
     SECONDS,
     TIME,
     Col,
@@ -190,6 +192,10 @@ def run(
         "'+key:marts/dim_customers'. Default: the whole job.")] = None,
     job: Annotated[str, typer.Option(help=f"Job to run: {', '.join(JOBS)}.")] = "full_pipeline",
     publish: Annotated[bool, typer.Option(help="Also refresh the published reader copy.")] = True,
+    as_of: Annotated[str | None, typer.Option(
+        "--as-of", help="The journey clock (ISO date or timestamp, UTC): 'now' for every model, feature, "
+        "score and stage rule, to back-test on history. Default: the as_of setting, else the newest "
+        "event.")] = None,
 ) -> None:
     """Materialize the pipeline in this process through Dagster; the run is a run of the `cjo` code
     location, listed in the UI with the runs launched there (run history, Jobs page, timeline).
@@ -204,6 +210,14 @@ def run(
     from orchestration import runner
     from orchestration.resources import ensure_dagster_home
 
+    if as_of is not None:
+        # The run executes in this process and every step reads the settings object: the environment
+        # is how the clock reaches dbt's vars and the ML assets alike.
+        try:
+            settings.get(as_of=as_of)
+        except ValueError as exc:
+            raise typer.BadParameter(f"--as-of {as_of!r} is not a date or timestamp: {exc}") from None
+        os.environ[settings.env_name("as_of")] = as_of
     _export_dbt_environment()
     home = ensure_dagster_home()
     with console.status("loading the Dagster definitions (dbt manifest, areas) ..."):
@@ -220,8 +234,8 @@ def run(
             tags={"cjo/trigger": "cli"})
     started = time.perf_counter()
     result = _execute_with_progress(instance, recon_job, dagster_run, total)
-    _print_run_summary(instance, result, time.perf_counter() - started, home)
-    if not result.success:
+    verdict = _print_run_summary(instance, result, time.perf_counter() - started, home)
+    if verdict != RunVerdict.SUCCESS and verdict != RunVerdict.WARNINGS:
         raise typer.Exit(1)
 
 
@@ -277,16 +291,33 @@ def _waiting_message(instance, run_id: str) -> str | None:
     return waiting_for(writer_queue(instance), run_id)
 
 
-def _print_run_summary(instance, result, seconds: float, home: Path) -> None:
+class RunVerdict(StrEnum):
+    SUCCESS = "SUCCESS"
+    WARNINGS = "SUCCESS WITH WARNINGS"
+    FAILURE = "FAILURE"
+
+
+_VERDICT_STYLE = {RunVerdict.SUCCESS: "green", RunVerdict.WARNINGS: "yellow", RunVerdict.FAILURE: "red"}
+
+
+def run_verdict(steps_succeeded: bool, failed_check_severities: list[str]) -> RunVerdict:
+    """What a run amounts to. A failed step, or a failed ERROR-severity check (a model below its AUC
+    floor, a raw delivery that breaks its contract), is a FAILURE even though Dagster marks the run
+    itself successful (a non-blocking check does not stop it); failed WARN checks alone are warnings."""
+    if not steps_succeeded or any(s == "ERROR" for s in failed_check_severities):
+        return RunVerdict.FAILURE
+    return RunVerdict.WARNINGS if failed_check_severities else RunVerdict.SUCCESS
+
+
+def _print_run_summary(instance, result, seconds: float, home: Path) -> RunVerdict:
     import dagster as dg
 
     mats = result.get_asset_materialization_events()
     checks = [e.event_specific_data for e in result.all_events
               if e.event_type == dg.DagsterEventType.ASSET_CHECK_EVALUATION]
     failed = [c for c in checks if not c.passed]
-    status = "[green]SUCCESS[/green]" if result.success else "[red]FAILURE[/red]"
-    if result.success and failed:  # only WARN checks failed (a raw file moved aside, a stale feed, ...)
-        status = "[yellow]SUCCESS WITH WARNINGS[/yellow]"
+    verdict = run_verdict(result.success, [c.severity.value for c in failed])
+    status = f"[{_VERDICT_STYLE[verdict]}]{verdict.value}[/{_VERDICT_STYLE[verdict]}]"
     from orchestration.run_status import seconds_of
 
     seconds = seconds_of(instance, result.run_id) or seconds  # the run record's duration, as status shows it
@@ -306,6 +337,7 @@ def _print_run_summary(instance, result, seconds: float, home: Path) -> None:
     for e in result.all_events:
         if e.is_step_failure:
             console.print(f"[red]step {e.step_key} failed:[/red] {e.event_specific_data.error.message.strip()}")
+    return verdict
 
 
 # ------------------------------------------------------------------ status
@@ -351,15 +383,17 @@ def _status_runs(limit: int, fmt: Format) -> list[Section]:
         queue = writer_queue(instance)
     finally:
         instance.dispose()
+    # A run whose steps all succeeded but whose ERROR-severity check failed is a failure (as cjo run says).
+    runs = [(r[0], r[1], _run_status(r[2], [p[3] for p in problems if p[0] == r[0] and p[1] == "check"]), *r[3:])
+            for r in runs]
     sections = [Section("last runs (run history)", [Col("run", ID), Col("job"), Col("status"),
                         Col("started (UTC)", TIME), Col("seconds", SECONDS), Col("trigger")], runs, key="runs")]
     if records:
         last = records[0].dagster_run
         mine = [p for p in problems if p[0] == last.run_id]
-        verdict = {"SUCCESS": "[green]succeeded[/green]", "FAILURE": "[red]FAILED[/red]"}.get(
-            last.status.value, last.status.value)
-        warned = " with warnings" if last.status.value == "SUCCESS" and mine else ""
-        note(f"last run {last.run_id} ({last.job_name}) {verdict}{warned}"
+        verdict = _run_status(last.status.value, [p[3] for p in mine if p[1] == "check"])
+        style = {"SUCCESS": "green", "SUCCESS WITH WARNINGS": "yellow"}.get(verdict, "red")
+        note(f"last run {last.run_id} ({last.job_name}) [{style}]{verdict}[/{style}]"
              + (f": {len(mine)} reason(s) below" if mine else ""), fmt)
     if problems:
         cols = [Col("run", ID), Col("what"), Col("step or check", ID), Col("severity"), Col("reason")]
@@ -403,6 +437,14 @@ def _status_erasure(con, fmt: Format) -> list[Section]:
                     [(kinds.count("request"), kinds.count("node"), last, pending)], key="erasure")]
 
 
+def _run_status(dagster_status: str, failed_check_severities: list[str]) -> str:
+    """The status column of `cjo status`: Dagster's, unless an ERROR check failed in a finished run."""
+    if dagster_status != "SUCCESS":
+        return dagster_status
+    verdict = run_verdict(True, failed_check_severities)
+    return "FAILURE (failed ERROR check)" if verdict == RunVerdict.FAILURE else verdict.value
+
+
 def _has_column(con, schema: str, table: str, column: str) -> bool:
     return bool(con.execute(
         "select 1 from information_schema.columns where table_schema = ? and table_name = ? and column_name = ?",
@@ -440,6 +482,7 @@ def _status_tables(fmt: Format) -> list[Section]:
                  for r in summary.itertuples(index=False)], key="quality"))
         else:
             note("[dim]no quality results published yet[/dim]", fmt)
+        out.extend(_status_models(con))
         out.extend(_status_syncs(con, fmt))
         out.extend(_status_erasure(con, fmt))
         quarantined = quarantine_counts(con)
@@ -453,6 +496,24 @@ def _status_tables(fmt: Format) -> list[Section]:
         return out
     finally:
         con.close()
+
+
+def _status_models(con) -> list[Section]:
+    """The latest run of each propensity model. The headline is holdout_roc_auc (later snapshots of
+    customers held out from training), beside the logistic baseline and recency alone on the same split."""
+    if not _has_column(con, "ml", "model_runs", "holdout_roc_auc"):
+        return []
+    rows = con.execute("""
+        select model, model_version, holdout_roc_auc, baseline_roc_auc, recency_only_roc_auc, pr_auc, brier,
+               n_train, n_test, coalesce(single_feature_warning, '')
+        from ml.model_runs
+        where holdout_roc_auc is not null
+        qualify row_number() over (partition by model order by run_at desc) = 1
+        order by model""").fetchall()
+    cols = [Col("model", ID), Col("version", ID), Col("holdout ROC AUC", SCORE), Col("baseline", SCORE),
+            Col("recency only", SCORE), Col("PR AUC", SCORE), Col("Brier", SCORE), Col("train rows", COUNT),
+            Col("test rows", COUNT), Col("single-feature warning")]
+    return [Section("propensity models (ml.model_runs, latest run each)", cols, rows, key="models")]
 
 
 def _status_syncs(con, fmt: Format) -> list[Section]:

@@ -20,6 +20,7 @@ tests/test_settings.py fails when the two differ.
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Literal
 
@@ -71,6 +72,20 @@ class Settings(BaseSettings):
         "DuckDB's worker threads (dbt and pipeline connections): the cores of the reference machine; more "
         "only adds contention, fewer leaves a core for other work."))
 
+    # ------------------------------------------------------------------ the journey clock and identity
+    as_of: datetime | None = Field(None, description=(
+        "The journey clock: 'now' for every dbt model (var as_of_ts), feature, label, score and stage rule "
+        "(UTC, ISO 8601). Unset: the newest event in the data. Set a past date to back-test "
+        "(`cjo run --as-of 2025-06-30`)."))
+    crm_ids_authoritative: bool = Field(False, description=(
+        "The source's customer ids are authoritative: an email or phone shared by two CRM records never "
+        "merges them (bring-your-own data with real customer ids). Off: duplicate CRM records of one "
+        "person that share an email or phone are merged (dbt var identity_max_advisors_per_identifier)."))
+
+    propensity_models: list[str] = Field(["conversion", "churn"], description=(
+        "The propensity models this project expects (conversion, churn); the AUC check fails when one is "
+        "missing. A subscription business without prospects expects churn only (`[\"churn\"]`)."))
+
     # ------------------------------------------------------------------ behaviour
     writer_file_lock: bool = Field(True, description=(
         "Hold the OS writer lock next to the warehouse whenever it is opened. Off only in the one-writer "
@@ -118,6 +133,28 @@ DBT_FIELDS = ("duckdb_path", "landing_dir", "dbt_target", "duckdb_memory_limit",
 def dbt_environment(s: Settings | None = None) -> dict[str, str]:
     s = s or get()
     return {env_name(f): str(getattr(s, f)) for f in DBT_FIELDS}
+
+
+def dbt_vars(s: Settings | None = None) -> dict[str, object]:
+    """dbt vars set by the settings (the defaults of every var live in dbt_project.yml): the journey
+    clock, and identity's over-merge guard at 1 record per identifier when the CRM ids are
+    authoritative (an identifier on two records is then shared, never a merge)."""
+    s = s or get()
+    out: dict[str, object] = {}
+    if s.as_of is not None:
+        clock = s.as_of.astimezone(UTC).replace(tzinfo=None) if s.as_of.tzinfo else s.as_of
+        out["as_of_ts"] = clock.isoformat(sep=" ")
+    if s.crm_ids_authoritative:
+        out["identity_max_advisors_per_identifier"] = 1
+    return out
+
+
+def journey_clock(s: Settings | None = None) -> datetime | None:
+    """The configured journey clock as a naive UTC timestamp, or None (the newest event)."""
+    s = s or get()
+    if s.as_of is None:
+        return None
+    return s.as_of.astimezone(UTC).replace(tzinfo=None) if s.as_of.tzinfo else s.as_of
 
 
 def settings_table() -> list[tuple[str, str, str, str]]:

@@ -38,7 +38,7 @@ from cjo_data.generate.simulate import (
     Simulation,
     simulate,
 )
-from cjo_data.generate.world import PERSONAS, World, build_world
+from cjo_data.generate.world import NEWCOMER, PERSONAS, World, build_world
 from cjo_data.generate.write import (
     amount_sql,
     connect,
@@ -71,6 +71,10 @@ from orchestration.contract import (
 GROUND_TRUTH = "_ground_truth"
 log = logging.getLogger(__name__)
 INT64_MAX = np.iinfo(np.int64).max
+
+
+# Seed offset of the customer-attribute stream (a stream of its own: the other files do not change).
+ATTRIBUTE_STREAM = 12
 
 
 def _iso(ts: int) -> str:
@@ -148,6 +152,7 @@ class _Gen:
         lap("simulate")
         self._lookups(w)
         self._crm(w)
+        self._attributes(w)
         lap("write_crm")
         self._marketing(w, sim)
         lap("write_marketing")
@@ -288,6 +293,31 @@ class _Gen:
             from t"""
         self.files += write_deliveries(self.con, recs, sql, self.folder("crm.advisors"), self.cfg.fmt, self.labels)
         self.rows["crm.advisors"] = m
+
+    def _attributes(self, w: World) -> None:
+        """crm.customer_attributes of every person's primary record, known from the start (valid_from
+        empty): practice assets and team size grow with experience and are higher for seasoned advisors
+        (the persona that converts and churns differently), region is the territory's. Drawn from their
+        own random stream, so every other file stays byte-identical for a given seed."""
+        n, rng = w.n, np.random.default_rng([self.cfg.seed, ATTRIBUTE_STREAM])
+        seasoned = (w.persona != NEWCOMER).astype(np.float64)
+        aum = np.exp(rng.normal(np.log(15.0) + 0.04 * w.years + 0.6 * seasoned, 0.7))
+        team = 1 + rng.poisson(0.5 + w.years / 8.0)
+        region = np.asarray(names.REGIONS, dtype=object)[w.terr_region[w.terr]]
+        rec = np.arange(n)
+        frame = {"rec_num": np.tile(w.rec_num[rec], 3), "_rn": np.arange(3 * n),
+                 "attr": pa.array(["practice_aum_musd"] * n + ["team_size"] * n + ["region"] * n),
+                 "kind": pa.array(["numeric"] * (2 * n) + ["categorical"] * n),
+                 "value": pa.array([f"{a:.1f}" for a in aum] + [str(t) for t in team] + list(region)),
+                 "_delivery": np.zeros(3 * n, np.int32)}
+        sql = """
+            select 'ADV' || rec_num::varchar || '-' || attr as attribute_record_id,
+                   'ADV' || rec_num::varchar as advisor_id, attr as attribute, kind as attribute_type,
+                   value, null::varchar as valid_from
+            from t"""
+        self.files += write_deliveries(self.con, frame, sql, self.folder("crm.customer_attributes"),
+                                       self.cfg.fmt, self.labels)
+        self.rows["crm.customer_attributes"] = 3 * n
 
     # ------------------------------------------------------------------ marketing
     def _campaign_id(self, col: str = "campaign") -> str:
