@@ -57,7 +57,7 @@ completed as (
             {%- if high is not none %} and days_in_stage < {{ high }}{% endif %} then 1 else 0 end)
             as stays_{{ low }}_{{ high if high is not none else 'plus' }}_days{{ ',' if not loop.last }}
         {%- endfor %}
-        -- noqa: enable=LT02
+    -- noqa: enable=LT02
     from stays
     group by stage, persona, acquisition_channel
 
@@ -102,7 +102,7 @@ final as (
         {%- set column = 'stays_' ~ low ~ '_' ~ (high if high is not none else 'plus') ~ '_days' %}
         cast(completed.{{ column }} as {{ dbt.type_int() }}) as {{ column }}{{ ',' if not loop.last }}
         {%- endfor %}
-        -- noqa: enable=LT02
+    -- noqa: enable=LT02
     from completed
     left join stalled
         on

@@ -142,7 +142,7 @@ stage_at_month_end as (
         on
             bounded.customer_id = stages.customer_id
             and bounded.next_month_at > stages.entered_at
-            and (stages.exited_at is null or stages.exited_at >= bounded.next_month_at)
+            and (stages.exited_at is null or bounded.next_month_at <= stages.exited_at)
 
 ),
 
@@ -174,14 +174,14 @@ pipeline as (
         end) as won_amount,
         sum(case
             when opportunities.stage = 'won' and opportunities.closed_at >= bounded.month_start
-                and opportunities.closed_at < bounded.next_month_at then opportunities.cycle_days else 0
+                and opportunities.closed_at < bounded.next_month_at then opportunities.cycle_days else 0  -- noqa: LT02
         end) as won_cycle_days
     from bounded
     inner join opportunities
         on
             bounded.customer_id = opportunities.customer_id
-            and opportunities.created_at < bounded.next_month_at
-            and (opportunities.closed_at is null or opportunities.closed_at >= bounded.month_start)
+            and bounded.next_month_at > opportunities.created_at
+            and (opportunities.closed_at is null or bounded.month_start <= opportunities.closed_at)
     group by bounded.customer_id, bounded.month_start
 
 ),
@@ -218,8 +218,9 @@ joined as (
     left join first_purchases
         on bounded.customer_id = first_purchases.customer_id
     left join stage_at_month_end
-        on bounded.customer_id = stage_at_month_end.customer_id
-        and bounded.month_start = stage_at_month_end.month_start
+        on
+            bounded.customer_id = stage_at_month_end.customer_id
+            and bounded.month_start = stage_at_month_end.month_start
     left join pipeline
         on bounded.customer_id = pipeline.customer_id and bounded.month_start = pipeline.month_start
 
@@ -235,7 +236,7 @@ with_status as (
             when purchases > 0 and stage_at_previous_month_end = 'lapsed' then 'reactivated'
             when purchases > 0 then 'retained'
             when stage_at_month_end = 'lapsed' then 'lapsed'
-            when {{ dbt.datediff('last_activity_at', 'month_end_at', 'day') }} >= {{ var('analytics_at_risk_days') }}
+            when {{ dbt.datediff('last_activity_at', 'month_end_at', 'day') }} >= {{ var('analytics_at_risk_days') }}  -- noqa: LT05
                 then 'at_risk'
             else 'active'
         end as status
@@ -267,10 +268,10 @@ final as (
         coalesce(with_previous.previous_status in {{ live }}, false) and with_previous.status = 'lapsed' as is_churned,
         with_previous.stage_at_month_end,
         with_previous.first_purchase_month as cohort_month,
-        cast(case when with_previous.first_purchase_month is not null
-            then {{ dbt.datediff('with_previous.first_purchase_month', 'with_previous.month_start', 'month') }}
-        end as {{ dbt.type_int() }}) as months_since_first_purchase,
-        cast({{ dbt.datediff('with_previous.last_activity_at', 'with_previous.month_end_at', 'day') }}
+        cast(case when with_previous.first_purchase_month is not null  -- noqa: LT02
+            then {{ dbt.datediff('with_previous.first_purchase_month', 'with_previous.month_start', 'month') }}  -- noqa: LT02, LT05
+        end as {{ dbt.type_int() }}) as months_since_first_purchase,  -- noqa: LT02
+        cast({{ dbt.datediff('with_previous.last_activity_at', 'with_previous.month_end_at', 'day') }}  -- noqa: LT02, LT05
             as {{ dbt.type_int() }}) as days_since_activity,  -- noqa: LT02
         -- activity
         cast(with_previous.purchases as {{ dbt.type_int() }}) as purchases,

@@ -15,7 +15,7 @@ renamed as (
         cast(period as {{ dbt.type_string() }}) as period,
         cast(parameter as {{ dbt.type_string() }}) as parameter,
         ---------- numerics
-        cast(value as double) as value,
+        cast(value as double) as value,  -- noqa: RF04
         ---------- timestamps
         cast(fitted_at as {{ dbt.type_timestamp() }}) as fitted_at
     from source

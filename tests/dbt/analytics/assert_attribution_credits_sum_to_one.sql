@@ -19,7 +19,7 @@ credits as (
         {%- for model in models %}
         sum({{ model }}_credit) as {{ model }}_total{{ ',' if not loop.last }}
         {%- endfor %}
-        -- noqa: enable=LT02
+    -- noqa: enable=LT02
     from {{ ref('fct_attribution') }}
     group by conversion_id
 
@@ -31,7 +31,7 @@ select
     {%- for model in models %}
     credits.{{ model }}_total{{ ',' if not loop.last }}
     {%- endfor %}
-    -- noqa: enable=LT02
+-- noqa: enable=LT02
 from purchases
 left join credits
     on purchases.sale_id = credits.conversion_id
