@@ -28,7 +28,7 @@ export PYTHONUNBUFFERED := 1
 help:
 	@echo "make demo   - set up, generate the demo data ($(DEMO_ADVISORS) advisors x $(DEMO_DAYS) days), run the whole pipeline"
 	@echo "make test   - set up, lint (ruff, sqlfluff), dbt build on a small fixture, pytest"
-	@echo "make dev    - dagster dev on http://127.0.0.1:3000"
+	@echo "make dev    - the Dagster UI (dg dev) on http://127.0.0.1:3000; Ctrl-C stops it"
 	@echo "make bench  - benchmarks; figures land in benchmarks/results/*.json"
 
 $(STAMP): pyproject.toml
@@ -41,9 +41,9 @@ $(STAMP): pyproject.toml
 
 setup: $(STAMP)
 
-# dagster-dbt needs target/manifest.json before orchestration is imported (outside `dagster dev`).
+# target/manifest.json for the dbt assets: `dbt parse` when it is missing or older than a dbt file.
 manifest: setup
-	$(BIN)/dbt parse --quiet
+	$(BIN)/python -c "from orchestration.dbt_assets import ensure_manifest; ensure_manifest()"
 
 # Debian packages the tests drive for real: a PostgreSQL server and headless Chromium.
 system-deps:
@@ -79,7 +79,7 @@ pytest: setup manifest
 bench: setup manifest
 	$(BIN)/python benchmarks/run_all.py
 
-# cjo dev copies dagster.yaml (writer pool, run queue) into DAGSTER_HOME before starting dagster dev.
+# cjo dev copies instance/dagster.yaml (writer pool, run queue) into DAGSTER_HOME, then runs `dg dev`.
 dev: setup manifest
 	$(BIN)/cjo dev
 

@@ -27,7 +27,7 @@ SCALES = {"20k": (20_000, 365), "200k": (200_000, 365), "1M": (1_000_000, 365)}
 CHILD = """
 import json, resource, sys, time
 from pathlib import Path
-from orchestration.generate import GenerateConfig, generate
+from cjo_data.generate import GenerateConfig, generate
 t = time.perf_counter(); c = time.process_time()
 s = generate(GenerateConfig(advisors=int(sys.argv[1]), days=int(sys.argv[2]), seed=42, out=Path(sys.argv[3])))
 s["wall_seconds"] = round(time.perf_counter() - t, 2)

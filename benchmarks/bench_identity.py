@@ -68,7 +68,7 @@ def main() -> int:
            "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"}
     steps = []
     if not (work / "raw").exists():
-        steps.append(measure("generate", [str(BIN / "python"), "-m", "orchestration.generate", "--advisors",
+        steps.append(measure("generate", [str(BIN / "python"), "-m", "cjo_data.generate", "--advisors",
                                           str(args.advisors), "--days", str(args.days), "--seed",
                                           str(args.seed), "--out", str(work / "raw")], env=env, cwd=ROOT))
     split(work / "raw", work / "batch1", work / "batch2")

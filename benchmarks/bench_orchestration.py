@@ -32,12 +32,12 @@ def main() -> int:
     work = args.workdir
     shutil.rmtree(work, ignore_errors=True)
     (work / "dagster_home").mkdir(parents=True)
-    shutil.copyfile(ROOT / "dagster.yaml", work / "dagster_home" / "dagster.yaml")
+    shutil.copyfile(ROOT / "instance" / "dagster.yaml", work / "dagster_home" / "dagster.yaml")
     raw = work / "raw"
     if args.raw:
         shutil.copytree(args.raw, raw)
     else:
-        subprocess.run([sys.executable, "-m", "orchestration.generate", "--advisors", str(args.advisors),
+        subprocess.run([sys.executable, "-m", "cjo_data.generate", "--advisors", str(args.advisors),
                         "--days", str(args.days), "--seed", "7", "--out", str(raw)], check=True, cwd=ROOT)
     os.environ.update({
         "CJO_RAW_DIR": str(raw), "CJO_LANDING_DIR": str(work / "landing"),
@@ -54,7 +54,7 @@ def main() -> int:
     from orchestration.resources import resources
     from orchestration.runstats import run_stats
 
-    published = build_published_asset(published_deps([]))
+    published = build_published_asset(published_deps(cjo_dbt_assets, []))
     assets = [raw_landing, cjo_dbt_assets, published]
     graph = dg.Definitions(assets=assets, resources=resources()).resolve_asset_graph()
     python_tables = dg.AssetSelection.key_prefixes(["ml"], ["ops"]) - dg.AssetSelection.assets(published)

@@ -68,7 +68,7 @@ def main() -> int:
            "CJO_STATE_DIR": str(work / "state"), "DAGSTER_HOME": str(work / "dagster_home"),
            "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"}
     (work / "dagster_home").mkdir()
-    steps = [measure("generate", [str(BIN / "python"), "-m", "orchestration.generate", "--advisors",
+    steps = [measure("generate", [str(BIN / "python"), "-m", "cjo_data.generate", "--advisors",
                                   str(args.advisors), "--days", str(args.days), "--seed", str(args.seed),
                                   "--out", str(work / "raw")], env=env, cwd=ROOT)]
     if args.dbt_only or not (BIN / "cjo").exists():

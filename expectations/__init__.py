@@ -14,16 +14,16 @@ Run them with ``orchestration.quality.runner.validate``; Dagster runs them as bl
 from __future__ import annotations
 
 import importlib
+from collections.abc import Iterable
 
-from orchestration.contract import TABLES
 
-
-def raw_suites() -> dict:
-    """fqn (``crm.sales``) -> RawSuite, from the per-table modules."""
+def raw_suites(tables: Iterable) -> dict:
+    """fqn (``crm.sales``) -> RawSuite from the per-table modules, bound to the given contract tables
+    (the runtime passes ``orchestration.contract.TABLES``; this package never imports orchestration)."""
     out = {}
-    for t in TABLES:
+    for t in tables:
         mod = importlib.import_module(f"expectations.raw_{t.source}__{t.name}")
-        out[t.fqn] = mod.SUITE
+        out[t.fqn] = mod.SUITE.bind(t)
     return out
 
 

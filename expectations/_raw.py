@@ -15,13 +15,11 @@ Exact duplicate rows (a re-sent line) are collapsed: staging removes them and th
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 from expectations._config import Thresholds
-from orchestration.contract import Table
-from orchestration.contract import table as contract_table
 
 if TYPE_CHECKING:  # pragma: no cover
     import duckdb
@@ -31,6 +29,19 @@ if TYPE_CHECKING:  # pragma: no cover
 # Columns staging checks for negative values (scripts/scaffold_staging.py NON_NEGATIVE).
 NON_NEGATIVE = ("amount", "years_experience", "duration_minutes")
 _CASTS = {"integer": "bigint", "double": "double"}
+
+
+class Table(Protocol):
+    """What a raw suite reads of a contract table. The runtime passes its contract's tables in
+    (``raw_suites(orchestration.contract.TABLES)``): this package never imports the orchestration
+    package, so imports between the two run one way only."""
+
+    fqn: str
+    source: str
+    name: str
+    key: str
+    columns: Sequence
+    required_columns: Sequence[str]
 
 
 def _q(path: Path | str) -> str:
@@ -106,17 +117,25 @@ def frame_sql(t: Table, parquet_files: Sequence[Path | str], sample_fraction: fl
 
 @dataclass(frozen=True)
 class RawSuite:
-    """The suite for one raw contract table, e.g. ``RawSuite("crm.sales")``."""
+    """The suite for one raw contract table, e.g. ``RawSuite("crm.sales")``, bound to the contract's
+    table by ``bind`` (``expectations.raw_suites(tables)`` does it for every table)."""
 
     fqn: str
+    table: Table | None = None
 
-    @property
-    def table(self) -> Table:
-        return contract_table(self.fqn)
+    def bind(self, table: Table) -> RawSuite:
+        if table.fqn != self.fqn:
+            raise ValueError(f"suite {self.fqn} cannot be bound to contract table {table.fqn}")
+        return replace(self, table=table)
+
+    def _bound(self) -> Table:
+        if self.table is None:
+            raise ValueError(f"suite {self.fqn} is not bound to a contract table: use raw_suites(tables)")
+        return self.table
 
     @property
     def name(self) -> str:
-        return f"raw_{self.table.source}__{self.table.name}"
+        return "raw_" + self.fqn.replace(".", "__")
 
     def frame(self, con: duckdb.DuckDBPyConnection, parquet_files: Sequence[Path | str],
               max_rows: int | None = None) -> pd.DataFrame:
@@ -128,7 +147,7 @@ class RawSuite:
             files = "[" + ", ".join(_q(p) for p in parquet_files) + "]"
             total = con.execute(f"select count(*) from read_parquet({files}, union_by_name=true)").fetchall()[0][0]
             fraction = max_rows / total if total > max_rows else None
-        df = con.sql(frame_sql(self.table, parquet_files, fraction)).df()
+        df = con.sql(frame_sql(self._bound(), parquet_files, fraction)).df()
         df.attrs["sample_fraction"] = fraction
         return df
 
@@ -139,7 +158,7 @@ class RawSuite:
         import great_expectations as gx
         import great_expectations.expectations as gxe
 
-        t = self.table
+        t = self._bound()
         mostly = th.mostly_for(rows)
         exps: list = [
             gxe.ExpectTableRowCountToBeBetween(min_value=1),

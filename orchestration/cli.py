@@ -15,15 +15,29 @@ import sys
 import threading
 import time
 import uuid
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated
 
 import typer
 from rich.console import Console
 from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
-from rich.table import Table
 
 from orchestration import settings
+from orchestration.formatting import (
+    COUNT,
+    FLAG,
+    ID,
+    SECONDS,
+    TIME,
+    Col,
+    Format,
+    FormatOption,
+    Section,
+    emit,
+    human,
+    note,
+)
 
 console = Console()
 err = Console(stderr=True)
@@ -44,12 +58,19 @@ GENERATE_STAMP = ".cjo_generate.json"
 LOCK_PID = re.compile(r"PID (\d+)")
 
 
+def _export_dbt_environment() -> None:
+    """dbt's profile and sources read their settings from the environment: give them the values of the
+    settings object (which may come from the .env file) before this process starts dbt or Dagster."""
+    os.environ.update(settings.dbt_environment())
+
+
 def _mount_activation() -> None:
     """`cjo audiences ...` and `cjo sync ...`, when the activation area is installed."""
     try:
         from orchestration.activation import cli as activation_cli
     except ImportError as exc:  # the area is optional for the core CLI
-        err.print(f"[dim]activation commands unavailable: {exc}[/dim]") if os.environ.get("CJO_DEBUG") else None
+        if settings.get().debug:
+            err.print(f"[dim]activation commands unavailable: {exc}[/dim]")
         return
     for name in ("audiences", "sync"):
         sub = getattr(activation_cli, f"{name}_app", None)
@@ -70,7 +91,7 @@ def generate(
     if_changed: Annotated[bool, typer.Option(
         "--if-changed", help="Skip when the folder already holds data generated with these options.")] = False,
 ) -> None:
-    """Generate realistic, dirty demo raw data (wraps `python -m orchestration.generate`).
+    """Generate realistic, dirty demo raw data (wraps `python -m cjo_data.generate`).
 
     Example: cjo generate --advisors 1500 --days 120 --seed 7 --if-changed
     """
@@ -82,7 +103,7 @@ def generate(
     if if_changed and stamp.exists() and json.loads(stamp.read_text()) == params:
         console.print(f"raw data in {target} already generated with {params}: skipped (--if-changed)")
         return
-    cmd = [sys.executable, "-m", "orchestration.generate", "--advisors", str(advisors), "--days", str(days),
+    cmd = [sys.executable, "-m", "cjo_data.generate", "--advisors", str(advisors), "--days", str(days),
            "--seed", str(seed), "--out", str(target)]
     with console.status(f"generating {advisors} advisors x {days} days into {target} ..."):
         proc = subprocess.run(cmd, capture_output=True, text=True)
@@ -111,14 +132,13 @@ def land(
     except landing.ContractViolation as exc:
         err.print(f"[red]contract violation:[/red] {exc}")
         raise typer.Exit(2) from None
-    table = Table("table", "files landed", "rows", "rejected lines", title="landing")
     by_table: dict[str, list] = {}
     for f in report.landed:
         by_table.setdefault(f.table, []).append(f)
-    for name, files in sorted(by_table.items()):
-        table.add_row(name, str(len(files)), str(sum(f.rows for f in files)),
-                      str(sum(f.rejected_lines for f in files)))
-    console.print(table)
+    emit(Section("landing", [Col("table", ID), Col("files landed", COUNT), Col("rows", COUNT),
+                             Col("rejected lines", COUNT)],
+                 [(name, len(files), sum(f.rows for f in files), sum(f.rejected_lines for f in files))
+                  for name, files in sorted(by_table.items())]))
     for w in report.warnings:
         console.print(f"[yellow]warning:[/yellow] {w}")
     console.print(report.summary())
@@ -142,7 +162,7 @@ def contract_render() -> None:
 # ------------------------------------------------------------------ run
 
 
-def _resolve_selection(defs, job_def, select: list[str] | None, publish: bool):
+def _resolve_selection(graph, job_def, select: list[str] | None, publish: bool):
     import dagster as dg
 
     from orchestration.jobs import PUBLISHED_KEY
@@ -150,7 +170,6 @@ def _resolve_selection(defs, job_def, select: list[str] | None, publish: bool):
     job_keys = set(job_def.asset_layer.selected_asset_keys)
     if not select:
         return None, len(job_keys)
-    graph = defs.resolve_asset_graph()
     keys: set = set()
     for s in select:
         try:
@@ -174,7 +193,8 @@ def run(
     job: Annotated[str, typer.Option(help=f"Job to run: {', '.join(JOBS)}.")] = "full_pipeline",
     publish: Annotated[bool, typer.Option(help="Also refresh the published reader copy.")] = True,
 ) -> None:
-    """Materialize the pipeline in this process through Dagster (the run appears in the UI's history).
+    """Materialize the pipeline in this process through Dagster; the run is a run of the `cjo` code
+    location, listed in the UI with the runs launched there (run history, Jobs page, timeline).
 
     Uses the DAGSTER_HOME instance (default .dagster_home/), so its one-writer pool also applies to
     runs started from the UI. Exit code 1 if a step or a blocking check fails.
@@ -183,44 +203,54 @@ def run(
     """
     if job not in JOBS:
         raise typer.BadParameter(f"--job must be one of {', '.join(JOBS)}")
+    from orchestration import runner
     from orchestration.resources import ensure_dagster_home
 
+    _export_dbt_environment()
     home = ensure_dagster_home()
     with console.status("loading the Dagster definitions (dbt manifest, areas) ..."):
         import dagster as dg
 
-        from orchestration.definitions import defs
-
+        repo = runner.project_repository().get_definition()
         instance = dg.DagsterInstance.get()
-        job_def = defs.resolve_job_def(job)
-        keys, total = _resolve_selection(defs, job_def, select, publish)
-    run_id = str(uuid.uuid4())  # Dagster run ids are UUID strings
+        keys, total = _resolve_selection(repo.asset_graph, repo.get_job(job), select, publish)
+        # The progress bar shows progress; the console logger only prints warnings and errors
+        # (CJO_LOG_LEVEL=DEBUG for every event). The full event log is in the run history either way.
+        run_config = {"loggers": {"console": {"config": {"log_level": settings.get().log_level}}}}
+        recon_job, dagster_run = runner.create_run(
+            instance, job, run_id=str(uuid.uuid4()), asset_selection=keys, run_config=run_config,
+            tags={"cjo/trigger": "cli"})
+    started = time.perf_counter()
+    result = _execute_with_progress(instance, recon_job, dagster_run, total)
+    _print_run_summary(instance, result, time.perf_counter() - started, home)
+    if not result.success:
+        raise typer.Exit(1)
+
+
+def _execute_with_progress(instance, recon_job, dagster_run, total: int):
+    """Execute the run in a thread of this process while a progress bar follows its event log."""
+    import dagster as dg
+
+    from orchestration import runner
+
     outcome: dict = {}
 
     def target() -> None:
         try:
-            # The progress bar shows progress; the console logger only prints warnings and errors
-            # (CJO_LOG_LEVEL=DEBUG for every event). The full event log is in the run history either way.
-            log_level = os.environ.get("CJO_LOG_LEVEL", "WARNING").upper()
-            outcome["result"] = job_def.execute_in_process(
-                instance=instance, run_id=run_id, asset_selection=keys, raise_on_error=False,
-                tags={"cjo/trigger": "cli"},
-                run_config={"loggers": {"console": {"config": {"log_level": log_level}}}})
+            outcome["result"] = runner.execute(instance, recon_job, dagster_run)
         except BaseException as exc:  # reported below, after the progress bar
             outcome["error"] = exc
 
     thread = threading.Thread(target=target, daemon=True)
-    started = time.perf_counter()
     thread.start()
-    done_steps: list[str] = []
+    run_id, job = dagster_run.run_id, dagster_run.job_name
     with Progress(SpinnerColumn(), TextColumn("{task.description}"), BarColumn(),
                   TextColumn("{task.completed}/{task.total} assets"), TimeElapsedColumn(),
                   console=console) as progress:
         task = progress.add_task(f"{job} ({run_id[:8]})", total=total)
         while thread.is_alive():
             thread.join(0.5)
-            mats = 0
-            current = ""
+            mats, current = 0, ""
             for r in instance.all_logs(run_id):
                 ev = r.dagster_event
                 if ev is None:
@@ -229,15 +259,10 @@ def run(
                     mats += 1
                 elif ev.event_type == dg.DagsterEventType.STEP_START:
                     current = ev.step_key
-                elif ev.event_type == dg.DagsterEventType.STEP_SUCCESS and ev.step_key not in done_steps:
-                    done_steps.append(ev.step_key)
             progress.update(task, completed=min(mats, total), description=f"{job}: {current or 'starting'}")
     if "error" in outcome:
         raise outcome["error"]
-    result = outcome["result"]
-    _print_run_summary(instance, result, time.perf_counter() - started, home)
-    if not result.success:
-        raise typer.Exit(1)
+    return outcome["result"]
 
 
 def _print_run_summary(instance, result, seconds: float, home: Path) -> None:
@@ -248,13 +273,12 @@ def _print_run_summary(instance, result, seconds: float, home: Path) -> None:
               if e.event_type == dg.DagsterEventType.ASSET_CHECK_EVALUATION]
     failed = [c for c in checks if not c.passed]
     status = "[green]SUCCESS[/green]" if result.success else "[red]FAILURE[/red]"
-    console.print(f"run {result.run_id} {status} in {seconds:.1f}s: {len(mats)} assets materialized, "
-                  f"{len(checks)} checks ({len(failed)} failed). History: DAGSTER_HOME={home}")
+    console.print(f"run {result.run_id} {status} in {seconds:,.1f}s: {human(len(mats), COUNT)} assets "
+                  f"materialized, {human(len(checks), COUNT)} checks ({human(len(failed), COUNT)} failed). "
+                  f"History: DAGSTER_HOME={home}")
     if failed:
-        t = Table("asset", "check", "severity", title="failed checks")
-        for c in failed:
-            t.add_row(c.asset_key.to_user_string(), c.check_name, str(c.severity.value))
-        console.print(t)
+        emit(Section("failed checks", [Col("asset", ID), Col("check", ID), Col("severity")],
+                     [(c.asset_key.to_user_string(), c.check_name, c.severity.value) for c in failed]))
     from orchestration.runstats import run_stats
 
     stats = run_stats(instance, result.run_id)
@@ -272,53 +296,50 @@ def _print_run_summary(instance, result, seconds: float, home: Path) -> None:
 @app.command()
 def status(
     runs: Annotated[int, typer.Option(help="How many recent runs to list.")] = 5,
+    fmt: FormatOption = Format.table,
 ) -> None:
     """Recent runs, row counts per mart (published copy), failed checks and quarantined rows by reason.
 
     Reads the published copy, never the live warehouse, so it is safe while the pipeline runs.
 
-    Example: cjo status --runs 10
+    Example: cjo status --runs 10 --format json
     """
-    _status_runs(runs)
-    _status_tables()
+    emit([*_status_runs(runs, fmt), *_status_tables(fmt)], fmt)
 
 
-def _status_runs(limit: int) -> None:
+def _status_runs(limit: int, fmt: Format) -> list[Section]:
     from orchestration.resources import dagster_home
 
     home = dagster_home()
     if not (home / "dagster.yaml").exists() and not (home / "storage").exists():
-        console.print(f"[yellow]no Dagster instance at {home} yet: `cjo run` creates it[/yellow]")
-        return
-    os.environ["DAGSTER_HOME"] = str(home.resolve())
+        note(f"[yellow]no Dagster instance at {home} yet: `cjo run` creates it[/yellow]", fmt)
+        return []
     import dagster as dg
 
-    instance = dg.DagsterInstance.get()
-    records = instance.get_run_records(limit=limit)
-    t = Table("run", "job", "status", "started (UTC)", "seconds", "trigger", title="last runs")
-    for rec in records:
-        r = rec.dagster_run
-        start, end = rec.start_time, rec.end_time
-        t.add_row(r.run_id[:8], r.job_name, r.status.value,
-                  time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime(start)) if start else "-",
-                  f"{end - start:.1f}" if start and end else "-", r.tags.get("cjo/trigger", "-"))
-    console.print(t)
-    if not records:
-        return
-    failed = []
-    for rec in records:
-        for r in instance.all_logs(rec.dagster_run.run_id, of_type=dg.DagsterEventType.ASSET_CHECK_EVALUATION):
-            ev = r.dagster_event.event_specific_data
-            if not ev.passed:
-                failed.append((rec.dagster_run.run_id[:8], ev.asset_key.to_user_string(), ev.check_name,
-                               ev.severity.value))
-    if failed:
-        t = Table("run", "asset", "check", "severity", title="failed checks (last runs)")
-        for row in failed:
-            t.add_row(*row)
-        console.print(t)
-    else:
-        console.print("[green]no failed checks in the last runs[/green]")
+    instance = dg.DagsterInstance.from_config(str(home.resolve()))
+    try:
+        records = instance.get_run_records(limit=limit)
+        runs = [(rec.dagster_run.run_id, rec.dagster_run.job_name, rec.dagster_run.status.value,
+                 datetime.fromtimestamp(rec.start_time, UTC).replace(tzinfo=None) if rec.start_time else None,
+                 rec.end_time - rec.start_time if rec.start_time and rec.end_time else None,
+                 rec.dagster_run.tags.get("cjo/trigger")) for rec in records]
+        failed = []
+        for rec in records:
+            for r in instance.all_logs(rec.dagster_run.run_id, of_type=dg.DagsterEventType.ASSET_CHECK_EVALUATION):
+                ev = r.dagster_event.event_specific_data
+                if not ev.passed:
+                    failed.append((rec.dagster_run.run_id, ev.asset_key.to_user_string(), ev.check_name,
+                                   ev.severity.value))
+    finally:
+        instance.dispose()
+    if records and not failed:
+        note("[green]no failed checks in the last runs[/green]", fmt)
+    return [
+        Section("last runs", [Col("run", ID), Col("job"), Col("status"), Col("started (UTC)", TIME),
+                              Col("seconds", SECONDS), Col("trigger")], runs, key="runs"),
+        *([Section("failed checks (last runs)", [Col("run", ID), Col("asset", ID), Col("check", ID),
+                                                 Col("severity")], failed, key="failed_checks")] if failed else []),
+    ]
 
 
 def _has_column(con, schema: str, table: str, column: str) -> bool:
@@ -327,49 +348,46 @@ def _has_column(con, schema: str, table: str, column: str) -> bool:
         [schema, table, column]).fetchall())
 
 
-def _status_tables() -> None:
+def _status_tables(fmt: Format) -> list[Section]:
     from orchestration.publish import NothingPublishedError, read_manifest, reader_connection
+    from orchestration.quality.results import latest_summary, quarantine_counts
 
     try:
         con = reader_connection()
     except NothingPublishedError as exc:
-        console.print(f"[yellow]{exc}[/yellow]")
-        return
+        note(f"[yellow]{exc}[/yellow]", fmt)
+        return []
     try:
         manifest = read_manifest() or {}
-        counts = manifest.get("tables") or {}
-        t = Table("table", "rows", title=f"published tables ({manifest.get('published_at', '?')})")
-        for name, rows in sorted(counts.items()):
-            if name.startswith("marts."):
-                t.add_row(name, f"{rows:,}")
-        console.print(t)
-        stages = con.execute(
-            "select current_stage, count(*) from marts.dim_customers group by 1 order by 2 desc"
-        ).fetchall() if _has_column(con, "marts", "dim_customers", "current_stage") else []
-        if stages:
-            st = Table("current stage", "customers", title="customers per current stage (dim_customers)")
-            for stage, n in stages:
-                # null is documented: a known contact with no touch and no sale yet has no stage.
-                st.add_row(str(stage) if stage is not None else "(none: no touch yet)", f"{n:,}")
-            console.print(st)
-        from orchestration.quality.results import latest_summary, quarantine_counts
-
+        counts = sorted((n, rows) for n, rows in (manifest.get("tables") or {}).items() if n.startswith("marts."))
+        out = [Section(f"published tables ({manifest.get('published_at', '?')})",
+                       [Col("table", ID), Col("rows", COUNT)], counts, key="tables")]
+        if _has_column(con, "marts", "dim_customers", "current_stage"):
+            # null is documented: a known contact with no touch and no sale yet has no stage.
+            stages = con.execute("select coalesce(current_stage, '(none: no touch yet)'), count(*) "
+                                 "from marts.dim_customers group by 1 order by 2 desc").fetchall()
+            out.append(Section("customers per current stage (dim_customers)",
+                               [Col("current stage"), Col("customers", COUNT)], stages, key="stages"))
         summary = latest_summary(con)
         if len(summary):
-            failed = int((~summary["passed"].astype(bool)).sum())
-            qt = Table("asset", "suite", "passed", "expectations", "failed", "checked (UTC)",
-                       title=f"latest quality results (ops.quality_results): {failed} suite(s) failing")
-            for r in summary.itertuples(index=False):
-                qt.add_row(str(r.asset), str(r.suite), "[green]yes[/green]" if r.passed else "[red]no[/red]",
-                           str(r.expectations), str(r.failed), str(r.checked_at)[:19])
-            console.print(qt)
+            failing = int((~summary["passed"].astype(bool)).sum())
+            out.append(Section(
+                f"latest quality results (ops.quality_results): {failing} suite(s) failing",
+                [Col("asset", ID), Col("suite", ID), Col("passed", FLAG), Col("expectations", COUNT),
+                 Col("failed", COUNT), Col("checked (UTC)", TIME)],
+                [(r.asset, r.suite, bool(r.passed), r.expectations, r.failed, r.checked_at)
+                 for r in summary.itertuples(index=False)], key="quality"))
         else:
-            console.print("[dim]no quality results published yet[/dim]")
+            note("[dim]no quality results published yet[/dim]", fmt)
         quarantined = quarantine_counts(con)
-        q = Table("source table", "reason", "rows", "example", title="quarantined rows by reason")
-        for r in quarantined.itertuples(index=False):
-            q.add_row(str(r.source_table), str(r.reason_code), f"{r.rows:,}", str(r.example_reason)[:60])
-        console.print(q if len(quarantined) else "[green]no quarantined rows[/green]")
+        if len(quarantined):
+            out.append(Section("quarantined rows by reason",
+                               [Col("source table", ID), Col("reason", ID), Col("rows", COUNT), Col("example")],
+                               [(r.source_table, r.reason_code, r.rows, r.example_reason)
+                                for r in quarantined.itertuples(index=False)], key="quarantine"))
+        else:
+            note("[green]no quarantined rows[/green]", fmt)
+        return out
     finally:
         con.close()
 
@@ -431,13 +449,12 @@ def doctor() -> None:
     from orchestration.resources import dagster_home, dbt_executable
 
     ok = True
-    t = Table("check", "status", "detail", title="cjo doctor")
+    rows: list[tuple[str, str, str]] = []
 
     def row(name: str, good: bool, detail: str, warn_only: bool = False) -> None:
         nonlocal ok
         ok = ok and (good or warn_only)
-        t.add_row(name, "[green]ok[/green]" if good else ("[yellow]warn[/yellow]" if warn_only else "[red]FAIL[/red]"),
-                  detail)
+        rows.append((name, "ok" if good else ("warn" if warn_only else "FAIL"), detail))
 
     row("python", sys.version_info >= (3, 11), sys.version.split()[0])
     for pkg in ("dbt-core", "dbt-duckdb", "duckdb", "dagster", "dagster-dbt", "great-expectations",
@@ -450,7 +467,7 @@ def doctor() -> None:
     row("dbt executable", Path(dbt).exists() or dbt == "dbt", dbt)
     manifest = settings.PROJECT_ROOT / "target" / "manifest.json"
     row("dbt manifest", manifest.exists(), str(manifest) if manifest.exists() else
-        f"missing: run `{dbt} parse` (make parse)", warn_only=True)
+        "missing: run `make manifest` (dbt parse)", warn_only=True)
     for name, fn in (("raw dir", settings.raw_dir), ("landing dir", settings.landing_dir),
                      ("publish dir", settings.publish_dir), ("state dir", settings.state_dir)):
         p = fn()
@@ -464,9 +481,36 @@ def doctor() -> None:
     published = settings.publish_dir() / "cjo.duckdb"
     row("published copy", published.exists(), str(published) if published.exists() else
         "nothing published yet (`cjo run`)", warn_only=True)
-    console.print(t)
+    emit(Section("cjo doctor", [Col("check"), Col("status"), Col("detail")], rows))
     if not ok:
         raise typer.Exit(1)
+
+
+# ------------------------------------------------------------------ settings
+
+
+@app.command("settings")
+def settings_command(
+    write_readme: Annotated[bool, typer.Option(
+        "--write-readme", help="Rewrite the settings table in README.md from the settings object.")] = False,
+    fmt: FormatOption = Format.table,
+) -> None:
+    """Every setting with its environment variable and current value (environment, then .env, then default).
+
+    Example: cjo settings
+    """
+    if write_readme:
+        readme = settings.PROJECT_ROOT / "README.md"
+        readme.write_text(settings.readme_with_settings(readme.read_text()))
+        console.print(f"wrote the settings table of {readme}")
+        return
+    current = settings.get()
+    rows = []
+    for name, env, default, _ in settings.settings_table():
+        value = getattr(current, name)
+        rows.append((name, env, value.as_posix() if isinstance(value, Path) else value, default))
+    emit(Section(f"settings (file: {settings.ENV_FILE})",
+                 [Col("setting", ID), Col("environment variable", ID), Col("value"), Col("default")], rows), fmt)
 
 
 # ------------------------------------------------------------------ byod
@@ -480,12 +524,12 @@ def byod(
 ) -> None:
     """Map a public example dataset onto the raw data contract (bring your own data, worked examples).
 
-    Extra options go to `python -m orchestration.byod` (see docs/bring-your-own-data.md).
+    Extra options go to `python -m cjo_data.byod` (see docs/bring-your-own-data.md).
 
     Example: cjo byod telco --out data/raw && cjo run
     """
+    from cjo_data.byod.__main__ import main as byod_main
     from orchestration import settings
-    from orchestration.byod.__main__ import main as byod_main
 
     code = byod_main([dataset, "--out", str(out or settings.raw_dir()), *ctx.args])
     if code:
@@ -500,15 +544,25 @@ def dev(
     port: Annotated[int, typer.Option(help="Port of the Dagster UI.")] = 3000,
     host: Annotated[str, typer.Option(help="Interface to bind (loopback by default).")] = "127.0.0.1",
 ) -> None:
-    """Start `dagster dev` (UI + daemon) on this project, with DAGSTER_HOME=.dagster_home/.
+    """Start `dg dev` (the Dagster UI, daemon and code server) on this project, with DAGSTER_HOME set up.
+
+    Ctrl-C stops all of it. Runs started with `cjo run` use the same instance and show up in the UI.
 
     Example: cjo dev --port 3000
     """
+    from orchestration.dbt_assets import ensure_manifest
     from orchestration.resources import ensure_dagster_home
 
     ensure_dagster_home()
-    exe = Path(sys.executable).parent / "dagster"
-    os.execv(str(exe), [str(exe), "dev", "-h", host, "-p", str(port)])
+    _export_dbt_environment()
+    ensure_manifest()
+    exe = Path(sys.executable).parent / "dg"
+    # dg compares the venv it runs in with the project's .venv: they are the same one, say so. It runs
+    # from the project root (where pyproject's [tool.dg] is). `exec` leaves no wrapper process behind:
+    # dg itself gets Ctrl-C and stops its webserver, daemon and code server.
+    os.environ["VIRTUAL_ENV"] = sys.prefix
+    os.chdir(settings.PROJECT_ROOT)
+    os.execv(str(exe), [str(exe), "dev", "--host", host, "--port", str(port), "--no-check-yaml"])
 
 
 _mount_activation()

@@ -1,25 +1,28 @@
 """dbt models as Dagster assets (dagster-dbt), dbt tests as asset checks.
 
-- ``dbt_project``: the repo's dbt project (project and profiles in the repo root).
+- ``dbt_project()``: the repo's dbt project (project and profiles in the repo root).
 - ``cjo_dbt_assets``: every model and seed from ``target/manifest.json``; groups come from the model's
   top folder (staging, intermediate, marts, activation) through one small translator override.
   dbt tests (generic, singular, relationships) become asset checks: ``enable_asset_checks`` is the
   default in dagster-dbt 0.29 and is set explicitly so an upgrade cannot silently drop them.
+- ``dbt_build_args()``: the dbt command line of each dbt step, a pure function (unit-tested).
 - Sources keep dagster-dbt's default key ``[source, table]``. For the raw contract sources that is the
   key of the matching output of the ``raw_landing`` multi-asset (orchestration/raw_assets.py), and for
   the ``ml``/``ops`` sources the key of the Python asset that writes that table, so lineage lines up
   without hand-typed keys.
 
-The manifest: under ``dagster dev`` (or ``dg``) it is re-parsed when a dbt file is newer than it
-(stack-notes: an unconditional ``dbt parse`` in every step subprocess cost 100 s per run). Outside dev
-``make`` and the pytest session fixture run ``dbt parse``; if it is still missing (fresh clone), it is
-parsed once here, with a warning, instead of failing the import.
+Nothing happens at import. ``cjo_dbt_assets`` is built on first use (when the code location's
+definitions are loaded), after ``ensure_manifest()``: `dbt parse` runs only when the manifest is missing
+or older than a dbt file (stack-notes: an unconditional ``dbt parse`` in every step subprocess cost 100 s
+per run). ``make manifest``, the ``cjo`` commands and the pytest session fixture call it before loading;
+under ``dg dev`` a reload of the code location re-checks it, so an edited model shows up.
 """
 
-
+# No `from __future__ import annotations`: Dagster reads the context annotation of the asset function.
 import logging
-import os
-from collections.abc import Mapping
+import shutil
+from collections.abc import Iterable, Mapping
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -36,7 +39,6 @@ from dagster_dbt.dbt_project import DagsterDbtProjectPreparer
 
 from orchestration import settings
 from orchestration.resources import DUCKDB_WRITER_POOL, dbt_executable
-from orchestration.settings import PROJECT_ROOT
 from orchestration.warehouse_lock import writer_lock
 
 log = logging.getLogger(__name__)
@@ -52,8 +54,15 @@ DBT_ELAPSED_PREFIX = "dbt elapsed_time="
 # SQL, run_results.json, logs). They are kept for debugging a run, but only the newest few: a full
 # pipeline makes 3-4 of them and they used to pile up (204 MB after a day of test runs).
 KEEP_INVOCATION_TARGETS = 12
-# dbt phones home on every invocation unless told otherwise; the machine may be offline.
-os.environ.setdefault("DBT_SEND_ANONYMOUS_USAGE_STATS", "false")
+# The op (and invocation folder prefix, and run step key) of the dbt assets.
+OP_NAME = "cjo_dbt_assets"
+# When Dagster splits the dbt assets into several steps (marts that read ML tables), dbt's default
+# "eager" indirect selection runs a relationships test as soon as ONE of its parents is selected, i.e.
+# before the other parent exists in a fresh warehouse. "cautious" never ran a test whose parents sit in
+# different steps (a mart in one, the seed it references in another): six relationships tests silently
+# never ran. "buildable" runs a test when each parent is selected or is an ancestor of the selection,
+# i.e. already built by an earlier step.
+INDIRECT_SELECTION = "buildable"
 
 
 def manifest_is_stale(project_dir: Path, manifest_path: Path) -> bool:
@@ -70,36 +79,55 @@ def manifest_is_stale(project_dir: Path, manifest_path: Path) -> bool:
 
 
 class CjoPreparer(DagsterDbtProjectPreparer):
-    """Parse only when needed, with the venv's dbt (the default preparer calls `dbt` from PATH)."""
-
-    def prepare_if_dev(self, project: DbtProject) -> None:
-        if manifest_is_stale(Path(project.project_dir), project.manifest_path):
-            if not self.using_dagster_dev():
-                log.warning("dbt manifest missing or stale at %s: running `dbt parse` now (run `make "
-                            "parse` before importing orchestration to avoid this)", project.manifest_path)
-            self.prepare(project)
+    """dagster-dbt's preparer (a guard against two processes parsing at once), with the venv's dbt:
+    the default calls `dbt` from PATH."""
 
     def _prepare_manifest(self, project: DbtProject) -> None:
         DbtCliResource(project_dir=project, dbt_executable=dbt_executable()).cli(
             ["parse", "--quiet"], target_path=project.target_path).wait()
 
 
-dbt_project = DbtProject(project_dir=PROJECT_ROOT, profiles_dir=PROJECT_ROOT)
-# dagster-dbt's DbtProject.prepare_if_dev() with our preparer (DbtProject takes no custom preparer):
-# parses only when the manifest is missing or stale, in dev and outside it.
-CjoPreparer().prepare_if_dev(dbt_project)
+@cache
+def dbt_project() -> DbtProject:
+    return DbtProject(project_dir=settings.PROJECT_ROOT, profiles_dir=settings.PROJECT_ROOT,
+                      target=settings.get().dbt_target)
+
+
+def ensure_manifest(project: DbtProject | None = None) -> Path:
+    """`dbt parse` when the manifest is missing or older than a dbt file; returns the manifest path."""
+    project = project or dbt_project()
+    if manifest_is_stale(Path(project.project_dir), project.manifest_path):
+        log.info("dbt manifest missing or stale at %s: running `dbt parse`", project.manifest_path)
+        CjoPreparer().prepare(project)
+    return project.manifest_path
+
+
+def checks_left_out(selected_assets: Iterable[dg.AssetKey], selected_checks: Iterable[dg.AssetCheckKey],
+                    all_checks: Iterable[dg.AssetCheckKey]) -> bool:
+    """True when a step leaves out some check of an asset it builds (a check-only or hand-picked subset)."""
+    assets, chosen = set(selected_assets), set(selected_checks)
+    return any(c.asset_key in assets and c not in chosen for c in all_checks)
+
+
+def dbt_build_args(*, checks_left_out: bool) -> list[str]:
+    """The dbt command line of one dbt step (dagster-dbt appends the step's ``--select``).
+
+    ``--indirect-selection buildable`` (see INDIRECT_SELECTION) unless the step leaves out checks of its
+    assets: then dagster-dbt selects each test by name and sets DBT_INDIRECT_SELECTION=empty for the dbt
+    process, which a command-line flag would override (and run the left-out tests)."""
+    if checks_left_out:
+        return ["build"]
+    return ["build", "--indirect-selection", INDIRECT_SELECTION]
 
 
 def prune_invocation_targets(target_root: Path, keep: int = KEEP_INVOCATION_TARGETS,
                              protect: Path | None = None) -> list[Path]:
     """Remove all but the `keep` newest dagster-dbt invocation folders of this project's dbt assets
-    (named after the ``cjo_dbt_assets`` op); `protect` (the current invocation) is never removed.
+    (named after the ``OP_NAME`` op); `protect` (the current invocation) is never removed.
     Returns what was removed. Everything else in target/ (the manifest, dbt's own folders) stays."""
-    import shutil
-
     if not target_root.is_dir():
         return []
-    folders = [p for p in target_root.iterdir() if p.is_dir() and p.name.startswith("cjo_dbt_assets")]
+    folders = [p for p in target_root.iterdir() if p.is_dir() and p.name.startswith(OP_NAME)]
     folders.sort(key=lambda p: p.stat().st_mtime, reverse=True)
     removed = []
     for folder in folders[keep:]:
@@ -130,40 +158,59 @@ class CjoTranslator(DagsterDbtTranslator):
 translator = CjoTranslator(settings=DagsterDbtTranslatorSettings(enable_asset_checks=True))
 
 
-@dbt_assets(
-    manifest=dbt_project.manifest_path,
-    project=dbt_project,
-    dagster_dbt_translator=translator,
-    pool=DUCKDB_WRITER_POOL,
-)
-def cjo_dbt_assets(context: AssetExecutionContext, dbt: DbtCliResource):
-    """`dbt build` of the selected models, seeds and tests, streaming each result as it happens.
+def build_dbt_assets(project: DbtProject) -> dg.AssetsDefinition:
+    """The dbt assets of `project` (its manifest must exist), in the writer pool."""
 
-    No row-count/column-metadata fetching: that opens DuckDB from this process while dbt holds the
-    write lock."""
-    # When Dagster splits the dbt assets into several steps (marts that read ML tables), dbt's default
-    # "eager" indirect selection runs a relationships test as soon as ONE of its parents is selected,
-    # i.e. before the other parent exists in a fresh warehouse. "cautious" never ran a test whose
-    # parents sit in different steps (a mart in one, the seed it references in another): six
-    # relationships tests silently never ran. "buildable" runs a test when each parent is selected or
-    # is an ancestor of the selection, i.e. already built by an earlier step. dagster-dbt still
-    # overrides it ("empty") for check-only subsets.
-    os.environ.setdefault("DBT_INDIRECT_SELECTION", "buildable")
-    # DuckDB creates the file but not its folder; on a fresh clone the seed-only step can be the first
-    # thing to touch the warehouse.
-    settings.duckdb_path().parent.mkdir(parents=True, exist_ok=True)
-    # dbt's DuckDB connection lives in the dbt subprocess: hold the writer lock for it until dbt exits.
-    with writer_lock(settings.duckdb_path(), echo=context.log.info):
-        invocation = dbt.cli(["build"], context=context, raise_on_error=False)
-        yield from invocation.stream()
-        # Still under the lock: no other dbt step of this project runs now, so no pruned folder is in use.
-        prune_invocation_targets(Path(invocation.target_path).parent, protect=Path(invocation.target_path))
-    # dbt's own execution time (after its start-up), logged for the per-asset overhead measurement
-    # (orchestration/runstats.py reads this line back from the run's logs).
+    @dbt_assets(
+        manifest=project.manifest_path,
+        project=project,
+        dagster_dbt_translator=translator,
+        pool=DUCKDB_WRITER_POOL,
+        name=OP_NAME,
+    )
+    def _dbt_build(context: AssetExecutionContext, dbt: DbtCliResource):
+        """`dbt build` of the selected models, seeds and tests, streaming each result as it happens.
+
+        No row-count/column-metadata fetching: that opens DuckDB from this process while dbt holds the
+        write lock."""
+        all_checks = [spec.key for spec in context.assets_def.node_check_specs_by_output_name.values()]
+        args = dbt_build_args(checks_left_out=checks_left_out(
+            context.selected_asset_keys, context.selected_asset_check_keys, all_checks))
+        # DuckDB creates the file but not its folder; on a fresh clone the seed-only step can be the
+        # first thing to touch the warehouse.
+        settings.duckdb_path().parent.mkdir(parents=True, exist_ok=True)
+        # dbt's DuckDB connection lives in the dbt subprocess: hold the writer lock until dbt exits.
+        with writer_lock(settings.duckdb_path(), echo=context.log.info):
+            invocation = dbt.cli(args, context=context, raise_on_error=False)
+            yield from invocation.stream()
+            # Still under the lock: no other dbt step runs now, so no pruned folder is in use.
+            prune_invocation_targets(Path(invocation.target_path).parent, protect=Path(invocation.target_path))
+        _log_dbt_elapsed(context, invocation)
+        if not invocation.is_successful():
+            raise invocation.get_error() or RuntimeError("dbt build failed")
+
+    return _dbt_build
+
+
+def _log_dbt_elapsed(context: AssetExecutionContext, invocation) -> None:
+    """dbt's own execution time (after its start-up), for the per-asset overhead measurement
+    (orchestration/runstats.py reads this line back from the run's logs)."""
     try:
         elapsed = invocation.get_artifact("run_results.json").get("elapsed_time")
         context.log.info(f"{DBT_ELAPSED_PREFIX}{float(elapsed):.3f}")
     except Exception as exc:  # no run_results (dbt crashed early): nothing to measure
         context.log.debug(f"no dbt timing: {exc}")
-    if not invocation.is_successful():
-        raise invocation.get_error() or RuntimeError("dbt build failed")
+
+
+@cache
+def _project_dbt_assets() -> dg.AssetsDefinition:
+    project = dbt_project()
+    ensure_manifest(project)
+    return build_dbt_assets(project)
+
+
+def __getattr__(name: str) -> Any:
+    """``cjo_dbt_assets``: this project's dbt assets, built on first use (never at import)."""
+    if name == "cjo_dbt_assets":
+        return _project_dbt_assets()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -9,11 +9,11 @@ from __future__ import annotations
 
 import dagster as dg
 
-from orchestration.dbt_assets import cjo_dbt_assets
 from orchestration.publish import PUBLISHED_KEY_PATH
 from orchestration.raw_assets import raw_landing
 
 PUBLISHED_KEY = dg.AssetKey(list(PUBLISHED_KEY_PATH))
+FULL_PIPELINE, INCREMENTAL = "full_pipeline", "incremental"
 
 # Reverse-ETL syncs send data to outside systems with their own credentials; each has its own job and
 # schedule (orchestration/activation/defs.py), so the full pipeline builds audiences but sends nothing.
@@ -22,24 +22,28 @@ SYNC_SELECTION = dg.AssetSelection.from_string('key:"activation/sync_*"')
 # Everything else: landing, every dbt model and test, ML, quality, audiences, publishing.
 FULL_SELECTION = dg.AssetSelection.all() - SYNC_SELECTION
 
-# New raw data only: landing, the dbt models downstream of it (incremental models read only the new
-# deliveries plus the late-arrival lookback), then publishing. The ML retraining and the syncs stay on
-# the daily full run. The sensor narrows this further to the tables that received files.
-INCREMENTAL_SELECTION = dg.AssetSelection.assets(raw_landing).downstream() & (
-    dg.AssetSelection.assets(raw_landing)
-    | dg.AssetSelection.assets(cjo_dbt_assets)
-    | dg.AssetSelection.assets(PUBLISHED_KEY)
-)
 
-full_pipeline = dg.define_asset_job(
-    "full_pipeline", selection=FULL_SELECTION,
-    description="Land new raw files, dbt build (models + tests as checks), ML, quality, audiences, publish "
-    "(syncs run in their own jobs).",
-)
 
-incremental = dg.define_asset_job(
-    "incremental", selection=INCREMENTAL_SELECTION,
-    description="Land new raw files and rebuild only what is downstream of them in dbt, then publish.",
-)
+def incremental_selection(dbt_assets: dg.AssetsDefinition) -> dg.AssetSelection:
+    """New raw data only: landing, the dbt models downstream of it (incremental models read only the new
+    deliveries plus the late-arrival lookback), then publishing. The ML retraining and the syncs stay on
+    the daily full run. The sensor narrows this further to the tables that received files."""
+    return dg.AssetSelection.assets(raw_landing).downstream() & (
+        dg.AssetSelection.assets(raw_landing)
+        | dg.AssetSelection.assets(dbt_assets)
+        | dg.AssetSelection.assets(PUBLISHED_KEY)
+    )
 
-JOBS = (full_pipeline, incremental)
+
+def build_jobs(dbt_assets: dg.AssetsDefinition) -> list[dg.UnresolvedAssetJobDefinition]:
+    return [
+        dg.define_asset_job(
+            FULL_PIPELINE, selection=FULL_SELECTION,
+            description="Land new raw files, dbt build (models + tests as checks), ML, quality, audiences, "
+            "publish (syncs run in their own jobs).",
+        ),
+        dg.define_asset_job(
+            INCREMENTAL, selection=incremental_selection(dbt_assets),
+            description="Land new raw files and rebuild only what is downstream of them in dbt, then publish.",
+        ),
+    ]

@@ -5,7 +5,6 @@
   connection makes the next write fail with "Could not set lock on file".
 - ``dbt_resource()``: dagster-dbt's ``DbtCliResource`` pointed at this repo, with the dbt executable taken
   from the running interpreter's folder (so it works when the venv is not activated).
-- ``secret(name)``: destination credentials come from the environment only, read when needed.
 
 ``DUCKDB_WRITER_POOL`` is the Dagster concurrency pool of every asset that opens the live warehouse
 (dbt, landing's bookkeeping, ML, quality results, syncs, publishing). dagster.yaml limits it to 1, so
@@ -25,7 +24,10 @@ import duckdb
 
 from orchestration import settings
 
-# Changing this name without changing dagster.yaml lifts the one-writer limit (runs would then fail with
+# The instance settings copied into DAGSTER_HOME. Not in the project root: Dagster warns about a
+# dagster.yaml in the working directory that is not the one of DAGSTER_HOME.
+INSTANCE_YAML = settings.PROJECT_ROOT / "instance" / "dagster.yaml"
+# Changing this name without changing instance/dagster.yaml lifts the one-writer limit (runs would then fail with
 # "Could not set lock on file" when they overlap).
 DUCKDB_WRITER_POOL = "duckdb_writer"
 
@@ -34,11 +36,6 @@ def dbt_executable() -> str:
     """The dbt next to the running interpreter (the venv's), falling back to PATH."""
     candidate = Path(sys.executable).parent / "dbt"
     return str(candidate) if candidate.exists() else "dbt"
-
-
-def secret(name: str, default: str | None = None) -> str | None:
-    """A destination secret from the environment (never from files in the repo)."""
-    return os.environ.get(name, default)
 
 
 class WarehouseResource(dg.ConfigurableResource):
@@ -76,11 +73,11 @@ def dbt_resource():
 
     from orchestration.dbt_assets import dbt_project
 
-    # dbt phones home on every invocation unless told otherwise; the machine may be offline.
-    os.environ.setdefault("DBT_SEND_ANONYMOUS_USAGE_STATS", "false")
+    # dagster-dbt runs dbt with DBT_SEND_ANONYMOUS_USAGE_STATS=false (the machine may be offline).
+    project = dbt_project()
     return DbtCliResource(
-        project_dir=dbt_project,
-        profiles_dir=str(dbt_project.profiles_dir),
+        project_dir=project,
+        profiles_dir=str(project.profiles_dir),
         dbt_executable=dbt_executable(),
     )
 
@@ -90,17 +87,16 @@ def resources() -> dict[str, object]:
 
 
 def dagster_home() -> Path:
-    """DAGSTER_HOME, defaulting to the git-ignored .dagster_home/ in the repo."""
-    return Path(os.environ.get("DAGSTER_HOME") or settings.PROJECT_ROOT / ".dagster_home")
+    """DAGSTER_HOME (setting ``dagster_home``), defaulting to the git-ignored .dagster_home/ in the repo."""
+    return settings.get().dagster_home
 
 
 def ensure_dagster_home() -> Path:
-    """Create DAGSTER_HOME with the project's dagster.yaml (one-writer pool and run queue) and export it.
-
-    The repo's dagster.yaml is the source of truth; it is copied when missing or different."""
+    """Create DAGSTER_HOME with the project's instance/dagster.yaml (one-writer pool and run queue) and
+    export it. The repo's file is the source of truth; it is copied when missing or different."""
     home = dagster_home().resolve()
     home.mkdir(parents=True, exist_ok=True)
-    src = settings.PROJECT_ROOT / "dagster.yaml"
+    src = INSTANCE_YAML
     dst = home / "dagster.yaml"
     if src.exists() and (not dst.exists() or dst.read_text() != src.read_text()):
         dst.write_text(src.read_text())

@@ -12,7 +12,7 @@ from dataclasses import asdict, dataclass
 
 import dagster as dg
 
-from orchestration.dbt_assets import DBT_ELAPSED_PREFIX
+from orchestration.dbt_assets import DBT_ELAPSED_PREFIX, OP_NAME
 
 
 @dataclass
@@ -31,7 +31,7 @@ class RunStats:
         return asdict(self)
 
 
-def run_stats(instance: dg.DagsterInstance, run_id: str, dbt_step_key: str = "cjo_dbt_assets") -> RunStats:
+def run_stats(instance: dg.DagsterInstance, run_id: str, dbt_step_key: str = OP_NAME) -> RunStats:
     records = instance.all_logs(run_id)
     times = [r.timestamp for r in records]
     wall = max(times) - min(times) if times else 0.0

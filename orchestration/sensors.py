@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,11 +24,9 @@ from pathlib import Path
 import dagster as dg
 
 from orchestration import landing
-from orchestration.jobs import INCREMENTAL_SELECTION, incremental
+from orchestration.jobs import INCREMENTAL
 from orchestration.raw_assets import PARSE_REJECTS_KEY, RAW_ASSET_KEYS
 
-# A file modified less than this long ago may still be being copied in; it waits for the next tick.
-DEFAULT_SETTLE_SECONDS = 30.0
 # How often the daemon evaluates the sensor. Lower means faster pickup and more directory scans.
 MIN_INTERVAL_SECONDS = 60
 
@@ -75,23 +72,20 @@ def run_key(batch: list[RawFile]) -> str:
     return "raw-" + h.hexdigest()[:24]
 
 
-def settle_seconds() -> float:
-    return float(os.environ.get("CJO_SENSOR_SETTLE_SECONDS", DEFAULT_SETTLE_SECONDS))
-
-
 def _asset_selection(context: dg.SensorEvaluationContext, tables: list[str]) -> list[dg.AssetKey] | None:
     """The landing outputs of the tables with new files, and what the incremental job rebuilds below them."""
     start = [RAW_ASSET_KEYS[t] for t in tables] + [PARSE_REJECTS_KEY]
     repo = getattr(context, "repository_def", None)
     if repo is None:
         return None  # the job's whole selection
-    sel = dg.AssetSelection.assets(*start).downstream() & INCREMENTAL_SELECTION
-    return sorted(sel.resolve(repo.asset_graph), key=lambda k: k.to_user_string())
+    in_job = set(repo.get_job(INCREMENTAL).asset_layer.selected_asset_keys)
+    below = dg.AssetSelection.assets(*start).downstream().resolve(repo.asset_graph)
+    return sorted(below & in_job, key=lambda k: k.to_user_string())
 
 
 @dg.sensor(
     name="new_raw_files_sensor",
-    job=incremental,
+    job_name=INCREMENTAL,
     minimum_interval_seconds=MIN_INTERVAL_SECONDS,
     default_status=dg.DefaultSensorStatus.STOPPED,
     description="New files under the raw folder -> one incremental run per new file set.",
@@ -99,9 +93,11 @@ def _asset_selection(context: dg.SensorEvaluationContext, tables: list[str]) -> 
 def new_raw_files_sensor(context: dg.SensorEvaluationContext):
     from orchestration import settings
 
-    raw_dir = settings.raw_dir()
+    config = settings.get()
+    raw_dir = config.raw_dir
     seen = parse_cursor(context.cursor)
-    batch = new_files(scan(raw_dir), seen, time.time(), settle_seconds())
+    # A file modified less than settle seconds ago may still be being copied in: next tick.
+    batch = new_files(scan(raw_dir), seen, time.time(), config.sensor_settle_seconds)
     if not batch:
         return dg.SkipReason(f"no new raw files under {raw_dir}")
     for f in batch:

@@ -10,12 +10,14 @@ loaded 2-core machine). Everything in this project that opens the live file goes
 ``connect_live`` (or holds ``writer_lock`` around a dbt subprocess), so the loser of that race, or a
 `cjo sync` started by hand next to a run, waits here instead of failing.
 
-- ``fcntl.flock`` on ``<warehouse>.writer.lock``: released by the OS when the process dies, so a
-  crashed run never leaves a stale lock.
-- Re-entrant within a process (nested ``writer_lock`` calls share one lock), so helpers may call each
-  other without deadlocking.
-- ``CJO_WRITER_FILE_LOCK=0`` turns it off. Only the control case of the one-writer test does that, to
-  show the collision the lock prevents.
+- ``filelock.FileLock`` on ``<warehouse>.writer.lock`` (``flock`` on POSIX): released by the OS when the
+  process dies, so a crashed run never leaves a stale lock.
+- Re-entrant within a thread (nested ``writer_lock`` calls share one hold), so helpers may call each
+  other without deadlocking; another thread of the same process waits like another process.
+- The holder writes its pid to ``<warehouse>.writer.holder`` so a waiting process can say whom it waits
+  for (a separate file: waiting processes open the lock file too).
+- ``CJO_WRITER_FILE_LOCK=0`` (setting ``writer_file_lock``) turns it off. Only the control case of the
+  one-writer test does that, to show the collision the lock prevents.
 """
 
 from __future__ import annotations
@@ -29,11 +31,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import duckdb
-
-try:
-    import fcntl
-except ImportError:  # pragma: no cover - not POSIX: the pool alone queues the writers
-    fcntl = None  # type: ignore[assignment]
+from filelock import FileLock, Timeout
 
 log = logging.getLogger(__name__)
 
@@ -41,16 +39,32 @@ log = logging.getLogger(__name__)
 WAIT_LOG_SECONDS = 30.0
 _POLL_SECONDS = 0.1
 
-_guard = threading.RLock()
-_held: dict[str, tuple[int, int]] = {}  # lock path -> (fd, depth)
+_registry_guard = threading.Lock()
+_locks: dict[str, FileLock] = {}  # lock path -> its one FileLock in this process
 
 
 def lock_path(db_path: Path) -> Path:
     return Path(f"{db_path}.writer.lock")
 
 
+def holder_path(db_path: Path) -> Path:
+    return Path(f"{db_path}.writer.holder")
+
+
 def enabled() -> bool:
-    return fcntl is not None and os.environ.get("CJO_WRITER_FILE_LOCK", "1") != "0"
+    from orchestration import settings
+
+    return settings.get().writer_file_lock
+
+
+def _lock_for(path: Path) -> FileLock:
+    key = str(path.resolve())
+    with _registry_guard:
+        if key not in _locks:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            # thread_local (the default): a hold belongs to one thread and nests in it.
+            _locks[key] = FileLock(key)
+        return _locks[key]
 
 
 @contextmanager
@@ -59,46 +73,27 @@ def writer_lock(db_path: Path, echo: Callable[[str], None] | None = None) -> Ite
     if not enabled():
         yield
         return
-    key = str(lock_path(Path(db_path)).resolve())
-    with _guard:
-        if key in _held:  # nested in this process: already ours
-            fd, depth = _held[key]
-            _held[key] = (fd, depth + 1)
-            try:
-                yield
-            finally:
-                fd, depth = _held[key]
-                _held[key] = (fd, depth - 1)
-            return
-        Path(key).parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(key, os.O_RDWR | os.O_CREAT, 0o644)
-        try:
-            _acquire(fd, key, echo or log.info)
-            os.ftruncate(fd, 0)
-            os.write(fd, f"{os.getpid()}\n".encode())
-            _held[key] = (fd, 1)
-            try:
-                yield
-            finally:
-                del _held[key]
-                fcntl.flock(fd, fcntl.LOCK_UN)
-        finally:
-            os.close(fd)
+    db_path = Path(db_path)
+    lock = _lock_for(lock_path(db_path))
+    _acquire(lock, holder_path(db_path), echo or log.info)
+    try:
+        if lock.lock_counter == 1:  # the outermost hold in this thread
+            holder_path(db_path).write_text(f"{os.getpid()}\n")
+        yield
+    finally:
+        lock.release()
 
 
-def _acquire(fd: int, key: str, echo: Callable[[str], None]) -> None:
-    started = last_said = time.monotonic()
+def _acquire(lock: FileLock, holder: Path, echo: Callable[[str], None]) -> None:
+    started = time.monotonic()
     while True:
         try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            lock.acquire(timeout=WAIT_LOG_SECONDS, poll_interval=_POLL_SECONDS)
             return
-        except BlockingIOError:
-            now = time.monotonic()
-            if now - last_said >= WAIT_LOG_SECONDS:
-                holder = Path(key).read_text().strip() or "?"
-                echo(f"waiting {now - started:.0f}s for the warehouse writer lock {key} (held by pid {holder})")
-                last_said = now
-            time.sleep(_POLL_SECONDS)
+        except Timeout:
+            pid = holder.read_text().strip() if holder.exists() else "?"
+            echo(f"waiting {time.monotonic() - started:.0f}s for the warehouse writer lock {lock.lock_file} "
+                 f"(held by pid {pid or '?'})")
 
 
 @contextmanager

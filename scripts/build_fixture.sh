@@ -10,7 +10,7 @@ export CJO_RAW_DIR="$dir/raw" CJO_LANDING_DIR="$dir/landing" CJO_DUCKDB_PATH="$d
 export CJO_PUBLISH_DIR="$dir/published" CJO_STATE_DIR="$dir/state"
 export DBT_SEND_ANONYMOUS_USAGE_STATS=false
 start=$(date +%s)
-$bin/python -m orchestration.generate --advisors "$advisors" --days "$days" --seed "$seed" --out "$dir/raw"
+$bin/python -m cjo_data.generate --advisors "$advisors" --days "$days" --seed "$seed" --out "$dir/raw"
 $bin/python -m orchestration.landing
 $bin/dbt build --quiet || { echo "dbt build on the fixture failed" >&2; exit 1; }
 echo "fixture built in $(( $(date +%s) - start ))s: $dir"

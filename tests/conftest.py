@@ -44,10 +44,10 @@ def build_warehouse(root: Path, raw_from: Path | None = None) -> BuiltWarehouse:
         shutil.copytree(raw_from, raw)
     else:
         try:
-            import orchestration.generate  # noqa: F401
+            import cjo_data.generate  # noqa: F401
         except ImportError:
-            pytest.skip("orchestration.generate (the demo data generator) is not there yet")
-        _run([sys.executable, "-m", "orchestration.generate", *FIXTURE_ARGS, "--out", str(raw)], env,
+            pytest.skip("cjo_data.generate (the demo data generator) is not there yet")
+        _run([sys.executable, "-m", "cjo_data.generate", *FIXTURE_ARGS, "--out", str(raw)], env,
              "demo data generator")
     for key in ("CJO_STATE_DIR",):
         Path(env[key]).mkdir(parents=True, exist_ok=True)
@@ -102,7 +102,7 @@ def built_warehouse(tmp_path_factory: pytest.TempPathFactory):
 
 @pytest.fixture(scope="session")
 def cjo_defs(dbt_manifest):
-    """The project's Dagster Definitions (imported once per session, after the manifest exists)."""
+    """The project's Dagster Definitions (loaded once per session, after the manifest exists)."""
     from orchestration.definitions import defs
 
-    return defs
+    return defs()

@@ -20,7 +20,7 @@ MODELS = "+fct_touchpoints +fct_sessions"
 
 def generate(out: Path, *, advisors: int, days: int, seed: int) -> Path:
     subprocess.run(
-        [sys.executable, "-m", "orchestration.generate", "--advisors", str(advisors), "--days", str(days),
+        [sys.executable, "-m", "cjo_data.generate", "--advisors", str(advisors), "--days", str(days),
          "--seed", str(seed), "--out", str(out)],
         cwd=REPO, check=True, capture_output=True, text=True,
     )

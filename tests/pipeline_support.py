@@ -45,7 +45,7 @@ def warehouse_env(root: Path) -> dict[str, str]:
 
 def prepare_dagster_home(home: Path) -> Path:
     home.mkdir(parents=True, exist_ok=True)
-    shutil.copyfile(ROOT / "dagster.yaml", home / "dagster.yaml")
+    shutil.copyfile(ROOT / "instance" / "dagster.yaml", home / "dagster.yaml")
     return home
 
 
@@ -57,17 +57,10 @@ def _run(cmd: list[str], env: dict[str, str], what: str) -> None:
 
 
 def ensure_manifest() -> Path:
-    """`dbt parse` when target/manifest.json is missing or older than a dbt file (same rule as
-    orchestration.dbt_assets, without importing Dagster)."""
-    manifest = ROOT / "target" / "manifest.json"
-    inputs = [ROOT / "dbt_project.yml", ROOT / "profiles.yml"]
-    for folder in ("models", "macros", "seeds", "tests/dbt", "snapshots", "analyses"):
-        if (ROOT / folder).is_dir():
-            inputs += [p for p in (ROOT / folder).rglob("*") if p.suffix in (".sql", ".yml", ".yaml", ".csv", ".md")]
-    if not manifest.exists() or any(p.stat().st_mtime > manifest.stat().st_mtime for p in inputs if p.exists()):
-        _run([str(VENV_BIN / "dbt"), "parse", "--quiet"], {"DBT_SEND_ANONYMOUS_USAGE_STATS": "false"},
-             "dbt parse")
-    return manifest
+    """`dbt parse` when target/manifest.json is missing or older than a dbt file (the project's rule)."""
+    from orchestration.dbt_assets import ensure_manifest as ensure
+
+    return ensure()
 
 
 def true_personas(con, raw_dir: Path):

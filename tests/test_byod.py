@@ -18,11 +18,11 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from orchestration.byod import SourceFileError, map_shoppers, map_telco
-from orchestration.byod.__main__ import default_source, main
-from orchestration.byod.common import add_months
-from orchestration.byod.shoppers import MAX_GAP_S, special_days
-from orchestration.byod.telco import DEFAULT_CHURN_GAP_MONTHS, DEFAULT_REFERENCE_DATE
+from cjo_data.byod import SourceFileError, map_shoppers, map_telco
+from cjo_data.byod.__main__ import default_source, main
+from cjo_data.byod.common import add_months
+from cjo_data.byod.shoppers import MAX_GAP_S, special_days
+from cjo_data.byod.telco import DEFAULT_CHURN_GAP_MONTHS, DEFAULT_REFERENCE_DATE
 from orchestration.contract import table
 from orchestration.landing import land
 

@@ -1,19 +1,39 @@
 """The Dagster code location loads, and its shape is what we expect.
 
-The snapshot (tests/snapshots/asset_graph.txt) lists every asset key, asset check, job, schedule and
-sensor, so a change to the graph shows up in review. After an intended change, regenerate it with
-``CJO_UPDATE_SNAPSHOTS=1 .venv/bin/pytest tests/test_definitions.py`` and commit the diff.
+The snapshot (tests/snapshots/asset_graph.txt, a syrupy text snapshot) lists every asset key, asset
+check, job, schedule and sensor, so a change to the graph shows up in review. After an intended change,
+regenerate it with ``.venv/bin/pytest tests/test_definitions.py --snapshot-update`` and commit the diff.
 """
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import dagster as dg
 import pytest
+from syrupy.extensions.single_file import SingleFileSnapshotExtension, WriteMode
 
-SNAPSHOT = Path(__file__).parent / "snapshots" / "asset_graph.txt"
+
+class TextSnapshot(SingleFileSnapshotExtension):
+    """One plain-text file per named snapshot under tests/snapshots/ (readable in a diff)."""
+
+    _write_mode = WriteMode.TEXT
+    file_extension = "txt"
+
+    @classmethod
+    def dirname(cls, *, test_location) -> str:
+        return str(Path(__file__).parent / "snapshots")
+
+    @classmethod
+    def get_snapshot_name(cls, *, test_location, index=0) -> str:
+        if isinstance(index, str):
+            return index
+        return super().get_snapshot_name(test_location=test_location, index=index)
+
+
+@pytest.fixture
+def text_snapshot(snapshot):
+    return snapshot.use_extension(TextSnapshot)
 
 
 def graph_listing(defs: dg.Definitions) -> str:
@@ -42,17 +62,9 @@ def test_definitions_validate(cjo_defs):
     dg.Definitions.validate_loadable(cjo_defs)
 
 
-def test_snapshot_of_the_asset_graph(cjo_defs):
-    listing = graph_listing(cjo_defs)
-    if os.environ.get("CJO_UPDATE_SNAPSHOTS") == "1" or not SNAPSHOT.exists():
-        SNAPSHOT.parent.mkdir(parents=True, exist_ok=True)
-        SNAPSHOT.write_text(listing)
-        if os.environ.get("CJO_UPDATE_SNAPSHOTS") != "1":
-            pytest.fail(f"snapshot {SNAPSHOT} did not exist; written now: review and commit it")
-    expected = SNAPSHOT.read_text()
-    assert listing == expected, (
-        "the asset graph changed; if intended, run CJO_UPDATE_SNAPSHOTS=1 .venv/bin/pytest "
-        "tests/test_definitions.py and commit tests/snapshots/asset_graph.txt")
+def test_snapshot_of_the_asset_graph(cjo_defs, text_snapshot):
+    # If the change is intended: .venv/bin/pytest tests/test_definitions.py --snapshot-update
+    assert graph_listing(cjo_defs) == text_snapshot(name="asset_graph")
 
 
 def test_dbt_groups_and_tests_as_checks(cjo_defs):
@@ -85,18 +97,20 @@ def test_every_raw_source_is_downstream_of_landing(cjo_defs):
     assert any(c.path[0] == "staging" for c in children)
 
 
-def test_every_warehouse_op_is_in_the_writer_pool(cjo_defs):
+def test_every_warehouse_asset_names_the_writer_pool(cjo_defs):
+    """Static half (the whole-run half is in tests/test_pipeline_inprocess.py): every asset is in the
+    writer pool except those that never open the warehouse."""
+    from orchestration.quality.gate import GATE_KEY
     from orchestration.raw_assets import raw_landing
     from orchestration.resources import DUCKDB_WRITER_POOL
 
+    never_open_it = {*raw_landing.keys, GATE_KEY}  # landing writes Parquet; the gate reads the instance
     graph = cjo_defs.resolve_asset_graph()
     unpooled = []
     for key in graph.get_all_asset_keys():
         node = graph.get(key)
-        if node.is_external:
+        if node.is_external or key in never_open_it:
             continue
-        if key in raw_landing.keys:
-            continue  # landing writes Parquet files, not the warehouse
         if node.pools != {DUCKDB_WRITER_POOL}:
             unpooled.append(key.to_user_string())
     assert not unpooled, f"assets that open the warehouse outside the writer pool: {unpooled}"

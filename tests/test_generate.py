@@ -13,9 +13,9 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from cjo_data.generate import GROUND_TRUTH, GenerateConfig, generate
+from cjo_data.generate.__main__ import main as cli_main
 from orchestration.contract import TABLES
-from orchestration.generate import GROUND_TRUTH, GenerateConfig, generate
-from orchestration.generate.__main__ import main as cli_main
 from orchestration.landing import land
 
 SMALL = {"advisors": 1200, "days": 365, "seed": 7, "end_date": date(2026, 6, 30)}

@@ -1,6 +1,6 @@
 """Journey stages against the demo generator's ground truth, plus consistency of the journey marts.
 
-The generator (orchestration/generate/stages.py) derives each person's true stage at the end of the window
+The generator (cjo_data/generate/stages.py) derives each person's true stage at the end of the window
 from the true event stream with the rules documented there; models/marts/journey/_journey__models.yml
 implements the same rules from what the raw data shows. The one systematic gap: a person's anonymous
 web visits before they ever log in or submit a form cannot be tied to them, so some people the truth

@@ -99,7 +99,7 @@ def _results(procs: list[subprocess.Popen]) -> list[dict]:
 def test_two_runs_at_once_queue_on_the_writer_pool(tmp_path):
     import duckdb
 
-    project_yaml = (ROOT / "dagster.yaml").read_text()
+    project_yaml = (ROOT / "instance" / "dagster.yaml").read_text()
     no_limit = "telemetry:\n  enabled: false\n"
     # Launch the three cases at once (6 processes) to keep the wall time down; they use separate files.
     pooled = _launch_pair(tmp_path / "pooled", project_yaml)

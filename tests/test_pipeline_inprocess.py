@@ -6,6 +6,7 @@ left untouched; only its raw files are copied) and checks:
 - row counts line up: landing metadata = rows in the landed Parquet; the marts built through Dagster
   have the same row counts as the ones the fixture built with the dbt CLI from the same raw data;
   the published copy has the live tables' counts;
+- every op that opened the live warehouse (took the writer lock) runs in the writer pool;
 - the per-asset overhead (printed and written to tests/output/inprocess_overhead.json).
 """
 
@@ -27,14 +28,31 @@ OUTPUT = Path(__file__).parent / "output"
 SHORT_HISTORY = {"ops": {"ml__propensity_scores": {"config": {"snapshot_every_days": 15, "min_history_days": 15}}}}
 
 
+# (op name, its pool) of every acquisition of the warehouse writer lock during the run.
+WAREHOUSE_OPENED_BY: list[tuple[str, str | None]] = []
+
+
+def _recording_acquire(real):
+    def acquire(*args, **kwargs):
+        ctx = dg.OpExecutionContext.get()
+        WAREHOUSE_OPENED_BY.append((ctx.op_def.name, ctx.op_def.pool))
+        return real(*args, **kwargs)
+
+    return acquire
+
+
 @pytest.fixture(scope="module")
 def pipeline_run(built_warehouse, cjo_defs, tmp_path_factory):
+    from orchestration import warehouse_lock
+
     root = tmp_path_factory.mktemp("inprocess")
     env = warehouse_env(root)
     shutil.copytree(built_warehouse.raw_dir, env["CJO_RAW_DIR"])
     with pytest.MonkeyPatch.context() as mp:
         for k, v in env.items():
             mp.setenv(k, v)
+        mp.setenv("CJO_WRITER_FILE_LOCK", "1")
+        mp.setattr(warehouse_lock, "_acquire", _recording_acquire(warehouse_lock._acquire))
         home = prepare_dagster_home(Path(env["DAGSTER_HOME"]))
         instance = dg.DagsterInstance.from_config(str(home))
         job = cjo_defs.resolve_job_def("full_pipeline")
@@ -51,6 +69,15 @@ def test_full_pipeline_succeeds_and_materializes_every_asset(pipeline_run):
     materialized = {e.asset_key for e in result.get_asset_materialization_events()}
     missing = set(job.asset_layer.selected_asset_keys) - materialized
     assert not missing, f"not materialized: {sorted(k.to_user_string() for k in missing)}"
+
+
+def test_every_op_that_opened_the_warehouse_is_in_the_writer_pool(pipeline_run):
+    from orchestration.resources import DUCKDB_WRITER_POOL
+
+    opened = dict(WAREHOUSE_OPENED_BY)
+    assert "cjo_dbt_assets" in opened and any(op.endswith("published_warehouse") for op in opened), opened
+    outside = sorted(op for op, pool in opened.items() if pool != DUCKDB_WRITER_POOL)
+    assert not outside, f"ops that opened the warehouse outside the writer pool: {outside}"
 
 
 def test_every_dbt_test_ran_as_a_check_and_passed(pipeline_run):

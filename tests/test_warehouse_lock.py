@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 import textwrap
 from pathlib import Path
 
-from orchestration.warehouse_lock import connect_live, lock_path, writer_lock
+from orchestration.warehouse_lock import connect_live, holder_path, lock_path, writer_lock
 
 ROOT = Path(__file__).resolve().parent.parent
 # Exit 0 when the lock is free for another process, 3 when someone holds it.
@@ -37,7 +38,7 @@ def test_held_while_connected_reentrant_and_released(tmp_path, monkeypatch):
             con.execute("create table t as select 1 as x")
             assert not _free_for_others(db)
         assert not _free_for_others(db), "the inner block must not release the outer lock"
-        assert lock_path(db).read_text().strip().isdigit()  # the holder's pid, for the wait message
+        assert holder_path(db).read_text().strip() == str(os.getpid())  # for the wait message
     assert _free_for_others(db)
     with connect_live(db, read_only=True) as con:
         assert con.execute("select x from t").fetchone() == (1,)
@@ -48,3 +49,31 @@ def test_switched_off_only_when_asked(tmp_path, monkeypatch):
     monkeypatch.setenv("CJO_WRITER_FILE_LOCK", "0")
     with writer_lock(db):
         assert _free_for_others(db)
+
+
+def test_another_thread_waits_and_says_for_whom(tmp_path, monkeypatch):
+    """A second holder in the same process (another thread) waits like another process would, and the
+    wait message names the holder's pid."""
+    import threading
+
+    from orchestration import warehouse_lock
+
+    monkeypatch.setenv("CJO_WRITER_FILE_LOCK", "1")
+    monkeypatch.setattr(warehouse_lock, "WAIT_LOG_SECONDS", 0.2)
+    db = tmp_path / "w.duckdb"
+    said: list[str] = []
+    order: list[str] = []
+
+    def second() -> None:
+        with writer_lock(db, echo=said.append):
+            order.append("second")
+
+    with writer_lock(db):
+        t = threading.Thread(target=second)
+        t.start()
+        t.join(0.7)
+        assert t.is_alive(), "the second holder must wait"
+        order.append("first done")
+    t.join(5)
+    assert order == ["first done", "second"]
+    assert said and f"held by pid {os.getpid()}" in said[0]

@@ -26,7 +26,7 @@ esac
 
 for d in "${datasets[@]}"; do
   echo "== map $d -> $CJO_RAW_DIR"
-  "$bin/python" -m orchestration.byod "$d" --out "$CJO_RAW_DIR" "$@"
+  "$bin/python" -m cjo_data.byod "$d" --out "$CJO_RAW_DIR" "$@"
 done
 echo "== land -> $CJO_LANDING_DIR"
 "$bin/python" -m orchestration.landing --raw "$CJO_RAW_DIR" --landing "$CJO_LANDING_DIR"

@@ -14,11 +14,12 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
-from rich.table import Table
 
 from orchestration.activation import audiences as aud
 from orchestration.activation.manifest import ManifestMissingError
 from orchestration.activation.spec import SpecError, load_specs
+from orchestration.formatting import COUNT, FLAG, ID, SECONDS, TIME, Col, Format, FormatOption, Section, cols_for, emit
+from orchestration.formatting import note as _note
 
 err = Console(stderr=True)
 
@@ -68,32 +69,22 @@ def _specs():
         raise typer.Exit(2) from None
 
 
-def _table(title: str, columns: list[str], rows: list[tuple]) -> None:
-    t = Table(title=title)
-    for c in columns:
-        t.add_column(c)
-    for r in rows:
-        t.add_row(*("" if v is None else str(v) for v in r))
-    console.print(t)
-
-
 # ------------------------------------------------------------------------------------------ sync
 
 
 @sync_app.command("list")
-def sync_list() -> None:
+def sync_list(fmt: FormatOption = Format.table) -> None:
     """List the declared syncs.
 
-    Example: cjo sync list"""
+    Example: cjo sync list --format json"""
     specs = _specs()
-    _table(
+    emit(Section(
         "syncs",
-        ["name", "audience", "destination", "mode", "key", "schedule", "blocking"],
-        [
-            (s.name, s.audience, s.destination.type, s.mode, s.primary_key, s.schedule, s.blocking)
-            for s in specs.values()
-        ],
-    )
+        [Col("name", ID), Col("audience", ID), Col("destination"), Col("mode"), Col("key", ID), Col("schedule"),
+         Col("blocking", FLAG)],
+        [(s.name, s.audience, s.destination.type, s.mode, s.primary_key, s.schedule, s.blocking)
+         for s in specs.values()],
+    ), fmt)
 
 
 def _run(names: list[str], all_: bool, dry_run: bool, force: bool, db: Path | None) -> None:
@@ -155,13 +146,14 @@ def sync_plan(
 def sync_status(
     name: Annotated[str | None, typer.Argument(help="Only this sync.")] = None,
     limit: Annotated[int, typer.Option(help="Runs to show.")] = 20,
+    fmt: FormatOption = Format.table,
 ) -> None:
     """Recent runs and open rejected rows, from the published copy.
 
-    Example: cjo sync status"""
+    Example: cjo sync status --format csv"""
     with aud.reader() as con:
         if not aud.has_table(con, "ops", "sync_runs"):
-            console.print("no sync has run yet (ops.sync_runs is not in the published copy)")
+            _note("no sync has run yet (ops.sync_runs is not in the published copy)", fmt)
             return
         where, params = ("where sync_name = ?", [name]) if name else ("", [])
         rows = con.execute(
@@ -170,18 +162,18 @@ def sync_status(
             f"{where} order by started_at desc limit ?",
             [*params, limit],
         ).fetchall()
-        _table(
-            "sync runs",
-            ["sync", "started", "status", "dry", "+", "~", "-", "privacy-", "sent", "acked", "rejected", "s", "error"],
-            rows,
-        )
+        counts = [Col(c, COUNT) for c in ("+", "~", "-", "privacy-", "sent", "acked", "rejected")]
+        sections = [Section("sync runs", [Col("sync", ID), Col("started", TIME), Col("status"), Col("dry", FLAG),
+                                          *counts, Col("s", SECONDS), Col("error")], rows, key="runs")]
         if aud.has_table(con, "ops", "sync_rejected_rows"):
             open_rej = con.execute(
                 f"select sync_name, count(*) from ops.sync_rejected_rows where resolved_at is null "
                 f"{'and sync_name = ?' if name else ''} group by 1 order by 1",
                 params,
             ).fetchall()
-            _table("open rejected rows", ["sync", "rows"], open_rej)
+            sections.append(Section("open rejected rows", [Col("sync", ID), Col("rows", COUNT)], open_rej,
+                                    key="open_rejected_rows"))
+        emit(sections, fmt)
 
 
 # ------------------------------------------------------------------------------------- audiences
@@ -189,11 +181,12 @@ def sync_status(
 
 @audiences_app.command("list")
 @_lookup_errors
-def audiences_list() -> None:
+def audiences_list(fmt: FormatOption = Format.table) -> None:
     """Audiences with their size and the change since the last run.
 
-    Example: cjo audiences list"""
-    _table("audiences", ["audience", "size", "entered", "exited", "as of"], aud.list_audiences())
+    Example: cjo audiences list --format csv"""
+    emit(Section("audiences", [Col("audience", ID), Col("size", COUNT), Col("entered", COUNT),
+                               Col("exited", COUNT), Col("as of", TIME)], aud.list_audiences()), fmt)
 
 
 @audiences_app.command("show")
@@ -209,12 +202,13 @@ def audiences_show(name: str) -> None:
 
 @audiences_app.command("preview")
 @_lookup_errors
-def audiences_preview(name: str, limit: Annotated[int, typer.Option(help="Rows.")] = 20) -> None:
+def audiences_preview(name: str, limit: Annotated[int, typer.Option(help="Rows.")] = 20,
+                      fmt: FormatOption = Format.table) -> None:
     """First rows of an audience.
 
     Example: cjo audiences preview aud_webinar_invite_consideration --limit 5"""
     cols, rows = aud.preview(name, limit)
-    _table(name, cols, rows)
+    emit(Section(name, cols_for(cols, rows), rows), fmt)
 
 
 @audiences_app.command("export")
@@ -245,7 +239,7 @@ def why(
 
     Example: cjo why cus_0123abcd --audience aud_webinar_invite_consideration"""
     for line in aud.why(customer_id, audience, action):
-        console.print(line, highlight=False, markup=False)
+        console.print(line, highlight=False, markup=False, soft_wrap=True)
 
 
 @audiences_app.command("why")
@@ -255,7 +249,7 @@ def audiences_why(name: str, customer_id: str) -> None:
 
     Example: cjo audiences why aud_webinar_invite_consideration cus_0123abcd"""
     for line in aud.why(customer_id, audience=name):
-        console.print(line, highlight=False, markup=False)
+        console.print(line, highlight=False, markup=False, soft_wrap=True)
 
 
 def main() -> None:  # pragma: no cover - console entry

@@ -1,4 +1,4 @@
-"""Dagster definitions for the activation area: one asset per sync spec in ``syncs/``.
+"""Dagster definitions for the activation area: one asset per sync declared on an audience model (dbt meta).
 
 Each sync asset ``["activation", "sync_<name>"]`` depends on
 - its audience's dbt asset (key from ``get_asset_key_for_model``, never typed by hand), and

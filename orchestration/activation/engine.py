@@ -13,7 +13,6 @@ same batch content), so the destination ends equal to the intended audience with
 from __future__ import annotations
 
 import json
-import os
 import time
 import uuid
 from collections.abc import Callable, Iterator, Mapping
@@ -25,6 +24,7 @@ import duckdb
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from orchestration import settings
 from orchestration.activation import state as st
 from orchestration.activation.destinations import BatchResult, Destination, Record, build_destination
 from orchestration.activation.hashing import _canon, content_key, payload_hash, row_payload
@@ -350,9 +350,9 @@ def _passing_the_gate(con: duckdb.DuckDBPyConnection, spec: SyncSpec, table: pa.
 
 def _crash_hook() -> None:
     # Test/benchmark hook: widen the windows around each batch so a SIGKILL lands anywhere in them.
-    delay = os.environ.get("CJO_SYNC_BATCH_SLEEP")
+    delay = settings.get().sync_batch_sleep
     if delay:
-        time.sleep(float(delay))
+        time.sleep(delay)
 
 
 def run_sync(
@@ -429,6 +429,18 @@ def _run_sync(
     return res
 
 
+@dataclass
+class Prepared:
+    """What a sync run is about to do: the audience as records, the acknowledged state and the diff."""
+
+    current: Mapping[str, Current]
+    state: st.StateIndex
+    plan: Plan
+    invalid: dict[str, str]  # key -> why it cannot be sent
+    source: AudienceColumns | None  # the audience's columns on the fast path (payloads built lazily)
+    tripped: bool  # the mirror circuit breaker
+
+
 def _run(
     con: duckdb.DuckDBPyConnection,
     spec: SyncSpec,
@@ -440,6 +452,29 @@ def _run(
     echo: Callable[[str], None],
 ) -> None:
     dest = destination or build_destination(spec, res.run_id)
+    prep = _prepare(con, spec, res, dest, echo)
+    if dry_run:
+        _store_dry_run(con, spec, res, prep)
+        if prep.tripped:
+            echo(f"{spec.name}: circuit breaker WOULD refuse this run (use --force)")
+        res.status = "dry_run"
+        return
+    records = plan_records(prep.plan, prep.current, prep.state, spec.mode,
+                           include_normal=not (prep.tripped and not force), source=prep.source)
+    _reject_invalid(con, spec, res, prep.invalid)
+    _deliver(con, spec, res, dest, records, prep.current)
+    if prep.tripped and not force:
+        raise CircuitBreakerOpen(
+            f"sync {spec.name}: mirror would remove {len(prep.plan.removed)} of {len(prep.state)} records "
+            f"(> {spec.mirror_delete_threshold:.0%}); privacy removals were applied, nothing else. "
+            "Re-run with --force if intended."
+        )
+    res.status = "success" if res.rejected == 0 else "partial"
+
+
+def _prepare(con: duckdb.DuckDBPyConnection, spec: SyncSpec, res: RunResult, dest: Destination,
+             echo: Callable[[str], None]) -> Prepared:
+    """Read the audience and the state, block whom privacy blocks, and diff."""
     # Destinations that do not transform records get their row hashes from SQL (the fast path).
     fast = type(dest).transform is Destination.transform and type(dest).validate is Destination.validate
     table = _passing_the_gate(con, spec, read_audience(con, spec, with_hash=fast), res, echo)
@@ -473,33 +508,42 @@ def _run(
         f"plan +{res.added} ~{res.changed} -{res.removed} privacy-{res.privacy_removed} ={plan.unchanged}"
     )
     tripped = spec.mode == "mirror" and breaker_tripped(plan, len(state), spec.mirror_delete_threshold)
-    if dry_run:
-        hash_of = _hash_getter(current)
-        rows_plan: list[tuple[str, str, str | None, str | None]] = []
-        rows_plan += [("add", k, hash_of(k), None) for k in plan.added]
-        rows_plan += [("change", k, hash_of(k), None) for k in plan.changed]
-        rows_plan += [("remove", k, None, None) for k in plan.removed]
-        rows_plan += [("privacy_remove", k, None, r) for k, r in plan.privacy_removed.items()]
-        rows_plan += [("reject", k, None, r) for k, r in invalid.items()]
-        st.store_planned_diff(con, res.run_id, spec.name, rows_plan)
-        if tripped:
-            echo(f"{spec.name}: circuit breaker WOULD refuse this run (use --force)")
-        res.status = "dry_run"
+    return Prepared(current, state, plan, invalid, source, tripped)
+
+
+def _store_dry_run(con: duckdb.DuckDBPyConnection, spec: SyncSpec, res: RunResult, prep: Prepared) -> None:
+    """The plan, row by row, in ops.sync_planned_diffs; nothing is sent."""
+    hash_of, plan = _hash_getter(prep.current), prep.plan
+    rows_plan: list[tuple[str, str, str | None, str | None]] = []
+    rows_plan += [("add", k, hash_of(k), None) for k in plan.added]
+    rows_plan += [("change", k, hash_of(k), None) for k in plan.changed]
+    rows_plan += [("remove", k, None, None) for k in plan.removed]
+    rows_plan += [("privacy_remove", k, None, r) for k, r in plan.privacy_removed.items()]
+    rows_plan += [("reject", k, None, r) for k, r in prep.invalid.items()]
+    st.store_planned_diff(con, res.run_id, spec.name, rows_plan)
+
+
+def _reject_invalid(con: duckdb.DuckDBPyConnection, spec: SyncSpec, res: RunResult, invalid: dict[str, str]) -> None:
+    """Invalid rows (duplicates, no usable identifier) never reach the destination: keep them as rejected."""
+    if not invalid:
         return
-    records = plan_records(plan, current, state, spec.mode, include_normal=not (tripped and not force), source=source)
-    # Invalid rows (duplicates, no usable identifier) never reach the destination: keep them as rejected.
-    if invalid:
-        st.commit_batch(
-            con,
-            sync_name=spec.name,
-            run_id=res.run_id,
-            batch_no=0,
-            upserted=[],
-            deleted=[],
-            rejected=[(k, "upsert", r) for k, r in invalid.items()],
-            ops_by_key=dict.fromkeys(invalid, "upsert"),
-        )
-        res.rejected += len(invalid)
+    st.commit_batch(
+        con,
+        sync_name=spec.name,
+        run_id=res.run_id,
+        batch_no=0,
+        upserted=[],
+        deleted=[],
+        rejected=[(k, "upsert", r) for k, r in invalid.items()],
+        ops_by_key=dict.fromkeys(invalid, "upsert"),
+    )
+    res.rejected += len(invalid)
+
+
+def _deliver(con: duckdb.DuckDBPyConnection, spec: SyncSpec, res: RunResult, dest: Destination,
+             records: list[Record], current: Mapping[str, Current]) -> None:
+    """Send the records in batches. Each batch is marked in flight before it is sent and committed once
+    acknowledged (after finalize for destinations that deliver at the end of the run)."""
     dest.open()
     try:
         pending: list[tuple[int, list[Record], BatchResult, dict[str, str] | None]] = []
@@ -521,21 +565,11 @@ def _run(
                 continue
             _crash_hook()
             _commit(con, spec, res, batch_no, batch, result, current, payloads)
-        if dest.ack_on_finalize:
-            res.destination_meta = dest.finalize()
-            for batch_no, batch, result, payloads in pending:
-                _commit(con, spec, res, batch_no, batch, result, current, payloads)
-        else:
-            res.destination_meta = dest.finalize()
+        res.destination_meta = dest.finalize()
+        for batch_no, batch, result, payloads in pending:
+            _commit(con, spec, res, batch_no, batch, result, current, payloads)
     finally:
         dest.close()
-    if tripped and not force:
-        raise CircuitBreakerOpen(
-            f"sync {spec.name}: mirror would remove {len(plan.removed)} of {len(state)} records "
-            f"(> {spec.mirror_delete_threshold:.0%}); privacy removals were applied, nothing else. "
-            "Re-run with --force if intended."
-        )
-    res.status = "success" if res.rejected == 0 else "partial"
 
 
 def _cid_lookup(current: Mapping[str, Current]) -> Callable[[str], str | None]:

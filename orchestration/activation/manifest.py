@@ -1,18 +1,15 @@
 """The dbt manifest as the activation layer reads it: audience declarations live in dbt model YAML.
 
 Each ``aud_*`` model declares, under ``config.meta``, what it serves (``audience``) and where it goes
-(``sync``): ``models/activation/_activation__models.yml``. ``make`` (and the pytest session) run
+(``sync``): ``models/activation/_activation__models.yml``. ``make manifest`` (and the pytest session) run
 ``dbt parse`` first, so ``target/manifest.json`` exists before anything here is called.
 """
 
 from __future__ import annotations
 
 import json
-import os
 from functools import lru_cache
 from pathlib import Path
-
-from orchestration.settings import PROJECT_ROOT
 
 
 class ManifestMissingError(FileNotFoundError):
@@ -20,7 +17,9 @@ class ManifestMissingError(FileNotFoundError):
 
 
 def manifest_path() -> Path:
-    return Path(os.environ.get("CJO_DBT_MANIFEST") or PROJECT_ROOT / "target" / "manifest.json")
+    from orchestration import settings
+
+    return settings.get().dbt_manifest
 
 
 @lru_cache(maxsize=4)
@@ -32,7 +31,7 @@ def load_manifest(path: Path | None = None) -> dict:
     """The parsed manifest (cached per file version). Raises ManifestMissingError naming the fix."""
     path = path or manifest_path()
     if not path.exists():
-        raise ManifestMissingError(f"no dbt manifest at {path}: run `dbt parse` (make does it) first")
+        raise ManifestMissingError(f"no dbt manifest at {path}: run `make manifest` (or `dbt parse`) first")
     return _load(str(path), path.stat().st_mtime_ns)
 
 

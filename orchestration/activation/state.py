@@ -16,6 +16,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 import duckdb
@@ -144,6 +145,16 @@ def mark_inflight(
     con.unregister("_inf")
 
 
+@contextmanager
+def _strings(con: duckdb.DuckDBPyConnection, name: str, **columns: list) -> Iterator[None]:
+    """Register string columns as a view `name` for the block."""
+    con.register(name, pa.table({c: pa.array(v, pa.string()) for c, v in columns.items()}))
+    try:
+        yield
+    finally:
+        con.unregister(name)
+
+
 def commit_batch(
     con: duckdb.DuckDBPyConnection,
     *,
@@ -159,101 +170,49 @@ def commit_batch(
     acked_keys = [u[0] for u in upserted] + deleted
     con.execute("begin transaction")
     try:
-        now = "current_timestamp"
-        if acked_keys:
-            con.register("_acked", pa.table({"k": pa.array(acked_keys, pa.string())}))
-            con.execute(
-                "delete from ops.sync_state where sync_name = ? and primary_key in (select k from _acked)",
-                [sync_name],
-            )
-            con.execute(
-                f"update ops.sync_rejected_rows set resolved_at = {now} where sync_name = ? "
-                "and resolved_at is null and primary_key in (select k from _acked)",
-                [sync_name],
-            )
-            con.unregister("_acked")
-        if upserted:
-            k, h, c, p = (list(x) for x in zip(*upserted, strict=True))
-            con.register(
-                "_up",
-                pa.table(
-                    {
-                        "k": pa.array(k, pa.string()),
-                        "h": pa.array(h, pa.string()),
-                        "c": pa.array(c, pa.string()),
-                        "p": pa.array(p, pa.string()),
-                    }
-                ),
-            )
-            con.execute(f"insert into ops.sync_state select ?, k, h, c, p, {now} from _up", [sync_name])
-            con.unregister("_up")
+        _commit_acked(con, sync_name, acked_keys, upserted)
         if rejected:
             rk, rop, rr = (list(x) for x in zip(*rejected, strict=True))
-            con.register(
-                "_rej",
-                pa.table(
-                    {"k": pa.array(rk, pa.string()), "o": pa.array(rop, pa.string()), "r": pa.array(rr, pa.string())}
-                ),
-            )
-            con.execute(
-                f"insert into ops.sync_rejected_rows select ?, ?, k, o, r, {now}, null from _rej",
-                [run_id, sync_name],
-            )
-            con.unregister("_rej")
-        keys = acked_keys + [r[0] for r in rejected]
-        if keys:
-            # The destination answered for these keys: they are no longer in doubt.
-            con.register("_done", pa.table({"k": pa.array(keys, pa.string())}))
-            con.execute(
-                "delete from ops.sync_inflight where sync_name = ? and primary_key in (select k from _done)",
-                [sync_name],
-            )
-            con.unregister("_done")
-            status = ["acked"] * len(acked_keys) + ["rejected"] * len(rejected)
-            reasons: list[str | None] = [None] * len(acked_keys) + [r[2] for r in rejected]
-            con.register(
-                "_res",
-                pa.table(
-                    {
-                        "k": pa.array(keys, pa.string()),
-                        "o": pa.array([ops_by_key.get(x, "?") for x in keys], pa.string()),
-                        "s": pa.array(status, pa.string()),
-                        "r": pa.array(reasons, pa.string()),
-                    }
-                ),
-            )
-            con.execute(
-                f"insert into ops.sync_row_results select ?, ?, ?, k, o, s, r, {now} from _res",
-                [run_id, sync_name, batch_no],
-            )
-            con.unregister("_res")
+            with _strings(con, "_rej", k=rk, o=rop, r=rr):
+                con.execute("insert into ops.sync_rejected_rows select ?, ?, k, o, r, current_timestamp, null "
+                            "from _rej", [run_id, sync_name])
+        _commit_results(con, sync_name, run_id, batch_no, acked_keys, rejected, ops_by_key)
         con.execute("commit")
     except Exception:
         con.execute("rollback")
         raise
 
 
-RUN_COLUMNS = [
-    "run_id",
-    "sync_name",
-    "audience",
-    "destination",
-    "mode",
-    "dry_run",
-    "forced",
-    "status",
-    "audience_rows",
-    "privacy_blocked",
-    "planned_added",
-    "planned_changed",
-    "planned_removed",
-    "planned_privacy_removed",
-    "sent",
-    "acked",
-    "rejected",
-    "batches",
-    "error",
-]
+def _commit_acked(con: duckdb.DuckDBPyConnection, sync_name: str, acked_keys: list[str],
+                  upserted: list[tuple[str, str, str | None, str | None]]) -> None:
+    """Acknowledged keys replace their state row (deletes leave none) and resolve their old rejects."""
+    if acked_keys:
+        with _strings(con, "_acked", k=acked_keys):
+            con.execute("delete from ops.sync_state where sync_name = ? and primary_key in (select k from _acked)",
+                        [sync_name])
+            con.execute("update ops.sync_rejected_rows set resolved_at = current_timestamp where sync_name = ? "
+                        "and resolved_at is null and primary_key in (select k from _acked)", [sync_name])
+    if upserted:
+        k, h, c, p = (list(x) for x in zip(*upserted, strict=True))
+        with _strings(con, "_up", k=k, h=h, c=c, p=p):
+            con.execute("insert into ops.sync_state select ?, k, h, c, p, current_timestamp from _up", [sync_name])
+
+
+def _commit_results(con: duckdb.DuckDBPyConnection, sync_name: str, run_id: str, batch_no: int,
+                    acked_keys: list[str], rejected: list[tuple[str, str, str]], ops_by_key: dict[str, str]
+                    ) -> None:
+    """The destination answered for these keys: they are no longer in doubt; one result row each."""
+    keys = acked_keys + [r[0] for r in rejected]
+    if not keys:
+        return
+    with _strings(con, "_done", k=keys):
+        con.execute("delete from ops.sync_inflight where sync_name = ? and primary_key in (select k from _done)",
+                    [sync_name])
+    status = ["acked"] * len(acked_keys) + ["rejected"] * len(rejected)
+    reasons: list[str | None] = [None] * len(acked_keys) + [r[2] for r in rejected]
+    with _strings(con, "_res", k=keys, o=[ops_by_key.get(x, "?") for x in keys], s=status, r=reasons):
+        con.execute("insert into ops.sync_row_results select ?, ?, ?, k, o, s, r, current_timestamp from _res",
+                    [run_id, sync_name, batch_no])
 
 
 def start_run(con: duckdb.DuckDBPyConnection, run_id: str, sync_name: str, **cols: object) -> None:

@@ -1,6 +1,6 @@
 """A small synthetic warehouse with the marts' shapes, for unit tests and the benchmark.
 
-It is not the demo generator (orchestration.generate builds raw files for the whole pipeline). It
+It is not the demo generator (cjo_data.generate builds raw files for the whole pipeline). It
 writes the few relations the ML code reads straight into a DuckDB connection, with planted structure:
 personas with distinct channel habits, prospects whose web and webinar activity ramps up before their
 first purchase, and active advisors whose engagement fades before they lapse. That lets the ML tests

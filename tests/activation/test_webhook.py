@@ -10,7 +10,7 @@ import pytest
 from activation_support import allowed, query, spec_dict, write_warehouse
 
 from orchestration.activation.destinations.base import DestinationError
-from orchestration.activation.destinations.webhook import backoff_delay, retry_after_seconds, sign
+from orchestration.activation.destinations.webhook import RetryableFailure, retry_after_seconds, retry_wait, sign
 from orchestration.activation.engine import run_sync
 from orchestration.activation.spec import parse_spec
 
@@ -130,10 +130,23 @@ def test_signature_and_backoff_helpers():
     assert retry_after_seconds("3") == 3.0
     assert retry_after_seconds("Wed, 21 Oct 2015 07:28:00 GMT", now=1445412470.0) == 10.0
     assert retry_after_seconds("soon") is None
-    import random
 
-    rng = random.Random(1)
-    delays = [backoff_delay(a, 0.5, 4.0, rng) for a in range(8)]
+
+def _state_after(attempt: int, failure: Exception):
+    """A tenacity retry state whose `attempt`-th (1-based) attempt failed with `failure`."""
+    from tenacity import RetryCallState, Retrying
+
+    state = RetryCallState(Retrying(), fn=None, args=(), kwargs={})
+    state.attempt_number = attempt
+    state.set_exception((type(failure), failure, None))
+    return state
+
+
+def test_wait_honours_retry_after_capped_else_jittered_backoff():
+    wait = retry_wait(base=0.5, cap=4.0)
+    assert wait(_state_after(1, RetryableFailure("HTTP 429", retry_after=1.5))) == 1.5
+    assert wait(_state_after(1, RetryableFailure("HTTP 429", retry_after=3600))) == 4.0  # capped
+    delays = [wait(_state_after(a + 1, RetryableFailure("HTTP 503"))) for a in range(8)]
     assert all(0 <= d <= min(4.0, 0.5 * 2**a) for a, d in enumerate(delays))
     assert len(set(delays)) == 8  # jittered, not lockstep
 

@@ -35,7 +35,7 @@ def year_warehouse(tmp_path_factory):
     root = tmp_path_factory.mktemp("persona_year")
     env = warehouse_env(root)
     raw = Path(env["CJO_RAW_DIR"])
-    _run([sys.executable, "-m", "orchestration.generate", "--advisors", str(ADVISORS), "--days", str(DAYS),
+    _run([sys.executable, "-m", "cjo_data.generate", "--advisors", str(ADVISORS), "--days", str(DAYS),
           "--seed", str(SEED), "--out", str(raw)], env, "demo data generator")
     landing.land(raw, Path(env["CJO_LANDING_DIR"]))
     # seeds and models only: the data tests run on the shared fixture

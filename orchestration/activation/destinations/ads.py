@@ -24,7 +24,7 @@ from orchestration.activation.spec import AdsDestination, SyncSpec, resolve_secr
 class AdsSink(Destination):
     needs_payload_for_delete = True
 
-    def __init__(self, spec: SyncSpec, run_id: str, seed: int | None = None):
+    def __init__(self, spec: SyncSpec, run_id: str):
         cfg = spec.destination
         assert isinstance(cfg, AdsDestination)
         self.spec, self.cfg = spec, cfg
@@ -44,7 +44,6 @@ class AdsSink(Destination):
                 timeout_s=cfg.timeout_s,
                 max_retries=cfg.max_retries,
                 rate_limit=spec.rate_limit,
-                seed=seed,
             )
 
     def transform(self, data: dict[str, object]) -> dict[str, object]:
@@ -95,7 +94,6 @@ class AdsSink(Destination):
             return BatchResult(acked=[r.key for r in records])
         assert self.sender is not None
         resp = self.sender.post(self._body(records, batch_key), batch_key)
-        assert resp is not None
         return interpret(resp, [r.key for r in records], self.spec.name)
 
     def finalize(self) -> dict[str, object]:

@@ -19,8 +19,8 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from orchestration import settings
 from orchestration.activation.destinations.base import BatchResult, Destination, Record
-from orchestration.settings import PROJECT_ROOT
 
 
 def atomic_write_bytes(path: Path, data: bytes) -> None:
@@ -92,9 +92,8 @@ class FileWriter:
 
 
 def export_dir() -> Path:
-    """Root for relative file-destination paths: CJO_EXPORT_DIR (default warehouse/exports)."""
-    value = Path(os.environ.get("CJO_EXPORT_DIR") or "warehouse/exports")
-    return value if value.is_absolute() else PROJECT_ROOT / value
+    """Root for relative file-destination paths (setting ``export_dir``, CJO_EXPORT_DIR)."""
+    return settings.get().export_dir
 
 
 def resolve_folder(path: str) -> Path:

@@ -10,8 +10,8 @@ receiver can drop the duplicate), ``X-CJO-Timestamp``.
 
 Answer: any 2xx acknowledges the batch, except the records listed in the body as
 ``{"errors": [{"key": K, "status": 4xx, "reason": "..."}]}``, which are rejected (kept by the engine
-with the reason and retried on the next run). 429, 5xx, timeouts and connection resets are retried with
-exponential backoff and full jitter, honouring ``Retry-After``; a 4xx without per-record errors rejects
+with the reason and retried on the next run). 429, 5xx, timeouts and connection resets are retried
+(tenacity) with exponential backoff and full jitter, honouring ``Retry-After``; a 4xx without per-record errors rejects
 the whole batch (400/409/413/422) or fails the run (401/403/404: configuration, not data).
 """
 
@@ -20,12 +20,19 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
-import random
 import time
 from collections.abc import Callable
 from email.utils import parsedate_to_datetime
 
 import httpx
+from tenacity import (
+    RetryCallState,
+    RetryError,
+    Retrying,
+    retry_if_exception_type,
+    stop_after_attempt,
+    wait_random_exponential,
+)
 
 from orchestration.activation.destinations.base import BatchResult, Destination, DestinationError, Record
 from orchestration.activation.spec import SyncSpec, WebhookDestination, resolve_secret
@@ -56,9 +63,26 @@ def retry_after_seconds(value: str | None, now: float | None = None) -> float | 
     return max(0.0, when - (now if now is not None else time.time()))
 
 
-def backoff_delay(attempt: int, base: float, cap: float, rng: random.Random) -> float:
-    """Exponential backoff with full jitter (AWS architecture blog): uniform(0, min(cap, base*2^n))."""
-    return rng.uniform(0, min(cap, base * (2**attempt)))
+class RetryableFailure(Exception):
+    """An attempt worth repeating (429, 5xx, timeout, connection reset), with the server's Retry-After."""
+
+    def __init__(self, reason: str, retry_after: float | None = None):
+        super().__init__(reason)
+        self.retry_after = retry_after
+
+
+def retry_wait(base: float, cap: float) -> Callable[[RetryCallState], float]:
+    """tenacity wait strategy: the server's ``Retry-After`` when it sent one, otherwise exponential backoff
+    with full jitter, uniform(0, min(cap, base * 2^n)), so many workers do not retry in lockstep. Both
+    are capped, so one bad header cannot stall a run."""
+    jitter = wait_random_exponential(multiplier=base, max=cap)
+
+    def wait(state: RetryCallState) -> float:
+        failure = state.outcome.exception() if state.outcome is not None else None
+        after = getattr(failure, "retry_after", None)
+        return min(after, cap) if after is not None else jitter(state)
+
+    return wait
 
 
 class RateLimiter:
@@ -75,7 +99,8 @@ class RateLimiter:
         now = self.clock()
         if now < self.next_at:
             time.sleep(self.next_at - now)
-            now = self.next_at
+            # From when the request really goes out: a late wake-up must not shorten the next gap.
+            now = max(self.clock(), self.next_at)
         self.next_at = now + self.interval
 
 
@@ -93,46 +118,43 @@ class HttpBatchSender:
         backoff_base_s: float = 0.5,
         backoff_max_s: float = 30.0,
         rate_limit: float | None = None,
-        seed: int | None = None,
     ):
         self.name, self.url, self.secret = name, url, secret
         self.max_retries, self.base, self.cap = max_retries, backoff_base_s, backoff_max_s
         self.limiter = RateLimiter(rate_limit)
-        self.rng = random.Random(seed)
         self.client = httpx.Client(timeout=timeout_s, http2=False)
-        self.retries = 0
 
-    def post(self, body: bytes, batch_key: str) -> httpx.Response | None:
+    def post(self, body: bytes, batch_key: str) -> httpx.Response:
         """The final response (2xx or non-retryable 4xx). Raises DestinationError after retries."""
-        last_error = ""
-        for attempt in range(self.max_retries + 1):
-            self.limiter.wait()
-            headers = {
-                "Content-Type": "application/json",
-                SIGNATURE_HEADER: sign(self.secret, body),
-                IDEMPOTENCY_HEADER: batch_key,
-                "X-CJO-Timestamp": str(int(time.time())),
-            }
-            wait: float | None = None
-            try:
-                resp = self.client.post(self.url, content=body, headers=headers)
-            except (httpx.TimeoutException, httpx.NetworkError, httpx.RemoteProtocolError) as exc:
-                last_error = f"{type(exc).__name__}: {exc}"
-            else:
-                if resp.status_code < 400 or (resp.status_code not in _RETRY_STATUSES and resp.status_code < 500):
-                    return resp
-                last_error = f"HTTP {resp.status_code}: {resp.text[:200]}"
-                wait = retry_after_seconds(resp.headers.get("Retry-After"))
-            if attempt == self.max_retries:
-                break
-            self.retries += 1
-            # Retry-After is the server telling us when; otherwise back off with jitter so many
-            # workers do not retry in lockstep. Both capped, so one bad header cannot stall a run.
-            jitter = backoff_delay(attempt, self.base, self.cap, self.rng)
-            time.sleep(min(wait, self.cap) if wait is not None else jitter)
-        raise DestinationError(
-            f"sync {self.name}: {self.url} failed after {self.max_retries + 1} attempts: {last_error}"
+        retrying = Retrying(
+            stop=stop_after_attempt(self.max_retries + 1),
+            wait=retry_wait(self.base, self.cap),
+            retry=retry_if_exception_type(RetryableFailure),
         )
+        try:
+            return retrying(self._attempt, body, batch_key)
+        except RetryError as exc:
+            last = exc.last_attempt.exception()
+            raise DestinationError(
+                f"sync {self.name}: {self.url} failed after {self.max_retries + 1} attempts: {last}"
+            ) from None
+
+    def _attempt(self, body: bytes, batch_key: str) -> httpx.Response:
+        self.limiter.wait()
+        headers = {
+            "Content-Type": "application/json",
+            SIGNATURE_HEADER: sign(self.secret, body),
+            IDEMPOTENCY_HEADER: batch_key,
+            "X-CJO-Timestamp": str(int(time.time())),
+        }
+        try:
+            resp = self.client.post(self.url, content=body, headers=headers)
+        except (httpx.TimeoutException, httpx.NetworkError, httpx.RemoteProtocolError) as exc:
+            raise RetryableFailure(f"{type(exc).__name__}: {exc}") from exc
+        if resp.status_code in _RETRY_STATUSES or resp.status_code >= 500:
+            raise RetryableFailure(f"HTTP {resp.status_code}: {resp.text[:200]}",
+                                   retry_after_seconds(resp.headers.get("Retry-After")))
+        return resp
 
     def close(self) -> None:
         self.client.close()
@@ -163,7 +185,7 @@ def interpret(resp: httpx.Response, keys: list[str], name: str) -> BatchResult:
 
 
 class WebhookSink(Destination):
-    def __init__(self, spec: SyncSpec, seed: int | None = None):
+    def __init__(self, spec: SyncSpec):
         cfg = spec.destination
         assert isinstance(cfg, WebhookDestination)
         self.spec = spec
@@ -177,7 +199,6 @@ class WebhookSink(Destination):
             backoff_base_s=cfg.backoff_base_s,
             backoff_max_s=cfg.backoff_max_s,
             rate_limit=spec.rate_limit,
-            seed=seed,
         )
 
     def send(self, records: list[Record], batch_key: str) -> BatchResult:
@@ -190,7 +211,6 @@ class WebhookSink(Destination):
             separators=(",", ":"),
         ).encode()
         resp = self.sender.post(body, batch_key)
-        assert resp is not None
         return interpret(resp, [r.key for r in records], self.spec.name)
 
     def close(self) -> None:

@@ -11,6 +11,46 @@ from pathlib import Path
 import numpy as np
 import pyarrow as pa
 
+from cjo_data.generate import names
+from cjo_data.generate import stages as st
+from cjo_data.generate.calendar import DAY, Calendar, build_calendar, time_of_day
+from cjo_data.generate.config import GenerateConfig
+from cjo_data.generate.dirt import (
+    BAD_AMOUNT_NEGATIVE,
+    BAD_AMOUNT_TEXT,
+    BAD_DATE,
+    BAD_ENUM,
+    apply_event_dirt,
+    take,
+)
+from cjo_data.generate.simulate import (
+    CAMPAIGN_CHANNELS,
+    CLICK,
+    DELIVER,
+    EFFECT_TAIL_DAYS,
+    MONTHLY_WEBINAR,
+    NEUTRAL,
+    OBJECTIVES,
+    OPEN,
+    POSITIVE,
+    PURCHASE,
+    UTM_SOURCES,
+    Simulation,
+    simulate,
+)
+from cjo_data.generate.world import PERSONAS, World, build_world
+from cjo_data.generate.write import (
+    amount_sql,
+    connect,
+    copy_to,
+    email_sql,
+    enum_sql,
+    nullable,
+    phone_sql,
+    to_arrow,
+    ts_sql,
+    write_deliveries,
+)
 from orchestration.contract import (
     ASSET_CLASSES,
     ASSIGNMENTS,
@@ -26,46 +66,6 @@ from orchestration.contract import (
     VEHICLES,
     WEB_EVENT_TYPES,
     WEBINAR_EVENT_TYPES,
-)
-from orchestration.generate import names
-from orchestration.generate import stages as st
-from orchestration.generate.calendar import DAY, Calendar, build_calendar, time_of_day
-from orchestration.generate.config import GenerateConfig
-from orchestration.generate.dirt import (
-    BAD_AMOUNT_NEGATIVE,
-    BAD_AMOUNT_TEXT,
-    BAD_DATE,
-    BAD_ENUM,
-    apply_event_dirt,
-    take,
-)
-from orchestration.generate.simulate import (
-    CAMPAIGN_CHANNELS,
-    CLICK,
-    DELIVER,
-    EFFECT_TAIL_DAYS,
-    MONTHLY_WEBINAR,
-    NEUTRAL,
-    OBJECTIVES,
-    OPEN,
-    POSITIVE,
-    PURCHASE,
-    UTM_SOURCES,
-    Simulation,
-    simulate,
-)
-from orchestration.generate.world import PERSONAS, World, build_world
-from orchestration.generate.write import (
-    amount_sql,
-    connect,
-    copy_to,
-    email_sql,
-    enum_sql,
-    nullable,
-    phone_sql,
-    to_arrow,
-    ts_sql,
-    write_deliveries,
 )
 
 GROUND_TRUTH = "_ground_truth"

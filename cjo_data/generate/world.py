@@ -10,8 +10,8 @@ import duckdb
 import numpy as np
 import pyarrow as pa
 
+from cjo_data.generate import names
 from orchestration.contract import ASSET_CLASSES, FIRM_TYPES, VEHICLES
-from orchestration.generate import names
 
 NEWCOMER, SEASONED = 0, 1
 PERSONAS = ("newcomer", "seasoned")

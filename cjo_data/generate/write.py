@@ -15,7 +15,7 @@ import duckdb
 import numpy as np
 import pyarrow as pa
 
-from orchestration.generate.dirt import BAD_AMOUNT_NEGATIVE, BAD_AMOUNT_TEXT, BAD_DATE, BAD_ENUM
+from cjo_data.generate.dirt import BAD_AMOUNT_NEGATIVE, BAD_AMOUNT_TEXT, BAD_DATE, BAD_ENUM
 
 BAD_DATES = "['2025-13-45', 'yesterday', '31/02/2026', '2026-02-30T25:61:00']"
 BAD_AMOUNTS = "['12,5O0', '1.2k', 'n/a', '$4,OOO']"

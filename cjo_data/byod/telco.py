@@ -34,7 +34,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from orchestration.byod.common import (
+from cjo_data.byod.common import (
     MappingResult,
     SourceFileError,
     add_months,

@@ -1,4 +1,4 @@
-"""CLI: python -m orchestration.generate --advisors N --days D --seed S --out DIR [...]"""
+"""CLI: python -m cjo_data.generate --advisors N --days D --seed S --out DIR [...]"""
 
 from __future__ import annotations
 
@@ -8,12 +8,12 @@ import sys
 from datetime import date
 from pathlib import Path
 
-from orchestration.generate.config import DEFAULT_END_DATE, FORMATS, GenerateConfig
-from orchestration.generate.core import generate
+from cjo_data.generate.config import DEFAULT_END_DATE, FORMATS, GenerateConfig
+from cjo_data.generate.core import generate
 
 
 def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(prog="python -m orchestration.generate",
+    ap = argparse.ArgumentParser(prog="python -m cjo_data.generate",
                                  description="Generate realistic, dirty demo raw data plus ground truth.")
     ap.add_argument("--advisors", type=int, default=20_000, help="number of people (default 20000)")
     ap.add_argument("--days", type=int, default=365, help="days simulated (default 365)")

@@ -17,7 +17,8 @@ from __future__ import annotations
 import numpy as np
 import pyarrow as pa
 
-BAD_NONE, BAD_DATE, BAD_ENUM, BAD_AMOUNT_TEXT, BAD_AMOUNT_NEGATIVE = range(5)
+# Dirt codes in a frame's `_bad` column; 0 is a clean value.
+BAD_DATE, BAD_ENUM, BAD_AMOUNT_TEXT, BAD_AMOUNT_NEGATIVE = range(1, 5)
 TS_CODES_P = (0.45, 0.15, 0.2, 0.2)  # Z, +00:00, -05:00, no offset
 
 

@@ -1,4 +1,4 @@
-"""`python -m orchestration.byod telco|shoppers [--src FILE] --out DIR`: map a public example dataset onto
+"""`python -m cjo_data.byod telco|shoppers [--src FILE] --out DIR`: map a public example dataset onto
 the raw data contract. Then land and build as with any delivery (docs/bring-your-own-data.md)."""
 
 from __future__ import annotations
@@ -9,8 +9,8 @@ import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
-from orchestration.byod import shoppers, telco
-from orchestration.byod.common import SourceFileError, resolve_source
+from cjo_data.byod import shoppers, telco
+from cjo_data.byod.common import SourceFileError, resolve_source
 
 
 def shared_data_dir() -> Path:
@@ -36,7 +36,7 @@ def _date(text: str) -> datetime:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m orchestration.byod", description=__doc__)
+    parser = argparse.ArgumentParser(prog="python -m cjo_data.byod", description=__doc__)
     sub = parser.add_subparsers(dest="dataset", required=True)
 
     p = sub.add_parser("telco", help="IBM Telco Customer Churn -> crm.* and privacy.consent_events")

@@ -30,7 +30,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
-from orchestration.byod.common import (
+from cjo_data.byod.common import (
     MappingResult,
     bad_value,
     iso,

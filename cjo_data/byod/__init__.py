@@ -5,11 +5,11 @@
 
 Both mappers are pure, deterministic functions of their input file (no randomness, no clock), written
 with the standard library only so they read as a template for your own export. Run them with
-`python -m orchestration.byod telco|shoppers --out DIR`; see docs/bring-your-own-data.md.
+`python -m cjo_data.byod telco|shoppers --out DIR`; see docs/bring-your-own-data.md.
 """
 
-from orchestration.byod.common import MappingResult, SourceFileError
-from orchestration.byod.shoppers import map_shoppers
-from orchestration.byod.telco import map_telco
+from cjo_data.byod.common import MappingResult, SourceFileError
+from cjo_data.byod.shoppers import map_shoppers
+from cjo_data.byod.telco import map_telco
 
 __all__ = ["MappingResult", "SourceFileError", "map_shoppers", "map_telco"]

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from orchestration.generate.calendar import DAY
+from cjo_data.generate.calendar import DAY
 
 STAGES = ("awareness", "consideration", "purchase", "onboarding", "retention", "advocacy", "lapsed")
 NONE, AWARE, CONS, PUR, ONB, RET, ADV, LAP = -1, 0, 1, 2, 3, 4, 5, 6
