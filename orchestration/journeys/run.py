@@ -5,7 +5,6 @@ the next run evaluates the same events again and writes the same rows (they are 
 
 from __future__ import annotations
 
-import os
 import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -35,7 +34,7 @@ class Evaluation:
 def journeys_dir() -> Path:
     from orchestration import settings
 
-    return settings.PROJECT_ROOT / "journeys"
+    return settings.get().journeys_dir
 
 
 def catalog_csv() -> Path:
@@ -49,13 +48,16 @@ def load() -> tuple[dict[str, JourneySpec], list[JourneySpecError]]:
 
 
 def _definition_rows(specs: dict[str, JourneySpec], now: datetime) -> dict[str, list[dict]]:
-    root = journeys_dir().parent
+    from orchestration import settings
+
+    root = settings.PROJECT_ROOT
     definitions, arms, steps = [], [], []
     for spec in specs.values():
         path = next((p for p in sorted(journeys_dir().glob("*.y*ml")) if _name_of(p) == spec.name), None)
+        shown = str(path.relative_to(root)) if path and path.is_relative_to(root) else (str(path) if path else None)
         definitions.append({
             "journey": spec.name, "enabled": spec.enabled, "owner": spec.owner, "description": spec.description,
-            "source_file": str(path.relative_to(root)) if path else None, "trigger_type": spec.trigger.type,
+            "source_file": shown, "trigger_type": spec.trigger.type,
             "control_share": spec.split.control, "split_unit": spec.split.unit, "goal_event": spec.goal.event,
             "goal_within_hours": spec.goal.within.total_seconds() / 3600, "loaded_at": now})
         arms += [{"journey": spec.name, "arm": arm, "share_from": lo, "share_to": hi}
@@ -137,6 +139,8 @@ def evaluate(con: duckdb.DuckDBPyConnection, source: EventSource | None = None,
 
 def _crash_hook() -> None:
     # Test hook: widen the window between evaluating and committing, so a SIGKILL lands inside it.
-    delay = os.environ.get("CJO_JOURNEY_COMMIT_SLEEP")
+    from orchestration import settings
+
+    delay = settings.get().journey_commit_sleep
     if delay:
-        time.sleep(float(delay))
+        time.sleep(delay)
