@@ -49,9 +49,13 @@ manifest: setup
 system-deps:
 	bash scripts/ensure_system_deps.sh
 
+# The demo ends with every audience leaving the warehouse: a local webhook receiver and PostgreSQL
+# (started and stopped by cjo_data.destinations) stand in for the email platform and the CRM.
 demo: setup manifest
+	bash scripts/ensure_system_deps.sh postgresql || echo "no PostgreSQL: the syncs to it are left out"
 	$(BIN)/cjo generate --advisors $(DEMO_ADVISORS) --days $(DEMO_DAYS) --seed $(DEMO_SEED) --out data/raw --if-changed
 	$(BIN)/cjo run --job full_pipeline
+	$(BIN)/python -m cjo_data.destinations
 	$(BIN)/cjo status
 
 test: setup system-deps lint fixture pytest

@@ -2,7 +2,8 @@
 they guard. Importing this package does NOT import GX (it takes seconds): each suite's ``suite()``
 imports it when called.
 
-- ``raw_<source>__<table>``: one per raw contract table; validate each NEW landed delivery.
+- ``raw_<source>__<table>``: one per raw contract table (built from the declaration by ``raw_suites()``);
+  validate each NEW landed delivery.
 - ``marts_dim_customers``, ``marts_fct_next_best_actions``, ``ml_fct_propensity_scores``: validate
   aggregates computed in SQL on the warehouse.
 - ``activation_audiences``: one suite per audience model (size relative to the last passing run).
@@ -13,18 +14,13 @@ Run them with ``orchestration.quality.runner.validate``; Dagster runs them as bl
 
 from __future__ import annotations
 
-import importlib
-from collections.abc import Iterable
 
+def raw_suites() -> dict:
+    """fqn (``crm.sales``) -> RawSuite: one per table of the contract declaration, nothing to write by hand."""
+    from expectations._raw import RawSuite
+    from orchestration.contract import tables
 
-def raw_suites(tables: Iterable) -> dict:
-    """fqn (``crm.sales``) -> RawSuite from the per-table modules, bound to the given contract tables
-    (the runtime passes ``orchestration.contract.TABLES``; this package never imports orchestration)."""
-    out = {}
-    for t in tables:
-        mod = importlib.import_module(f"expectations.raw_{t.source}__{t.name}")
-        out[t.fqn] = mod.SUITE.bind(t)
-    return out
+    return {t.fqn: RawSuite(t.fqn) for t in tables()}
 
 
 def mart_suites() -> dict:

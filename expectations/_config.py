@@ -7,32 +7,39 @@ rows); a real source with a different rate changes them in the resource, not in 
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
 
 
 @dataclass(frozen=True)
 class Thresholds:
+    # Every proportion check on a delivery has a share AND a minimum count: it fails only when more than
+    # the share of rows are bad and at least the minimum count are. A share alone fails small clean
+    # deliveries (2 repeated ids in 353 rows is 1.1%: seed 5 of the generator at 2,000 advisors x 90 days
+    # did exactly that), a count alone lets a large dirty one through. tests/quality/test_quality_suites.py
+    # checks both at 50, 5,000 and 500,000 rows.
+    #
     # Share of a delivery's rows that staging may quarantine before the delivery blocks the run. Above
     # it, a delivery is more likely a broken export than a few dirty rows; raise it and a broken export
     # flows through as mass quarantine, lower it and ordinary dirt stops the pipeline.
     max_quarantine_rate: float = 0.05
+    # ... and a delivery is blocked only when at least this many rows are bad. 10: a source exactly at the
+    # 5% limit reaches it in a 50-row file 0.3% of the time (binomial), so small deliveries are not blocked
+    # by chance; a small file that is mostly broken is still quarantined row by row by staging. 1 restores
+    # the share alone.
+    min_quarantine_rows: int = 10
     # Share of rows whose record key repeats within one delivery (exact re-sent rows are collapsed
     # first; those are harmless). A conflicting re-use of an id inside one file is a source bug, but
     # staging keeps the first copy and counts the rest, so a trickle (ESPs do re-send) is dirt, not a
     # broken export. 1%: the demo data's ~0.1% passes; a file that repeats its ids wholesale blocks.
     max_duplicate_key_rate: float = 0.01
-    # Bad rows a delivery may always carry, whatever its size: in a 10-row file one bad row is 10%, which
-    # is dirt for staging to quarantine, not a broken export. 0 makes the rate apply to tiny files too.
-    bad_row_allowance: int = 2
+    # ... and at least this many rows must share a repeated key (both copies count). 10: the demo
+    # generator's deliveries repeat up to 10 rows (5 ids) in 8,000, and 4 in 353 (1.13%).
+    min_duplicate_key_rows: int = 10
     # Deliveries larger than this are validated on a key-hash sample of about this many rows: GX on a
     # pandas frame costs seconds per 100k rows, and a first load can be millions. Rates, enum values and
     # duplicate keys are estimated on the sample; staging still checks every row.
     max_rows_per_batch: int = 200_000
-    # Event times before this, or later than now + future_tolerance_days, are implausible (a parser
-    # that read day-first, a 1970 epoch default, a clock in the future).
-    earliest_plausible: datetime = datetime(2000, 1, 1)
-    future_tolerance_days: int = 2
     # An audience that shrinks below min_ratio or grows past max_ratio of its size at the last passing
     # run is suspicious (a broken join halves it overnight); the sync waits for a human.
     audience_min_ratio: float = 0.5
@@ -40,17 +47,24 @@ class Thresholds:
     # Audiences smaller than this are not compared (a 3 -> 1 change is noise, not an incident).
     audience_min_size_to_compare: int = 20
 
-    def latest_plausible(self, now: datetime | None = None) -> datetime:
-        now = now or datetime.now(UTC).replace(tzinfo=None)
-        return now + timedelta(days=self.future_tolerance_days)
+    @staticmethod
+    def allowed_bad(rows: int, rate: float, min_rows: int) -> int:
+        """Bad rows a proportion check on ``rows`` rows lets through: up to the share, and always fewer
+        than the minimum count."""
+        return max(math.floor(rate * rows + 1e-9), min_rows - 1, 0)
 
-    @property
-    def row_mostly(self) -> float:
-        """``mostly`` for the per-column row checks: the same budget as the quarantine rate."""
-        return round(1.0 - self.max_quarantine_rate, 6)
+    @classmethod
+    def mostly(cls, rows: int | None, rate: float, min_rows: int) -> float:
+        """GX ``mostly`` for that budget: the check passes iff bad rows <= allowed_bad (exact: the same
+        float expression as GX's success ratio). Without a row count, the share alone."""
+        if not rows:
+            return round(1.0 - rate, 6)
+        return (rows - min(cls.allowed_bad(rows, rate, min_rows), rows)) / rows
 
-    def mostly_for(self, rows: int | None) -> float:
-        """The row budget for a delivery of ``rows`` rows: the rate, or the absolute allowance if larger."""
-        if not rows or not self.bad_row_allowance:
-            return self.row_mostly
-        return max(0.0, round(min(self.row_mostly, 1.0 - self.bad_row_allowance / rows), 6))
+    def row_mostly(self, rows: int | None) -> float:
+        """``mostly`` of the per-column row checks and the quarantine check (the quarantine budget)."""
+        return self.mostly(rows, self.max_quarantine_rate, self.min_quarantine_rows)
+
+    def key_mostly(self, rows: int | None) -> float:
+        """``mostly`` of the key-uniqueness check."""
+        return self.mostly(rows, self.max_duplicate_key_rate, self.min_duplicate_key_rows)

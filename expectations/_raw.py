@@ -1,141 +1,179 @@
-"""Raw suites, built from the contract (orchestration/contract.py), so a contract change changes them.
+"""Raw suites, built from the contract declaration (orchestration/contract.py reads the sources YAML).
 
 What a raw suite validates: ONE landed delivery (a Parquet file written by the landing step, every column
-as text). ``frame()`` reads it with DuckDB and adds shadow columns computed with the very casts staging
-uses (``try_cast``, ``timestamptz``), so "this value parses" means the same thing here as in dbt:
+as text). ``quarantine_sql`` types it with the very casts staging uses and applies the contract rules of
+``quarantine_rules``: the same rules, in the same order, that ``cjo.base_model`` writes into the staging
+base models (macros/staging/base_model.sql); tests/test_contract.py runs both on the same mangled rows of
+every table and compares the codes row by row. ``frame()`` adds, per column:
+- ``<col>``: the raw value, trimmed and lower-cased for enum columns (as staging compares them);
 - ``<col>__parses``: true/false for typed columns (null when the raw value is null);
-- ``<col>__utc``: the parsed UTC timestamp of a timestamp column;
-- ``<col>__number``: the parsed number of an integer/double column;
-- enum columns trimmed and lower-cased, as staging compares them;
-- ``_quarantine_code``: the first contract rule the row breaks (null when it passes), the same rules as
-  the staging base models, so the quarantine rate is known before dbt runs.
+- ``<col>__plausible``: true/false for columns with bounds and for timestamps (null when not parsed);
+- ``_quarantine_code``: the first contract rule the row breaks (null when it passes), so the quarantine
+  rate is known before dbt runs.
 Exact duplicate rows (a re-sent line) are collapsed: staging removes them and they are not a defect.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING
 
 from expectations._config import Thresholds
+from orchestration.contract import Column, Table, plausibility
+from orchestration.contract import table as contract_table
 
 if TYPE_CHECKING:  # pragma: no cover
     import duckdb
     import pandas as pd
     from great_expectations import ExpectationSuite
 
-# Columns staging checks for negative values (scripts/scaffold_staging.py NON_NEGATIVE).
-NON_NEGATIVE = ("amount", "years_experience", "duration_minutes")
-_CASTS = {"integer": "bigint", "double": "double"}
+_NUMERIC = {"integer": "integer", "double": "double"}  # DuckDB types of dbt.type_int(), cjo.type_double()
+_WHAT = {"integer": "a whole number", "double": "a number", "timestamp": "a valid timestamp"}
 
 
-class Table(Protocol):
-    """What a raw suite reads of a contract table. The runtime passes its contract's tables in
-    (``raw_suites(orchestration.contract.TABLES)``): this package never imports the orchestration
-    package, so imports between the two run one way only."""
-
-    fqn: str
-    source: str
-    name: str
-    key: str
-    columns: Sequence
-    required_columns: Sequence[str]
+@dataclass(frozen=True)
+class Rule:
+    code: str  # the quarantine code, e.g. invalid_number
+    column: str
+    when: str  # DuckDB condition, true when the row breaks the rule (over raw_<col> and the typed columns)
+    what: str  # in words, e.g. "amount is not a number"
 
 
 def _q(path: Path | str) -> str:
     return "'" + str(path).replace("'", "''") + "'"
 
 
-def _quarantine_rules(t: Table) -> list[tuple[str, str]]:
-    """(code, condition) pairs in staging's order; the condition is true when the row breaks the rule."""
-    out: list[tuple[str, str]] = []
-    for c in t.columns:
-        if not c.nullable:
-            out.append(("missing_required", f"{c.name} is null"))
-        if c.type in ("timestamp", "integer", "double"):
-            code = "invalid_timestamp" if c.type == "timestamp" else "invalid_number"
-            out.append((code, f"not {c.name}__parses"))
-        if c.accepted_values:
-            vals = ", ".join(f"'{v}'" for v in c.accepted_values)
-            out.append(("unknown_value", f"{c.name} is not null and {c.name} not in ({vals})"))
-        if c.name in NON_NEGATIVE:
-            out.append(("negative_amount" if c.name == "amount" else "negative_number",
-                        f"{c.name}__number < 0"))
+def _files(parquet_files: Sequence[Path | str]) -> str:
+    return "[" + ", ".join(_q(p) for p in parquet_files) + "]"
+
+
+def typed_expr(c: Column) -> str:
+    """DuckDB twin of cjo.contract_typed. A phone is left as text: no rule reads its E.164 form."""
+    if c.normalize == "email":
+        return f"nullif(lower(trim({c.name})), '')"
+    if c.normalize == "phone":
+        return c.name
+    if c.accepted_values:
+        return f"lower(trim({c.name}))"
+    if c.type == "timestamp":
+        return f"(try_cast({c.name} as timestamptz) at time zone 'UTC')"
+    if c.type in _NUMERIC:
+        return f"try_cast({c.name} as {_NUMERIC[c.type]})"
+    return c.name
+
+
+def _bound_rules(c: Column, typed: str) -> list[Rule]:
+    out = []
+    if c.min is not None:
+        code = ("negative_" if c.min == 0 else "implausible_") + c.kind
+        what = f"{c.name} is negative" if c.min == 0 else f"{c.name} is below the plausible minimum {c.min}"
+        out.append(Rule(code, c.name, f"{typed} < {c.min}", what))
+    if c.max is not None:
+        out.append(Rule(f"implausible_{c.kind}", c.name, f"{typed} > {c.max}",
+                        f"{c.name} is above the plausible maximum {c.max}"))
+    if c.type == "timestamp":
+        p = plausibility()
+        earliest = p.earliest_for(c)
+        out.append(Rule("implausible_timestamp", c.name, f"{typed} < cast('{earliest}' as timestamp)",
+                        f"{c.name} is before {earliest}"))
+        out.append(Rule("implausible_timestamp", c.name,
+                        f"{typed} > _landed_at + interval ({p.future_margin_days}) day",
+                        f"{c.name} is more than {p.future_margin_days} days after the delivery was landed"))
     return out
 
 
-def _normalized(c) -> str:
+def quarantine_rules(t: Table) -> list[Rule]:
+    """The contract rules of ``t`` in staging's order (the twin of cjo.contract_rules)."""
+    out: list[Rule] = []
+    for c in t.columns:
+        raw, typed = f"raw_{c.name}", c.staged_name
+        if not c.nullable:
+            out.append(Rule("missing_required", c.name, f"{raw} is null", f"{c.name} is missing"))
+        if c.type in _WHAT:
+            code = "invalid_timestamp" if c.type == "timestamp" else "invalid_number"
+            out.append(Rule(code, c.name, f"{raw} is not null and {typed} is null",
+                            f"{c.name} is not {_WHAT[c.type]}"))
+        if c.accepted_values:
+            vals = ", ".join("'" + v.replace("'", "''") + "'" for v in c.accepted_values)
+            out.append(Rule("unknown_value", c.name, f"{typed} is not null and {typed} not in ({vals})",
+                            f"{c.name} has an unknown value"))
+        out += _bound_rules(c, typed)
+    return out
+
+
+def _code_case(rules: Sequence[Rule]) -> str:
+    if not rules:
+        return "cast(null as varchar)"
+    return "case " + " ".join(f"when {r.when} then '{r.code}'" for r in rules) + " end"
+
+
+def quarantine_sql(t: Table, parquet_files: Sequence[Path | str], where: str = "") -> str:
+    """One row per landed row: lineage, ``raw_<col>``, the typed columns and ``_quarantine_code``."""
+    raw = ", ".join(f"{c.name} as raw_{c.name}" for c in t.columns)
+    typed = ", ".join(f"{typed_expr(c)} as {c.staged_name}" for c in t.columns)
+    return (
+        f"with landed as (select * from read_parquet({_files(parquet_files)}, union_by_name=true){where}), "
+        f"typed as (select {raw}, {typed}, _source_file, _source_row, _delivery_id, _landed_at from landed) "
+        f"select *, {_code_case(quarantine_rules(t))} as _quarantine_code from typed"
+    )
+
+
+def _shadow(c: Column, rules: Sequence[Rule]) -> list[str]:
+    """The GX frame's columns for ``c`` (see the module docstring)."""
+    raw = f"raw_{c.name}"
+    out = [f"lower(trim({raw})) as {c.name}" if c.accepted_values else f"{raw} as {c.name}"]
+    if c.type in _WHAT:
+        out.append(f"case when {raw} is not null then {c.staged_name} is not null end as {c.name}__parses")
+    bounds = [r.when for r in rules if r.column == c.name and r.code.startswith(("negative_", "implausible_"))]
+    if bounds:
+        out.append(f"case when {c.staged_name} is not null then not ({' or '.join(bounds)}) end "
+                   f"as {c.name}__plausible")
+    return out
+
+
+def _normalized(c: Column) -> str:
     """The value as staging will see it, to tell a re-sent row from a conflicting one."""
-    if c.type == "timestamp":
-        return f"coalesce(cast({c.name}__utc as varchar), {c.name})"
-    if c.type in _CASTS:
-        return f"coalesce(cast({c.name}__number as varchar), {c.name})"
-    if c.name == "email" or c.accepted_values:
-        return f"lower(trim({c.name}))"
-    return c.name
+    if c.type != "varchar" or c.normalize or c.accepted_values:
+        return f"coalesce(cast({c.staged_name} as varchar), raw_{c.name})"
+    return f"raw_{c.name}"
 
 
 def frame_sql(t: Table, parquet_files: Sequence[Path | str], sample_fraction: float | None = None) -> str:
     """``sample_fraction``: keep only the records whose key hashes into that share (all rows of one key
     stay together, so duplicate keys are still seen; a null key falls back to the whole row)."""
-    files = "[" + ", ".join(_q(p) for p in parquet_files) + "]"
-    cols = ", ".join(c.name for c in t.columns)
     where = ""
     if sample_fraction is not None and sample_fraction < 1:
         row = " || '|' || ".join(f"coalesce({c.name}, '')" for c in t.columns)
         where = (f" where hash(coalesce({t.key}, {row})) % 1000000 < "
                  f"{max(1, round(sample_fraction * 1_000_000))}")
-    shadow: list[str] = []
-    for c in t.columns:
-        if c.accepted_values:
-            shadow.append(f"lower(trim({c.name})) as {c.name}")
-        else:
-            shadow.append(c.name)
-        if c.type == "timestamp":
-            parsed = f"(try_cast({c.name} as timestamptz) at time zone 'UTC')"
-            shadow.append(f"{parsed} as {c.name}__utc")
-            shadow.append(f"case when {c.name} is not null then {parsed} is not null end as {c.name}__parses")
-        elif c.type in _CASTS:
-            parsed = f"try_cast({c.name} as {_CASTS[c.type]})"
-            shadow.append(f"{parsed}::double as {c.name}__number")
-            shadow.append(f"case when {c.name} is not null then {parsed} is not null end as {c.name}__parses")
-    rules = _quarantine_rules(t)
-    code = "case " + " ".join(f"when {cond} then '{code}'" for code, cond in rules) + " end" if rules else "null"
+    rules = quarantine_rules(t)
+    shadow = [s for c in t.columns for s in _shadow(c, rules)]
     # A row re-sent in the same file, even with the timestamp written another way (2026-01-01T10:00:00Z
     # vs 2026-01-01 10:00:00) or the email in another case, is collapsed: staging keeps it once, it is
     # not a conflicting re-use of the key.
     same = ", ".join(_normalized(c) for c in t.columns)
     return (
-        f"with landed as (select {cols} from read_parquet({files}, union_by_name=true){where}), "
-        f"typed as (select {', '.join(shadow)} from landed), "
-        f"collapsed as (select * from typed qualify row_number() over (partition by {same}) = 1) "
-        f"select *, {code} as _quarantine_code from collapsed"
+        f"with q as ({quarantine_sql(t, parquet_files, where)}), "
+        f"collapsed as (select * from q qualify row_number() over (partition by {same} order by _source_row) = 1) "
+        f"select {', '.join(shadow)}, _quarantine_code from collapsed"
     )
 
 
 @dataclass(frozen=True)
 class RawSuite:
-    """The suite for one raw contract table, e.g. ``RawSuite("crm.sales")``, bound to the contract's
-    table by ``bind`` (``expectations.raw_suites(tables)`` does it for every table)."""
+    """The suite for one raw contract table, e.g. ``RawSuite("crm.sales")``."""
 
     fqn: str
-    table: Table | None = None
 
-    def bind(self, table: Table) -> RawSuite:
-        if table.fqn != self.fqn:
-            raise ValueError(f"suite {self.fqn} cannot be bound to contract table {table.fqn}")
-        return replace(self, table=table)
-
-    def _bound(self) -> Table:
-        if self.table is None:
-            raise ValueError(f"suite {self.fqn} is not bound to a contract table: use raw_suites(tables)")
-        return self.table
+    @property
+    def table(self) -> Table:
+        return contract_table(self.fqn)
 
     @property
     def name(self) -> str:
-        return "raw_" + self.fqn.replace(".", "__")
+        return f"raw_{self.table.source}__{self.table.name}"
 
     def frame(self, con: duckdb.DuckDBPyConnection, parquet_files: Sequence[Path | str],
               max_rows: int | None = None) -> pd.DataFrame:
@@ -144,50 +182,52 @@ class RawSuite:
         con.execute("set TimeZone='UTC'")
         fraction = None
         if max_rows:
-            files = "[" + ", ".join(_q(p) for p in parquet_files) + "]"
-            total = con.execute(f"select count(*) from read_parquet({files}, union_by_name=true)").fetchall()[0][0]
+            total = con.execute(
+                f"select count(*) from read_parquet({_files(parquet_files)}, union_by_name=true)").fetchall()[0][0]
             fraction = max_rows / total if total > max_rows else None
-        df = con.sql(frame_sql(self._bound(), parquet_files, fraction)).df()
+        df = con.sql(frame_sql(self.table, parquet_files, fraction)).df()
         df.attrs["sample_fraction"] = fraction
         return df
 
-    def suite(self, th: Thresholds, frame_columns: Sequence[str] = (), rows: int | None = None
-              ) -> ExpectationSuite:
-        """``rows``: the delivery's row count, so a tiny delivery may carry ``bad_row_allowance`` bad rows
-        whatever the rate (1 bad row in 10 is dirt, not a broken export)."""
+    def suite(self, th: Thresholds, frame_columns: Sequence[str] = (), rows: int | None = None,
+              nonnull: Mapping[str, int] | None = None) -> ExpectationSuite:
+        """``rows``: the delivery's row count and ``nonnull``: each column's non-null count (GX rates of
+        value checks ignore nulls), so every proportion check gets its share-and-minimum-count budget
+        (Thresholds.mostly): a small clean delivery passes, a large dirty one fails."""
         import great_expectations as gx
         import great_expectations.expectations as gxe
 
-        t = self._bound()
-        mostly = th.mostly_for(rows)
+        t = self.table
+        counts = dict(nonnull or {})
+
+        def values(col: str) -> float:  # budget of a check that ignores nulls
+            return th.row_mostly(counts.get(col, rows))
+
+        mostly = th.row_mostly(rows)
         exps: list = [
             gxe.ExpectTableRowCountToBeBetween(min_value=1),
-            # The landing step already fails on a missing required column; this keeps the evidence.
+            # Landing moves aside a file without a required column; this keeps the evidence.
             gxe.ExpectTableColumnsToMatchSet(column_set=t.required_columns, exact_match=False),
             # The key identifies a record: unique within one delivery (after exact re-sends collapse).
-            gxe.ExpectColumnValuesToBeUnique(column=t.key, mostly=round(1.0 - th.max_duplicate_key_rate, 6)),
-            gxe.ExpectColumnValuesToNotBeNull(column=t.key, mostly=mostly),
+            gxe.ExpectColumnValuesToBeUnique(column=t.key, mostly=th.key_mostly(counts.get(t.key, rows)),
+                                             meta={"what": f"{t.key} unique within the delivery"}),
+            gxe.ExpectColumnValuesToNotBeNull(column=t.key, mostly=mostly, meta={"what": f"{t.key} present"}),
         ]
         for c in t.columns:
             if not c.nullable and c.name != t.key:
-                exps.append(gxe.ExpectColumnValuesToNotBeNull(column=c.name, mostly=mostly))
+                exps.append(gxe.ExpectColumnValuesToNotBeNull(column=c.name, mostly=mostly,
+                                                              meta={"what": f"{c.name} present"}))
             if c.accepted_values:
                 exps.append(gxe.ExpectColumnValuesToBeInSet(
-                    column=c.name, value_set=list(c.accepted_values), mostly=mostly))
-            if c.type in ("timestamp", "integer", "double"):
-                exps.append(gxe.ExpectColumnValuesToBeInSet(
-                    column=f"{c.name}__parses", value_set=[True], mostly=mostly,
-                    meta={"what": f"{c.name} parses as {c.type}"}))
-            if c.type == "timestamp":
-                exps.append(gxe.ExpectColumnValuesToBeBetween(
-                    column=f"{c.name}__utc", min_value=th.earliest_plausible,
-                    max_value=th.latest_plausible(), mostly=mostly,
-                    meta={"what": f"{c.name} inside the plausible window"}))
-            if c.name in NON_NEGATIVE:
-                exps.append(gxe.ExpectColumnValuesToBeBetween(
-                    column=f"{c.name}__number", min_value=0, mostly=mostly))
+                    column=c.name, value_set=list(c.accepted_values), mostly=values(c.name),
+                    meta={"what": f"{c.name} one of the allowed values"}))
+            for shadow, what in ((f"{c.name}__parses", f"{c.name} parses as {c.type}"),
+                                 (f"{c.name}__plausible", f"{c.name} inside its plausible bounds")):
+                if shadow in frame_columns:
+                    exps.append(gxe.ExpectColumnValuesToBeInSet(
+                        column=shadow, value_set=[True], mostly=values(shadow), meta={"what": what}))
         # The rate staging will quarantine, with the same rules: the gate for a broken export.
         exps.append(gxe.ExpectColumnValuesToBeNull(
             column="_quarantine_code", mostly=mostly,
-            meta={"what": f"quarantine rate <= {th.max_quarantine_rate:.2%}"}))
+            meta={"what": f"quarantine rate <= {th.max_quarantine_rate:.2%} (or < {th.min_quarantine_rows} rows)"}))
         return gx.ExpectationSuite(name=self.name, expectations=exps)

@@ -12,7 +12,7 @@
 
 {% macro spark__register_landing_tables() -%}
     {%- set landing = env_var('CJO_LANDING_DIR', 'warehouse/landing') -%}
-    {%- for t in cjo.staged_tables() -%}
+    {%- for t in cjo.contract_tables() -%}
         {%- do run_query("create database if not exists " ~ t.source) -%}
         {%- do run_query(
             "create table if not exists " ~ t.source ~ "." ~ t.table
@@ -27,5 +27,11 @@
         ~ "line bigint, error_type string, error_message string, raw_line string, _delivery_id string, "
         ~ "_landed_at timestamp) using parquet options (path '"
         ~ landing ~ "/_rejects', recursiveFileLookup 'true', mergeSchema 'true')"
+    ) -%}
+    {%- do run_query(
+        "create table if not exists landing.quarantined_files (quarantine_id string, source_table string, "
+        ~ "source_file string, kept_at string, delivery_id string, reason_code string, reason string, "
+        ~ "file_bytes bigint, rows bigint, detected_at timestamp) using parquet options (path '"
+        ~ landing ~ "/_quarantined_files', mergeSchema 'true')"
     ) -%}
 {%- endmacro %}

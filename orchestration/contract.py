@@ -1,28 +1,82 @@
-"""The raw data contract: every source table, its columns, their types and allowed values.
+"""The raw data contract, read from its one declaration: the dbt sources YAML of each source system.
 
-This module is the single source of truth. The landing step validates deliveries against it, the demo
-generator writes to it, the GX raw suites are built from it, and `cjo contract` renders the dbt
-`sources` YAML and `docs/raw-data-contract.md` from it (a test fails when those drift).
+``models/staging/<source>/_<source>__sources.yml`` declares every raw table: its columns with a
+``data_type``, and the contract rules as ``config.meta`` (see ``COLUMN_META`` below and
+docs/raw-data-contract.md). Everything else derives from it:
 
-Raw files land as CSV (optionally gzipped) or Parquet under ``${CJO_RAW_DIR}/<source>/<table>/``.
-Every file is one delivery; files are never edited. Values are read as text and typed in staging with a
-lenient cast, so a malformed value quarantines one row instead of failing the whole load.
+- landing (orchestration/landing.py) checks each delivery's header against the required columns;
+- the GX raw suites (expectations/_raw.py) build their expectations and quarantine prediction from it;
+- the staging base models are one line each: ``{{ cjo.base_model('crm', 'sales') }}`` reads the same
+  columns and meta from dbt's graph (macros/staging/base_model.sql);
+- ``cjo contract render`` (orchestration/contract_render.py) writes the derived files: base models, their
+  docs and primary-key tests, the parse-time table list macro and docs/raw-data-contract.md.
+
+Adding a table: declare it in its source's YAML, run ``cjo contract render``, and (optionally) edit the
+starter ``stg_`` model it writes. Nothing here reads files at import time; ``tables()`` loads and
+validates the declaration once per process.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import date
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+ROOT = Path(__file__).resolve().parent.parent
+DECLARATIONS = "models/staging/*/_*__sources.yml"
+# Logical types staging casts to (and the quarantine code of a value that does not parse as one).
+TYPES = {"varchar": None, "integer": "invalid_number", "double": "invalid_number",
+         "timestamp": "invalid_timestamp"}
+# Contract rules a column may declare under config.meta (anything else is a typo and fails loading).
+COLUMN_META = {
+    "required": "false: the column may be absent from a delivery's header (default true)",
+    "nullable": "false: an empty value quarantines the row as missing_required (default true)",
+    "accepted_values": "case-insensitive allowed values (trimmed, lower-cased); others: unknown_value",
+    "normalize": "email (trimmed, lower-cased) or phone (E.164, staged as <column>_e164)",
+    "unit": "currency of a money column (USD): its bounds use the _amount codes",
+    "min": "smallest plausible number; 0 = negative_amount/negative_number, else implausible_*",
+    "max": "largest plausible number; above it: implausible_amount/implausible_number",
+    "earliest": "earliest plausible timestamp (ISO date) when older than raw_earliest_plausible_at",
+    "pii": "true: personal data (erased on a deletion request)",
+}
+NORMALIZERS = ("email", "phone")
+# dbt vars (defaults in dbt_project.yml only) for the timestamp plausibility window.
+PLAUSIBILITY_VARS = ("raw_earliest_plausible_at", "raw_future_margin_days")
+
+
+class ContractError(ValueError):
+    """The declaration itself is wrong; the message names the file, table and column."""
 
 
 @dataclass(frozen=True)
 class Column:
     name: str
-    type: str  # logical type: varchar, integer, double, timestamp, date, boolean
+    type: str  # logical type: varchar, integer, double, timestamp
     description: str
     required: bool = True  # the column must be present in every delivery (a value may still be null)
     nullable: bool = True  # a null value is allowed (if False, a null value quarantines the row)
     accepted_values: tuple[str, ...] | None = None
     pii: bool = False
+    normalize: str | None = None  # email | phone
+    unit: str | None = None  # currency of a money column
+    min: float | None = None
+    max: float | None = None
+    earliest: str | None = None  # ISO date; overrides raw_earliest_plausible_at for this column
+    meta: dict = field(default_factory=dict, compare=False, repr=False)  # config.meta as declared
+
+    @property
+    def staged_name(self) -> str:
+        """The column's name in the base and stg_ models (a phone becomes ``<name>_e164``)."""
+        return f"{self.name}_e164" if self.normalize == "phone" else self.name
+
+    @property
+    def kind(self) -> str:
+        """What a bound violation is called: ``amount`` for money, else ``number``."""
+        return "amount" if self.unit else "number"
 
 
 @dataclass(frozen=True)
@@ -33,7 +87,7 @@ class Table:
     key: str  # the column that identifies a record within the source (unique after dedup)
     columns: tuple[Column, ...]
     event_time: str | None = None  # the column freshness and late-arrival logic use
-    tags: tuple[str, ...] = field(default_factory=tuple)
+    declared_in: str = ""  # the declaration file, relative to the project
 
     @property
     def fqn(self) -> str:
@@ -50,229 +104,19 @@ class Table:
         raise KeyError(f"{self.fqn} has no column {name!r}")
 
 
-C = Column
+@dataclass(frozen=True)
+class Plausibility:
+    """The timestamp window of the plausibility rules (dbt vars; read by dbt and the GX suites alike)."""
 
-# Enumerations shared by the contract, the generator, staging tests and the action catalog.
-EMAIL_EVENT_TYPES = ("send", "deliver", "open", "click", "bounce", "unsubscribe")
-WEB_EVENT_TYPES = ("page_view", "form_submit", "login")
-WEBINAR_EVENT_TYPES = ("register", "attend")
-INTERACTION_TYPES = ("meeting", "call", "email")
-INTERACTION_OUTCOMES = ("positive", "neutral", "negative", "no_answer")
-CONSENT_CHANNELS = ("email", "phone", "ads")
-CONSENT_STATUSES = ("opt_in", "opt_out")
-TRANSACTION_TYPES = ("purchase", "redemption")
-OPPORTUNITY_STAGES = ("open", "won", "lost")
-CAMPAIGN_CHANNELS = ("email", "webinar", "paid_social", "wholesaler")
-ASSIGNMENTS = ("treatment", "control")
-FIRM_TYPES = ("wirehouse", "ria", "independent_bd", "bank")
-ASSET_CLASSES = ("equity", "fixed_income", "multi_asset", "alternatives")
-VEHICLES = ("mutual_fund", "etf", "sma")
+    earliest: str  # ISO date: a timestamp before it is implausible
+    future_margin_days: int  # a timestamp more than this many days after its row was landed is implausible
 
-_TS = "timestamp"
+    def earliest_for(self, c: Column) -> str:
+        return c.earliest or self.earliest
 
-TABLES: tuple[Table, ...] = (
-    # ------------------------------------------------------------------ crm
-    Table(
-        "crm", "advisors",
-        "CRM contacts: the financial advisors we serve. One file is a full or partial export; the same "
-        "advisor_id may appear again in a later delivery with a newer updated_at (the newest wins). "
-        "Two advisor_ids may be the same person (duplicate CRM records).",
-        key="advisor_id", event_time="updated_at",
-        columns=(
-            C("advisor_id", "varchar", "CRM contact id.", nullable=False),
-            C("first_name", "varchar", "Given name.", pii=True),
-            C("last_name", "varchar", "Family name.", pii=True),
-            C("email", "varchar", "Work email, any case, may carry whitespace.", pii=True),
-            C("phone", "varchar", "Phone in any common format; normalized to E.164 (US default).", pii=True),
-            C("firm_id", "varchar", "The advisor's firm (crm.firms)."),
-            C("title", "varchar", "Job title."),
-            C("years_experience", "integer", "Years in the industry."),
-            C("created_at", _TS, "When the CRM record was created (ISO 8601, any offset).", nullable=False),
-            C("updated_at", _TS, "When the CRM record was last changed (ISO 8601, any offset)."),
-        ),
-    ),
-    Table(
-        "crm", "firms",
-        "Broker-dealers, RIAs and banks the advisors work for, each in one sales territory.",
-        key="firm_id", event_time="created_at",
-        columns=(
-            C("firm_id", "varchar", "Firm id.", nullable=False),
-            C("firm_name", "varchar", "Firm name."),
-            C("firm_type", "varchar", "Distribution channel of the firm.", accepted_values=FIRM_TYPES),
-            C("state", "varchar", "Two-letter US state of the head office."),
-            C("territory_id", "varchar", "Sales territory the firm belongs to (crm.wholesalers)."),
-            C("created_at", _TS, "When the firm record was created."),
-        ),
-    ),
-    Table(
-        "crm", "wholesalers",
-        "The internal sales force: each wholesaler covers one territory.",
-        key="wholesaler_id", event_time="hired_at",
-        columns=(
-            C("wholesaler_id", "varchar", "Wholesaler id.", nullable=False),
-            C("full_name", "varchar", "Wholesaler name."),
-            C("email", "varchar", "Wholesaler work email."),
-            C("territory_id", "varchar", "Territory covered.", nullable=False),
-            C("territory_name", "varchar", "Territory name."),
-            C("region", "varchar", "Region the territory belongs to."),
-            C("hired_at", _TS, "Hire date."),
-        ),
-    ),
-    Table(
-        "crm", "products",
-        "Funds and strategies the asset manager sells.",
-        key="product_id", event_time="launched_at",
-        columns=(
-            C("product_id", "varchar", "Product id.", nullable=False),
-            C("product_name", "varchar", "Product name."),
-            C("asset_class", "varchar", "Asset class.", accepted_values=ASSET_CLASSES),
-            C("vehicle", "varchar", "Wrapper.", accepted_values=VEHICLES),
-            C("launched_at", _TS, "Launch date."),
-        ),
-    ),
-    Table(
-        "crm", "opportunities",
-        "Sales opportunities a wholesaler works with an advisor.",
-        key="opportunity_id", event_time="created_at",
-        columns=(
-            C("opportunity_id", "varchar", "Opportunity id.", nullable=False),
-            C("advisor_id", "varchar", "Advisor (crm.advisors).", nullable=False),
-            C("wholesaler_id", "varchar", "Owning wholesaler."),
-            C("product_id", "varchar", "Product pitched."),
-            C("stage", "varchar", "Pipeline stage.", accepted_values=OPPORTUNITY_STAGES),
-            C("amount", "double", "Expected amount in USD; must not be negative."),
-            C("created_at", _TS, "Opened at.", nullable=False),
-            C("closed_at", _TS, "Closed at (null while open)."),
-        ),
-    ),
-    Table(
-        "crm", "sales",
-        "Trades and flows: purchases and redemptions an advisor placed in a product for clients.",
-        key="sale_id", event_time="traded_at",
-        columns=(
-            C("sale_id", "varchar", "Trade id.", nullable=False),
-            C("advisor_id", "varchar", "Advisor (crm.advisors).", nullable=False),
-            C("product_id", "varchar", "Product (crm.products)."),
-            C("transaction_type", "varchar", "Purchase or redemption.", nullable=False,
-              accepted_values=TRANSACTION_TYPES),
-            C("amount", "double", "Absolute amount in USD; must not be negative.", nullable=False),
-            C("traded_at", _TS, "Trade time.", nullable=False),
-        ),
-    ),
-    # ------------------------------------------------------------ marketing
-    Table(
-        "marketing", "campaigns",
-        "Marketing campaigns; a campaign may hold out a randomized control group (campaign_members).",
-        key="campaign_id", event_time="start_at",
-        columns=(
-            C("campaign_id", "varchar", "Campaign id.", nullable=False),
-            C("campaign_name", "varchar", "Campaign name."),
-            C("channel", "varchar", "Main channel.", accepted_values=CAMPAIGN_CHANNELS),
-            C("objective", "varchar", "What the campaign aims at (awareness, nurture, conversion, retention)."),
-            C("start_at", _TS, "Start of the campaign."),
-            C("end_at", _TS, "End of the campaign."),
-        ),
-    ),
-    Table(
-        "marketing", "campaign_members",
-        "Who was assigned to a campaign, and to which group (treatment or randomized control).",
-        key="member_id", event_time="assigned_at",
-        columns=(
-            C("member_id", "varchar", "Assignment id.", nullable=False),
-            C("campaign_id", "varchar", "Campaign (marketing.campaigns).", nullable=False),
-            C("advisor_id", "varchar", "CRM contact id, when the list came from the CRM."),
-            C("email", "varchar", "Email of the member.", pii=True),
-            C("assignment", "varchar", "treatment or control.", nullable=False, accepted_values=ASSIGNMENTS),
-            C("assigned_at", _TS, "When the member was assigned.", nullable=False),
-        ),
-    ),
-    Table(
-        "marketing", "email_events",
-        "Email service provider events.",
-        key="event_id", event_time="occurred_at", tags=("events",),
-        columns=(
-            C("event_id", "varchar", "ESP event id (unique; redelivery of the same id is a duplicate).",
-              nullable=False),
-            C("campaign_id", "varchar", "Campaign (marketing.campaigns)."),
-            C("advisor_id", "varchar", "CRM contact id, when the ESP list was synced from the CRM."),
-            C("email", "varchar", "Recipient email.", pii=True),
-            C("event_type", "varchar", "Event type.", nullable=False, accepted_values=EMAIL_EVENT_TYPES),
-            C("occurred_at", _TS, "Event time (ISO 8601, any offset).", nullable=False),
-        ),
-    ),
-    Table(
-        "marketing", "web_events",
-        "Website events from the tag: anonymous until the visitor logs in or submits a form.",
-        key="event_id", event_time="occurred_at", tags=("events",),
-        columns=(
-            C("event_id", "varchar", "Event id.", nullable=False),
-            C("anonymous_id", "varchar", "First-party cookie id.", nullable=False),
-            C("email", "varchar", "Email, known on login and form submit.", pii=True),
-            C("event_type", "varchar", "Event type.", nullable=False, accepted_values=WEB_EVENT_TYPES),
-            C("page_url", "varchar", "Page path."),
-            C("utm_source", "varchar", "Acquisition source of the visit."),
-            C("utm_campaign", "varchar", "Campaign id when the visit came from a campaign."),
-            C("occurred_at", _TS, "Event time.", nullable=False),
-        ),
-    ),
-    Table(
-        "marketing", "webinar_events",
-        "Webinar platform registrations and attendance.",
-        key="event_id", event_time="occurred_at", tags=("events",),
-        columns=(
-            C("event_id", "varchar", "Event id.", nullable=False),
-            C("webinar_id", "varchar", "Webinar id."),
-            C("campaign_id", "varchar", "Campaign that promoted the webinar."),
-            C("email", "varchar", "Registrant email.", pii=True),
-            C("event_type", "varchar", "Event type.", nullable=False, accepted_values=WEBINAR_EVENT_TYPES),
-            C("occurred_at", _TS, "Event time.", nullable=False),
-        ),
-    ),
-    # -------------------------------------------------------------- advisor
-    Table(
-        "advisor", "interactions",
-        "Wholesaler interactions with advisors: meetings, calls and one-to-one emails, with an outcome.",
-        key="interaction_id", event_time="occurred_at", tags=("events",),
-        columns=(
-            C("interaction_id", "varchar", "Interaction id.", nullable=False),
-            C("advisor_id", "varchar", "Advisor (crm.advisors).", nullable=False),
-            C("wholesaler_id", "varchar", "Wholesaler (crm.wholesalers).", nullable=False),
-            C("interaction_type", "varchar", "Kind of interaction.", nullable=False,
-              accepted_values=INTERACTION_TYPES),
-            C("outcome", "varchar", "Outcome as logged by the wholesaler.", accepted_values=INTERACTION_OUTCOMES),
-            C("duration_minutes", "integer", "Length of the meeting or call."),
-            C("occurred_at", _TS, "When it happened.", nullable=False),
-        ),
-    ),
-    # -------------------------------------------------------------- privacy
-    Table(
-        "privacy", "consent_events",
-        "Opt-ins and opt-outs per channel. The latest event per person and channel wins.",
-        key="consent_event_id", event_time="occurred_at",
-        columns=(
-            C("consent_event_id", "varchar", "Event id.", nullable=False),
-            C("advisor_id", "varchar", "CRM contact id, when known."),
-            C("email", "varchar", "Email of the person.", pii=True),
-            C("channel", "varchar", "Channel the consent is about.", nullable=False,
-              accepted_values=CONSENT_CHANNELS),
-            C("status", "varchar", "opt_in or opt_out.", nullable=False, accepted_values=CONSENT_STATUSES),
-            C("occurred_at", _TS, "When consent was given or withdrawn.", nullable=False),
-        ),
-    ),
-    Table(
-        "privacy", "deletion_requests",
-        "Right-to-be-forgotten requests. A forgotten person never reappears in marts or activation.",
-        key="request_id", event_time="requested_at",
-        columns=(
-            C("request_id", "varchar", "Request id.", nullable=False),
-            C("advisor_id", "varchar", "CRM contact id, when known."),
-            C("email", "varchar", "Email of the person.", pii=True),
-            C("requested_at", _TS, "When the request was received.", nullable=False),
-        ),
-    ),
-)
 
-# Columns the landing step adds to every row, so each row can be traced to its file and line.
+# Columns the landing step adds to every row, so each row can be traced to its file and line. Landing
+# owns them (it writes them); base models pass them through (cjo.lineage_columns(), rendered from here).
 LINEAGE_COLUMNS = (
     Column("_source_file", "varchar", "Raw file the row came from, relative to the raw folder."),
     Column("_source_row", "integer", "1-based data row number within that file (header excluded)."),
@@ -280,12 +124,134 @@ LINEAGE_COLUMNS = (
     Column("_landed_at", "timestamp", "When the landing step wrote the row (UTC)."),
 )
 
-SOURCES = tuple(dict.fromkeys(t.source for t in TABLES))
+# Enumerations other code uses by name (the demo generator), each read from the declaration.
+_ENUMS = {
+    "EMAIL_EVENT_TYPES": ("marketing.email_events", "event_type"),
+    "WEB_EVENT_TYPES": ("marketing.web_events", "event_type"),
+    "WEBINAR_EVENT_TYPES": ("marketing.webinar_events", "event_type"),
+    "INTERACTION_TYPES": ("advisor.interactions", "interaction_type"),
+    "INTERACTION_OUTCOMES": ("advisor.interactions", "outcome"),
+    "CONSENT_CHANNELS": ("privacy.consent_events", "channel"),
+    "CONSENT_STATUSES": ("privacy.consent_events", "status"),
+    "TRANSACTION_TYPES": ("crm.sales", "transaction_type"),
+    "OPPORTUNITY_STAGES": ("crm.opportunities", "stage"),
+    "CAMPAIGN_CHANNELS": ("marketing.campaigns", "channel"),
+    "ASSIGNMENTS": ("marketing.campaign_members", "assignment"),
+    "FIRM_TYPES": ("crm.firms", "firm_type"),
+    "ASSET_CLASSES": ("crm.products", "asset_class"),
+    "VEHICLES": ("crm.products", "vehicle"),
+}
+
+
+def _iso_date(value: Any, where: str) -> str:
+    try:
+        return date.fromisoformat(str(value)).isoformat()
+    except ValueError:
+        raise ContractError(f"{where}: {value!r} is not an ISO date (YYYY-MM-DD)") from None
+
+
+def _column(raw: dict, where: str) -> Column:
+    name, dtype = raw.get("name"), raw.get("data_type")
+    where = f"{where}, column {name!r}"
+    if dtype not in TYPES:
+        raise ContractError(f"{where}: data_type {dtype!r} is not one of {', '.join(TYPES)}")
+    meta = dict((raw.get("config") or {}).get("meta") or raw.get("meta") or {})
+    unknown = set(meta) - set(COLUMN_META)
+    if unknown:
+        raise ContractError(f"{where}: unknown contract meta {sorted(unknown)}; known: {sorted(COLUMN_META)}")
+    values = meta.get("accepted_values")
+    if values is not None and not (isinstance(values, list) and all(isinstance(v, str) for v in values)):
+        raise ContractError(f"{where}: accepted_values must be a list of strings (quote yes/no/on/off)")
+    if meta.get("normalize") not in (None, *NORMALIZERS):
+        raise ContractError(f"{where}: normalize must be one of {NORMALIZERS}")
+    for bound in ("min", "max"):
+        if bound in meta and (dtype not in ("integer", "double") or not isinstance(meta[bound], int | float)):
+            raise ContractError(f"{where}: {bound} needs a number on an integer or double column")
+    if "earliest" in meta and dtype != "timestamp":
+        raise ContractError(f"{where}: earliest applies to timestamp columns only")
+    return Column(
+        name=name, type=dtype, description=(raw.get("description") or "").strip(),
+        required=meta.get("required", True), nullable=meta.get("nullable", True),
+        accepted_values=tuple(values) if values else None, pii=bool(meta.get("pii", False)),
+        normalize=meta.get("normalize"), unit=meta.get("unit"), min=meta.get("min"), max=meta.get("max"),
+        earliest=_iso_date(meta["earliest"], where) if "earliest" in meta else None, meta=meta,
+    )
+
+
+def _table(source: str, raw: dict, declared_in: str) -> Table:
+    where = f"{declared_in}: table {source}.{raw.get('name')}"
+    config = raw.get("config") or {}
+    columns = tuple(_column(c, where) for c in raw.get("columns") or [])
+    names = [c.name for c in columns]
+    if not columns or len(set(names)) != len(names):
+        raise ContractError(f"{where}: needs columns, each named once")
+    key, event_time = (config.get("meta") or {}).get("record_key"), config.get("event_time")
+    if key not in names:
+        raise ContractError(f"{where}: config.meta.record_key {key!r} is not one of its columns")
+    if event_time is not None and event_time not in names:
+        raise ContractError(f"{where}: config.event_time {event_time!r} is not one of its columns")
+    return Table(source=source, name=raw["name"], description=(raw.get("description") or "").strip(),
+                 key=key, columns=columns, event_time=event_time, declared_in=declared_in)
+
+
+def load(root: Path = ROOT) -> tuple[Table, ...]:
+    """Read and validate every declaration under ``root`` (sources whose meta says ``raw_contract``)."""
+    out: list[Table] = []
+    for path in sorted(root.glob(DECLARATIONS)):
+        rel = path.relative_to(root).as_posix()
+        for src in yaml.safe_load(path.read_text()).get("sources") or []:
+            if ((src.get("config") or {}).get("meta") or {}).get("raw_contract"):
+                out.extend(_table(src["name"], t, rel) for t in src.get("tables") or [])
+    if not out:
+        raise ContractError(f"no raw contract tables declared in {root / DECLARATIONS}")
+    return tuple(out)
+
+
+@lru_cache(maxsize=1)
+def tables() -> tuple[Table, ...]:
+    """Every contract table, in declaration order (source files by name, tables as written)."""
+    return load(ROOT)
+
+
+def declared_columns(t: Table) -> list[dict[str, Any]]:
+    """The columns of ``t`` as the YAML declares them (name, data_type, meta): what dbt's graph holds."""
+    return [{"name": c.name, "data_type": c.type, "meta": dict(c.meta)} for c in t.columns]
+
+
+def sources() -> tuple[str, ...]:
+    return tuple(dict.fromkeys(t.source for t in tables()))
 
 
 def table(fqn: str) -> Table:
     """Look a table up by ``source.table``."""
-    for t in TABLES:
+    for t in tables():
         if t.fqn == fqn:
             return t
-    raise KeyError(f"unknown raw table {fqn!r}; known: {', '.join(t.fqn for t in TABLES)}")
+    raise KeyError(f"unknown raw table {fqn!r}; known: {', '.join(t.fqn for t in tables())}")
+
+
+def dbt_vars(root: Path = ROOT) -> dict[str, Any]:
+    """The ``vars`` of dbt_project.yml: their defaults live there and only there."""
+    return (yaml.safe_load((root / "dbt_project.yml").read_text()) or {}).get("vars") or {}
+
+
+@lru_cache(maxsize=1)
+def plausibility() -> Plausibility:
+    v = dbt_vars()
+    missing = [n for n in PLAUSIBILITY_VARS if n not in v]
+    if missing:
+        raise ContractError(f"dbt_project.yml vars lack {missing}")
+    return Plausibility(earliest=_iso_date(v["raw_earliest_plausible_at"], "dbt var raw_earliest_plausible_at"),
+                        future_margin_days=int(v["raw_future_margin_days"]))
+
+
+def __getattr__(name: str) -> Any:
+    """``TABLES``, ``SOURCES`` and the enumerations, loaded on first use (never at import)."""
+    if name == "TABLES":
+        return tables()
+    if name == "SOURCES":
+        return sources()
+    if name in _ENUMS:
+        fqn, col = _ENUMS[name]
+        return table(fqn).column(col).accepted_values
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

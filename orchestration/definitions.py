@@ -35,7 +35,8 @@ def area_definitions() -> list[dg.Definitions]:
 
 
 def published_deps(dbt_assets: dg.AssetsDefinition, areas: list[dg.Definitions]) -> list[dg.AssetKey]:
-    """Every dbt mart/activation model and every area asset writing the ml/ops schemas."""
+    """Every dbt mart/activation model and every area asset writing the ml/ops schemas (the sync assets
+    write ops.sync_runs: publishing after them lets readers see what was sent)."""
     published = dg.AssetKey(list(PUBLISHED_KEY_PATH))
     keys = [k for k in dbt_assets.keys if dbt_assets.group_names_by_key.get(k) in PUBLISHED_GROUPS]
     for area in areas:
@@ -44,7 +45,8 @@ def published_deps(dbt_assets: dg.AssetsDefinition, areas: list[dg.Definitions])
                 continue
             for k in a.keys:
                 upstream = {d for d in a.asset_deps.get(k, set())}
-                if k.path[0] in PUBLISHED_PREFIXES and published not in upstream:
+                writes_ops = k.path[0] in PUBLISHED_PREFIXES or k.path[-1].startswith("sync_")
+                if writes_ops and published not in upstream:
                     keys.append(k)
     return sorted(set(keys), key=lambda k: k.to_user_string())
 

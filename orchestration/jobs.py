@@ -13,7 +13,7 @@ from orchestration.publish import PUBLISHED_KEY_PATH
 from orchestration.raw_assets import raw_landing
 
 PUBLISHED_KEY = dg.AssetKey(list(PUBLISHED_KEY_PATH))
-FULL_PIPELINE, INCREMENTAL = "full_pipeline", "incremental"
+FULL_PIPELINE, INCREMENTAL, ACTIVATE = "full_pipeline", "incremental", "activate"
 
 # Reverse-ETL syncs send data to outside systems with their own credentials; each has its own job and
 # schedule (orchestration/activation/defs.py), so the full pipeline builds audiences but sends nothing.
@@ -58,5 +58,10 @@ def build_jobs(dbt_assets: dg.AssetsDefinition) -> list[dg.UnresolvedAssetJobDef
             INCREMENTAL, selection=incremental_selection(dbt_assets),
             description="Land new raw files, rebuild only what is downstream of them in dbt, evaluate the "
             "journeys on the new events and send the journey messages through the gate, then publish.",
+        ),
+        dg.define_asset_job(
+            ACTIVATE, selection=SYNC_SELECTION | dg.AssetSelection.assets(PUBLISHED_KEY),
+            description="Send every audience to its destination (each sync also has a job and schedule of its "
+            "own), then publish, so readers see the sync log.",
         ),
     ]

@@ -1,8 +1,9 @@
 """Landing: turn raw deliveries into lineage-stamped Parquet that dbt's sources read.
 
 Why a landing step instead of pointing dbt straight at the raw CSVs:
-- a delivery missing a required column must fail fast, naming the file and the column, before dbt runs;
-- an empty file is skipped with a warning instead of breaking `read_csv`;
+- a file that cannot be landed (zero bytes, wrong format, corrupt or truncated, not UTF-8, a required
+  column missing) is moved aside with a reason (orchestration/file_quarantine.py) and recorded for
+  ``fct_quarantined_files``, while every other file of the delivery lands: one bad file never stops a run;
 - every row carries the file and record number it came from, and lines the CSV parser cannot read are
   kept (with their line number) so they reach `fct_quarantined_rows` instead of vanishing;
 - CSV, gzipped CSV and Parquet deliveries all become one shape, every contract column as text, so a
@@ -10,8 +11,13 @@ Why a landing step instead of pointing dbt straight at the raw CSVs:
 - each delivery is landed once (its content hash is its id), atomically (temporary file, then rename),
   so a crash mid-landing is finished by the next run and re-delivered files are not double counted.
 
+Every raw file gets exactly one outcome: landed (rows + unparseable lines = its records), skipped_empty
+(a header and no rows), quarantined (kept under ``<raw>/_quarantine/``), already_landed,
+duplicate_delivery or already_quarantined. ``land`` never raises for a bad file.
+
 Landed layout: ``<landing>/<source>/<table>/<delivery_id>.parquet`` plus a zero-row ``_schema.parquet``
-per table (so the glob dbt reads always matches), and ``<landing>/_rejects/<source>/<table>/...``.
+per table (so the glob dbt reads always matches), ``<landing>/_rejects/<source>/<table>/...`` and
+``<landing>/_quarantined_files/<id>.parquet``.
 """
 
 from __future__ import annotations
@@ -29,7 +35,8 @@ from pathlib import Path
 
 import duckdb
 
-from orchestration.contract import TABLES, Table
+from orchestration import file_quarantine as fq
+from orchestration.contract import Table, tables
 
 log = logging.getLogger(__name__)
 
@@ -39,21 +46,19 @@ REJECTS = "_rejects"
 SCHEMA_FILE = "_schema.parquet"
 
 
-class ContractViolation(Exception):
-    """A delivery does not meet the raw data contract in a way that must stop the pipeline."""
-
-
 @dataclass
 class LandedFile:
     source_file: str
     table: str
     delivery_id: str
-    status: str  # landed | skipped_empty | already_landed | duplicate_delivery
-    rows: int = 0
+    status: str  # landed | skipped_empty | quarantined | already_landed | duplicate_delivery | already_quarantined
+    rows: int = 0  # rows landed; for a quarantined file, its data lines when they could be counted
     rejected_lines: int = 0
     ignored_columns: list[str] = field(default_factory=list)
     landed_at: str = ""
     message: str = ""
+    reason_code: str = ""  # why a file was quarantined (file_quarantine.CODES)
+    kept_at: str = ""  # where a quarantined file is now, relative to the raw folder
 
 
 @dataclass
@@ -65,6 +70,10 @@ class LandingReport:
         return [f for f in self.files if f.status == "landed"]
 
     @property
+    def quarantined(self) -> list[LandedFile]:
+        return [f for f in self.files if f.status == "quarantined"]
+
+    @property
     def warnings(self) -> list[str]:
         return [f.message for f in self.files if f.message]
 
@@ -74,6 +83,8 @@ class LandingReport:
             out[f.status] = out.get(f.status, 0) + 1
         out["rows_landed"] = sum(f.rows for f in self.landed)
         out["lines_rejected"] = sum(f.rejected_lines for f in self.landed)
+        if self.quarantined:
+            out["rows_in_quarantined_files"] = sum(f.rows for f in self.quarantined)
         return out
 
 
@@ -84,7 +95,7 @@ def _sql_str(value: str | Path) -> str:
 def discover(raw_dir: Path) -> list[tuple[Table, Path]]:
     """All raw files under the contract's folders, in a stable order (oldest name first)."""
     found: list[tuple[Table, Path]] = []
-    for t in TABLES:
+    for t in tables():
         folder = raw_dir / t.source / t.name
         if not folder.is_dir():
             continue
@@ -99,7 +110,7 @@ def discover(raw_dir: Path) -> list[tuple[Table, Path]]:
 def unknown_folders(raw_dir: Path) -> list[Path]:
     """Folders under the raw dir that the contract does not know (a typo in a table name is silent
     otherwise)."""
-    known = {(t.source, t.name) for t in TABLES}
+    known = {(t.source, t.name) for t in tables()}
     out = []
     if not raw_dir.is_dir():
         return out
@@ -147,17 +158,16 @@ def _reader(path: Path, columns: list[str]) -> str:
             f"columns={cols}, store_rejects=true, strict_mode=true)")
 
 
-def _check_columns(t: Table, rel_name: str, columns: list[str]) -> list[str]:
-    """Fail fast on a missing required column; return the extra columns that will be ignored."""
+def _check_columns(t: Table, path: Path, columns: list[str]) -> list[str]:
+    """Reject a file without a required column; return the extra columns that will be ignored."""
     normalized = {c.strip().lower(): c for c in columns}
     missing = [c for c in t.required_columns if c not in normalized]
     if missing:
-        raise ContractViolation(
-            f"{rel_name}: missing required column{'s' if len(missing) > 1 else ''} "
-            f"{', '.join(repr(m) for m in missing)} for raw table {t.fqn} "
-            f"(found columns: {', '.join(columns) or 'none'}). Fix or replace the file; nothing was landed "
-            f"from it and dbt was not run."
-        )
+        found = ", ".join(columns[:20]) + (" ..." if len(columns) > 20 else "")
+        raise fq.FileRejected(
+            "missing_required_columns",
+            f"missing required column{'s' if len(missing) > 1 else ''} {', '.join(repr(m) for m in missing)} "
+            f"for raw table {t.fqn} (found columns: {found or 'none'})", rows=fq.count_lines(path))
     known = {c.name for c in t.columns}
     return [c for c in columns if c.strip().lower() not in known]
 
@@ -179,7 +189,7 @@ def _lineage_select(t: Table, cols_sql: str, rel_name: str, did: str, landed_at:
 def ensure_schema_files(landing_dir: Path) -> None:
     """A zero-row Parquet per table (and for rejects) so dbt's globs always match a file."""
     con = duckdb.connect()
-    for t in TABLES:
+    for t in tables():
         target = landing_dir / t.source / t.name / SCHEMA_FILE
         if target.exists():
             continue
@@ -194,6 +204,7 @@ def ensure_schema_files(landing_dir: Path) -> None:
     if not target.exists():
         _write_atomic(con, _rejects_select_sql(None, "", "", "") + " limit 0", target)
     con.close()
+    fq.ensure_registry(landing_dir)
 
 
 def _renumber_after_rejects(con: duckdb.DuckDBPyConnection) -> None:
@@ -232,7 +243,7 @@ def _rejects_select_sql(t: Table | None, rel_name: str, did: str, landed_at: str
 def _already_landed(landing_dir: Path) -> dict[str, str]:
     """delivery_id -> table fqn, from the files on disk (the truth) rather than the manifest."""
     out: dict[str, str] = {}
-    for t in TABLES:
+    for t in tables():
         folder = landing_dir / t.source / t.name
         if folder.is_dir():
             for p in folder.glob("*.parquet"):
@@ -241,19 +252,17 @@ def _already_landed(landing_dir: Path) -> dict[str, str]:
     return out
 
 
-def land_file(
-    con: duckdb.DuckDBPyConnection, t: Table, path: Path, raw_dir: Path, landing_dir: Path,
-    landed_at: str,
-) -> LandedFile:
-    rel_name = path.relative_to(raw_dir).as_posix()
-    did = delivery_id(path)
-    if path.stat().st_size == 0:
-        return LandedFile(rel_name, t.fqn, did, "skipped_empty", message=f"{rel_name}: empty file, skipped")
+def _read(con: duckdb.DuckDBPyConnection, t: Table, path: Path) -> tuple[int, int, list[str], str]:
+    """Read the delivery into temp table _delivery: (rows, rejected lines, ignored columns, column sql).
+    Raises FileRejected when the file as a whole cannot be landed."""
+    fq.check_readable(path)
     try:
         columns = _columns(con, path)
-    except duckdb.Error as exc:  # a file DuckDB cannot open at all
-        raise ContractViolation(f"{rel_name}: cannot be read as {path.suffix} ({exc})") from exc
-    ignored = _check_columns(t, rel_name, columns)
+    except (duckdb.Error, csv.Error, OSError, EOFError, UnicodeError) as exc:
+        raise fq.FileRejected("unreadable", f"cannot be read as {path.suffix}: {exc}") from None
+    if not columns:
+        raise fq.FileRejected("missing_required_columns", "no header row", rows=0)
+    ignored = _check_columns(t, path, columns)
     by_lower = {c.strip().lower(): c for c in columns}
     cols_sql = ", ".join(
         (f'nullif(trim(cast("{by_lower[c.name]}" as varchar)), \'\') as {c.name}' if c.name in by_lower
@@ -262,22 +271,38 @@ def land_file(
     )
     is_parquet = path.name.lower().endswith(".parquet")
     rownum = "file_row_number + 1" if is_parquet else "row_number() over ()"
-    con.execute(
-        f"create or replace temp table _delivery as select *, {rownum} as _rownum from {_reader(path, columns)}")
-    rows = con.execute("select count(*) from _delivery").fetchone()[0]
-    rejected = 0
-    if not is_parquet:
-        rejected = con.execute("select count(distinct line) from reject_errors").fetchone()[0]
-    if rejected:
-        _renumber_after_rejects(con)
+    try:
+        con.execute(
+            f"create or replace temp table _delivery as select *, {rownum} as _rownum from {_reader(path, columns)}")
+        rows = con.execute("select count(*) from _delivery").fetchone()[0]
+        rejected = 0 if is_parquet else con.execute("select count(distinct line) from reject_errors").fetchone()[0]
+        if rejected:
+            _renumber_after_rejects(con)
+    except duckdb.Error as exc:
+        raise fq.FileRejected("unreadable", f"cannot be read: {str(exc).splitlines()[0][:300]}") from None
+    return rows, rejected, ignored, cols_sql
+
+
+def land_file(
+    con: duckdb.DuckDBPyConnection, t: Table, path: Path, raw_dir: Path, landing_dir: Path,
+    landed_at: str, did: str | None = None,
+) -> LandedFile:
+    """Land one file. Raises FileRejected (and writes nothing) when it cannot be landed as a whole."""
+    rel_name = path.relative_to(raw_dir).as_posix()
+    did = did or delivery_id(path)
+    rows, rejected, ignored, cols_sql = _read(con, t, path)
     if rows == 0 and rejected == 0:
         return LandedFile(rel_name, t.fqn, did, "skipped_empty", ignored_columns=ignored,
                           message=f"{rel_name}: no data rows (header only), skipped")
+    target = landing_dir / t.source / t.name / f"{did}.parquet"
+    _write_atomic(con, _lineage_select(t, cols_sql, rel_name, did, landed_at) + " from _delivery", target)
     if rejected:
-        _write_atomic(con, _rejects_select_sql(t, rel_name, did, landed_at),
-                      landing_dir / REJECTS / t.source / t.name / f"{did}.parquet")
-    _write_atomic(con, _lineage_select(t, cols_sql, rel_name, did, landed_at) + " from _delivery",
-                  landing_dir / t.source / t.name / f"{did}.parquet")
+        try:
+            _write_atomic(con, _rejects_select_sql(t, rel_name, did, landed_at),
+                          landing_dir / REJECTS / t.source / t.name / f"{did}.parquet")
+        except duckdb.Error:
+            target.unlink()  # both or neither: the next run lands the delivery again
+            raise
     msg = ""
     if ignored:
         msg = f"{rel_name}: columns not in the contract were ignored: {', '.join(ignored)}"
@@ -287,53 +312,65 @@ def land_file(
                       ignored_columns=ignored, landed_at=landed_at, message=msg)
 
 
+def quarantine_file(t: Table, path: Path, raw_dir: Path, landing_dir: Path, did: str, exc: fq.FileRejected,
+                    landed_at: str) -> LandedFile:
+    """Move the file aside and record why (file_quarantine.py): kept, never deleted."""
+    rel_name = path.relative_to(raw_dir).as_posix()
+    size = path.stat().st_size
+    rows = exc.rows if exc.rows is not None else fq.count_lines(path)  # known whenever it is UTF-8 text
+    kept, note = fq.move_aside(path, raw_dir, did)
+    q = fq.QuarantinedFile(
+        source_table=t.fqn, source_file=rel_name, kept_at=kept.relative_to(raw_dir).as_posix(), delivery_id=did,
+        reason_code=exc.code, reason=exc.reason, file_bytes=size, rows=rows, detected_at=landed_at)
+    fq.record(landing_dir, q)
+    return LandedFile(rel_name, t.fqn, did, "quarantined", rows=rows or 0, landed_at=landed_at,
+                      reason_code=exc.code, kept_at=q.kept_at,
+                      message=f"{rel_name}: file quarantined ({exc.code}): {exc.reason}; kept at {q.kept_at}{note}")
+
+
+def _seen_before(t: Table, rel_name: str, did: str, done: dict[str, str], kept_in_place: set[tuple[str, str]]
+                 ) -> LandedFile | None:
+    """The outcome of a file whose content was landed (or quarantined in place) before, else None."""
+    if did in done:
+        status = "already_landed" if done[did] == t.fqn else "duplicate_delivery"
+        return LandedFile(rel_name, t.fqn, did, status)
+    if (rel_name, did) in kept_in_place:
+        return LandedFile(rel_name, t.fqn, did, "already_quarantined", kept_at=rel_name)
+    return None
+
+
 def land(
     raw_dir: Path, landing_dir: Path, *, only: Iterable[str] | None = None, now: datetime | None = None,
 ) -> LandingReport:
-    """Land every raw file not landed yet. Raises ContractViolation before landing anything when a
-    new file breaks the contract, so a bad delivery never half-lands."""
+    """Land every raw file not landed yet. A file that cannot be landed is moved aside with its reason
+    (status ``quarantined``); the others land. Never raises for a bad file."""
     landing_dir.mkdir(parents=True, exist_ok=True)
     ensure_schema_files(landing_dir)
     for folder in unknown_folders(raw_dir):
         log.warning("raw folder %s is not in the contract and is ignored", folder)
-    wanted = set(only) if only else None
     landed_at = (now or datetime.now(UTC)).replace(tzinfo=None).isoformat(sep=" ", timespec="microseconds")
-    done = _already_landed(landing_dir)
+    wanted = set(only) if only else None
+    done, kept_in_place = _already_landed(landing_dir), fq.left_in_place(landing_dir)
     report = LandingReport()
-    todo: list[tuple[Table, Path, str]] = []
     for t, path in discover(raw_dir):
         if wanted and t.fqn not in wanted:
             continue
-        did = delivery_id(path)
-        rel_name = path.relative_to(raw_dir).as_posix()
-        if did in done:
-            status = "already_landed" if done[did] == t.fqn else "duplicate_delivery"
-            report.files.append(LandedFile(rel_name, t.fqn, did, status))
-            continue
-        todo.append((t, path, did))
-        done[did] = t.fqn
-
-    con = duckdb.connect()
-    con.execute("set TimeZone='UTC'")
-    # Validate every new file's header first: a contract violation stops the run before anything lands.
-    for t, path, _ in todo:
-        if path.stat().st_size:
-            try:
-                cols = _columns(con, path)
-            except duckdb.Error as exc:
-                raise ContractViolation(
-                    f"{path.relative_to(raw_dir).as_posix()}: cannot be read ({exc})") from exc
-            _check_columns(t, path.relative_to(raw_dir).as_posix(), cols)
-    con.close()
-    for t, path, _ in todo:
-        # A fresh connection per file: DuckDB's reject tables belong to the connection.
-        with duckdb.connect() as file_con:
-            file_con.execute("set TimeZone='UTC'")
-            lf = land_file(file_con, t, path, raw_dir, landing_dir, landed_at)
-        if lf.message:
-            log.warning(lf.message)
+        did, rel_name = delivery_id(path), path.relative_to(raw_dir).as_posix()
+        lf = _seen_before(t, rel_name, did, done, kept_in_place)
+        if lf is None:
+            # A fresh connection per file: DuckDB's reject tables belong to the connection.
+            with duckdb.connect() as file_con:
+                file_con.execute("set TimeZone='UTC'")
+                try:
+                    lf = land_file(file_con, t, path, raw_dir, landing_dir, landed_at, did)
+                except fq.FileRejected as exc:
+                    lf = quarantine_file(t, path, raw_dir, landing_dir, did, exc, landed_at)
+            if lf.status == "landed":
+                done[did] = t.fqn
+            if lf.message:
+                log.warning(lf.message)
+            _append_manifest(landing_dir, lf)
         report.files.append(lf)
-        _append_manifest(landing_dir, lf)
     return report
 
 
@@ -350,7 +387,8 @@ def read_manifest(landing_dir: Path) -> list[dict]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """`python -m orchestration.landing [--raw DIR] [--landing DIR]`: land new deliveries."""
+    """`python -m orchestration.landing [--raw DIR] [--landing DIR]`: land new deliveries. Exit code 0, or
+    3 when a file was quarantined (everything else still landed)."""
     import argparse
     import sys
 
@@ -361,13 +399,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--landing", type=Path, default=None, help="landing folder (default: CJO_LANDING_DIR)")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(message)s")
-    try:
-        report = land(args.raw or settings.raw_dir(), args.landing or settings.landing_dir())
-    except ContractViolation as exc:
-        print(f"contract violation: {exc}", file=sys.stderr)
-        return 2
+    report = land(args.raw or settings.raw_dir(), args.landing or settings.landing_dir())
+    for f in report.quarantined:
+        print(f"quarantined: {f.message}", file=sys.stderr)
     print(json.dumps(report.summary()))
-    return 0
+    return 3 if report.quarantined else 0
 
 
 if __name__ == "__main__":

@@ -20,6 +20,7 @@ from dagster import AssetExecutionContext
 
 from orchestration import landing
 from orchestration.contract import TABLES, Table
+from orchestration.file_quarantine import QUARANTINE_DIR, REGISTRY
 
 RAW_GROUP = "raw"
 # A raw table with no new delivery for this long fails its freshness check (deliveries are daily; the
@@ -35,6 +36,11 @@ def raw_asset_key(t: Table) -> dg.AssetKey:
 RAW_ASSET_KEYS: dict[str, dg.AssetKey] = {t.fqn: raw_asset_key(t) for t in TABLES}
 # The CSV lines the parser could not split, kept by landing; dbt reads them as source landing.parse_rejects.
 PARSE_REJECTS_KEY = dg.AssetKey(["landing", "parse_rejects"])
+# Files moved aside whole (unreadable, or breaking the contract as a whole); dbt: landing.quarantined_files.
+QUARANTINED_FILES_KEY = dg.AssetKey(["landing", "quarantined_files"])
+# WARN, not blocking: the other files landed and the run goes on; `cjo run` shows "SUCCESS WITH WARNINGS".
+NO_FILE_QUARANTINED = "no_file_quarantined"
+LANDING_SIDE_KEYS = (PARSE_REJECTS_KEY, QUARANTINED_FILES_KEY)
 
 
 def last_delivery_times(landing_dir: Path) -> dict[str, datetime]:
@@ -60,6 +66,7 @@ def _materializations(report: landing.LandingReport, landing_dir: Path, tables: 
             "lines_rejected": sum(f.rejected_lines for f in landed),
             "files_already_landed": sum(f.status in ("already_landed", "duplicate_delivery") for f in files),
             "files_skipped_empty": sum(f.status == "skipped_empty" for f in files),
+            "files_quarantined": sum(f.status == "quarantined" for f in files),
             "landing_folder": dg.MetadataValue.path(str(landing_dir / t.source / t.name)),
         }
         warnings = [f.message for f in files if f.message]
@@ -82,7 +89,15 @@ def _materializations(report: landing.LandingReport, landing_dir: Path, tables: 
     ] + [dg.AssetSpec(
         PARSE_REJECTS_KEY, group_name=RAW_GROUP, kinds={"python", "parquet"},
         description="Raw CSV lines the parser could not split (any table), kept with file and line "
-        "number; they reach fct_quarantined_rows as reason unparseable_line.")],
+        "number; they reach fct_quarantined_rows as reason unparseable_line."),
+         dg.AssetSpec(
+        QUARANTINED_FILES_KEY, group_name=RAW_GROUP, kinds={"python", "parquet"},
+        description="Raw files that could not be landed as a whole (zero bytes, wrong format, corrupt or "
+        "truncated, not UTF-8, a required column missing), moved aside under <raw>/_quarantine/ and "
+        "recorded with their reason; they reach fct_quarantined_files.")],
+    check_specs=[dg.AssetCheckSpec(
+        NO_FILE_QUARANTINED, asset=QUARANTINED_FILES_KEY,
+        description="WARN when this run moved a raw file aside (the others landed): names each file and why.")],
     can_subset=True,
 )
 def raw_landing(context: AssetExecutionContext):
@@ -105,6 +120,25 @@ def raw_landing(context: AssetExecutionContext):
             "files_with_rejects": len(rejected),
             "rejects_folder": dg.MetadataValue.path(str(landing_dir / landing.REJECTS)),
         })
+    if QUARANTINED_FILES_KEY in selected:
+        yield dg.MaterializeResult(asset_key=QUARANTINED_FILES_KEY, metadata={
+            "files_quarantined": len(report.quarantined),
+            "kept_in": dg.MetadataValue.path(str(raw_dir / QUARANTINE_DIR)),
+            "registry": dg.MetadataValue.path(str(landing_dir / REGISTRY)),
+        })
+    if dg.AssetCheckKey(QUARANTINED_FILES_KEY, NO_FILE_QUARANTINED) in context.selected_asset_check_keys:
+        yield quarantine_check_result(report)
+
+
+def quarantine_check_result(report: landing.LandingReport) -> dg.AssetCheckResult:
+    """Passed when no file was moved aside in this run; else WARN naming every file and its reason."""
+    files = report.quarantined
+    return dg.AssetCheckResult(
+        asset_key=QUARANTINED_FILES_KEY, check_name=NO_FILE_QUARANTINED, passed=not files,
+        severity=dg.AssetCheckSeverity.WARN,
+        description=(" | ".join(f.message for f in files)[:2000] if files else "every new raw file could be read"),
+        metadata={"files_quarantined": len(files),
+                  "files": dg.MetadataValue.md("\n".join(f"- {f.message}" for f in files) or "none")})
 
 
 def freshness_checks() -> list[dg.AssetChecksDefinition]:
@@ -115,7 +149,8 @@ def freshness_checks() -> list[dg.AssetChecksDefinition]:
         # "superseded" by FreshnessPolicy; the check form is what the UI, tests and jobs can run today.
         warnings.simplefilter("ignore")
         return list(dg.build_last_update_freshness_checks(
-            assets=[k for k in raw_landing.keys if k != PARSE_REJECTS_KEY], lower_bound_delta=FRESHNESS_LOWER_BOUND))
+            assets=[k for k in raw_landing.keys if k not in LANDING_SIDE_KEYS],
+            lower_bound_delta=FRESHNESS_LOWER_BOUND))
 
 
 def freshness_sensor(checks: list[dg.AssetChecksDefinition]) -> dg.SensorDefinition:

@@ -25,7 +25,7 @@ import dagster as dg
 
 from orchestration import landing
 from orchestration.jobs import INCREMENTAL
-from orchestration.raw_assets import PARSE_REJECTS_KEY, RAW_ASSET_KEYS
+from orchestration.raw_assets import LANDING_SIDE_KEYS, RAW_ASSET_KEYS
 
 # How often the daemon evaluates the sensor. Lower means faster pickup and more directory scans.
 MIN_INTERVAL_SECONDS = 60
@@ -74,7 +74,7 @@ def run_key(batch: list[RawFile]) -> str:
 
 def _asset_selection(context: dg.SensorEvaluationContext, tables: list[str]) -> list[dg.AssetKey] | None:
     """The landing outputs of the tables with new files, and what the incremental job rebuilds below them."""
-    start = [RAW_ASSET_KEYS[t] for t in tables] + [PARSE_REJECTS_KEY]
+    start = [RAW_ASSET_KEYS[t] for t in tables] + list(LANDING_SIDE_KEYS)
     repo = getattr(context, "repository_def", None)
     if repo is None:
         return None  # the job's whole selection

@@ -1,12 +1,20 @@
 #!/usr/bin/env bash
 # Installs the Debian packages the tests drive for real (PostgreSQL server, headless Chromium) when
-# they are missing. Idempotent; does nothing when both are present. Needs root (CI runs as root).
+# they are missing. Idempotent; does nothing when they are present. Needs root (CI runs as root).
+# Usage: ensure_system_deps.sh [postgresql] [chromium]   (default: both; `make demo` needs only postgresql)
 set -euo pipefail
+want=("$@")
+[ ${#want[@]} -eq 0 ] && want=(chromium postgresql)
 need=()
-command -v chromium >/dev/null 2>&1 || need+=(chromium)
-ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || need+=(postgresql)
+for pkg in "${want[@]}"; do
+  case $pkg in
+    chromium) command -v chromium >/dev/null 2>&1 || need+=(chromium) ;;
+    postgresql) ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || need+=(postgresql) ;;
+    *) echo "system deps: unknown package $pkg" >&2; exit 2 ;;
+  esac
+done
 if [ ${#need[@]} -eq 0 ]; then
-  echo "system deps: chromium and postgresql present"
+  echo "system deps: ${want[*]} present"
   exit 0
 fi
 if [ "$(id -u)" -ne 0 ]; then

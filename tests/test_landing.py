@@ -1,4 +1,4 @@
-"""Landing: contract checks before anything lands, lineage on every row, nothing lost, idempotent."""
+"""Landing: a bad file is moved aside and the others land, lineage on every row, nothing lost, idempotent."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from orchestration.landing import ContractViolation, land, read_manifest
+from orchestration.landing import land, read_manifest
 
 HEADER = "sale_id,advisor_id,product_id,transaction_type,amount,traded_at"
 
@@ -40,28 +40,66 @@ def test_lands_every_row_with_lineage_and_trims_values(dirs):
     assert _rows(landing, "crm/sales") == [("S1", "10", "crm/sales/d1.csv", 1), ("S2", None, "crm/sales/d1.csv", 2)]
 
 
-def test_missing_required_column_fails_before_anything_lands(dirs):
+def test_missing_required_column_moves_that_file_aside_and_the_others_land(dirs):
     raw, landing = dirs
     _write(raw, "crm/sales/a_good.csv", f"{HEADER}\nS1,A1,P1,purchase,10,2026-01-01\n")
-    no_amount = "sale_id,advisor_id,product_id,transaction_type,traded_at\nS2,A1,P1,purchase,x\n"
-    _write(raw, "crm/sales/b_bad.csv", no_amount)
-    with pytest.raises(ContractViolation) as exc:
-        land(raw, landing)
-    assert "crm/sales/b_bad.csv" in str(exc.value) and "'amount'" in str(exc.value)
-    assert not list((landing / "crm" / "sales").glob("[!_]*.parquet")), "nothing may land from a failing run"
-    # After the fix (a corrected file replaces the bad one), the next run lands both, with no clean-up.
-    (raw / "crm/sales/b_bad.csv").unlink()
+    no_amount = "sale_id,advisor_id,product_id,transaction_type,traded_at\nS2,A1,P1,purchase,x\nS3,A1,P1,purchase,y\n"
+    bad = _write(raw, "crm/sales/b_bad.csv", no_amount)
+    report = land(raw, landing)
+    by_file = {f.source_file: f for f in report.files}
+    assert by_file["crm/sales/a_good.csv"].status == "landed"
+    q = by_file["crm/sales/b_bad.csv"]
+    assert (q.status, q.reason_code, q.rows, q.kept_at) == (
+        "quarantined", "missing_required_columns", 2, "_quarantine/crm/sales/b_bad.csv")
+    assert "crm/sales/b_bad.csv" in q.message and "'amount'" in q.message
+    # Moved aside, byte for byte; recorded for fct_quarantined_files; nothing of it landed.
+    assert not bad.exists() and (raw / q.kept_at).read_text() == no_amount
+    reg = duckdb.sql(f"select source_file, kept_at, reason_code, rows from read_parquet("
+                     f"'{landing}/_quarantined_files/*.parquet') where source_file is not null").fetchall()
+    assert reg == [("crm/sales/b_bad.csv", "_quarantine/crm/sales/b_bad.csv", "missing_required_columns", 2)]
+    assert [r[0] for r in _rows(landing, "crm/sales")] == ["S1"]
+    # After the fix (a corrected file), the next run lands it; the quarantined one is not seen again.
     _write(raw, "crm/sales/b_fixed.csv", f"{HEADER}\nS2,A1,P1,purchase,5,2026-01-02\n")
-    assert land(raw, landing).summary()["rows_landed"] == 2
+    again = land(raw, landing)
+    assert again.summary() == {"already_landed": 1, "landed": 1, "rows_landed": 1, "lines_rejected": 0}
 
 
-def test_empty_and_header_only_files_are_skipped_with_a_warning(dirs):
+def test_zero_byte_files_are_quarantined_and_header_only_files_skipped_with_a_warning(dirs):
     raw, landing = dirs
     _write(raw, "crm/sales/empty.csv", "")
     _write(raw, "crm/sales/header.csv", HEADER + "\n")
     report = land(raw, landing)
-    assert [f.status for f in report.files] == ["skipped_empty", "skipped_empty"]
-    assert any("empty.csv" in w for w in report.warnings) and any("header.csv" in w for w in report.warnings)
+    assert [(f.source_file, f.status, f.reason_code) for f in report.files] == [
+        ("crm/sales/empty.csv", "quarantined", "empty_file"), ("crm/sales/header.csv", "skipped_empty", "")]
+    assert any("empty.csv" in w and "0 bytes" in w for w in report.warnings)
+    assert any("header.csv" in w for w in report.warnings)
+    assert (raw / "_quarantine/crm/sales/empty.csv").exists()
+
+
+@pytest.mark.parametrize(("name", "content", "code", "words"), [
+    ("bad.csv.gz", gzip.compress(f"{HEADER}\n".encode() + b"".join(
+        f"S{i},A1,P1,purchase,{i * 7919 % 10007},2026-01-01\n".encode() for i in range(3000)))[:4000],
+     "truncated_file", "gzip stream ends early"),
+    ("bad.csv.gz", b"\x1f\x8b" + bytes(range(256)) * 4, "corrupt_file", "corrupt gzip"),
+    ("bad.csv", f"{HEADER}\nS1,Ren\xe9e,P1,purchase,10,2026-01-01\n".encode("latin-1"), "wrong_encoding",
+     "byte 0xe9 on line 2"),
+    ("bad.csv", f"{HEADER}\n".encode("utf-16"), "wrong_encoding", "UTF-16"),
+    ("bad.csv", b"PAR1" + bytes(100), "wrong_format", "Parquet file named .csv"),
+    ("bad.csv", gzip.compress(HEADER.encode()), "wrong_format", "name it .csv.gz"),
+    ("bad.parquet", f"{HEADER}\n".encode(), "wrong_format", "not a Parquet file"),
+    ("bad.parquet", b"PAR1" + bytes(100) + b"PAR1", "unreadable", "cannot be read"),
+    ("bad.csv", bytes(range(128, 256)) * 8, "wrong_encoding", "not UTF-8"),
+])
+def test_unreadable_files_are_quarantined_with_a_reason_and_kept(dirs, name, content, code, words):
+    raw, landing = dirs
+    (raw / "crm/sales").mkdir(parents=True)
+    (raw / "crm/sales" / name).write_bytes(content)
+    _write(raw, "crm/sales/good.csv", f"{HEADER}\nS9,A1,P1,purchase,10,2026-01-01\n")
+    report = land(raw, landing)  # never raises
+    (q,) = report.quarantined
+    assert q.reason_code == code and words in q.message, q.message
+    assert (raw / q.kept_at).read_bytes() == content
+    assert [f.status for f in report.files if f.source_file.endswith("good.csv")] == ["landed"]
 
 
 def test_unparseable_lines_are_kept_with_their_line_number(dirs):
@@ -111,3 +149,49 @@ def test_schema_files_make_every_table_readable_when_nothing_was_delivered(dirs)
     count = duckdb.sql(f"select count(*) from read_parquet('{landing}/privacy/deletion_requests/*.parquet', "
                        "union_by_name=true)").fetchall()[0][0]
     assert count == 0
+
+
+def test_the_landing_asset_warns_and_the_run_succeeds_when_a_file_is_moved_aside(dirs, monkeypatch, tmp_path):
+    import dagster as dg
+
+    from orchestration import cli
+    from orchestration.raw_assets import NO_FILE_QUARANTINED, QUARANTINED_FILES_KEY, raw_landing
+
+    raw, landing = dirs
+    monkeypatch.setenv("CJO_RAW_DIR", str(raw))
+    monkeypatch.setenv("CJO_LANDING_DIR", str(landing))
+    _write(raw, "crm/sales/good.csv", f"{HEADER}\nS1,A1,P1,purchase,10,2026-01-01\n")
+    (raw / "crm/sales/bad.csv.gz").write_bytes(b"this is not gzip")
+    with dg.DagsterInstance.ephemeral() as instance:
+        result = dg.materialize([raw_landing], instance=instance, raise_on_error=False)
+        assert result.success, "a bad file never fails the run"
+        (ev,) = [e for e in result.get_asset_check_evaluations() if e.check_name == NO_FILE_QUARANTINED]
+        assert ev.asset_key == QUARANTINED_FILES_KEY and not ev.passed
+        assert ev.severity == dg.AssetCheckSeverity.WARN
+        assert "crm/sales/bad.csv.gz: file quarantined (wrong_format)" in ev.description
+        assert [r[0] for r in _rows(landing, "crm/sales")] == ["S1"]
+        monkeypatch.setattr(cli.console, "width", 250)
+        with cli.console.capture() as out:
+            cli._print_run_summary(instance, result, 1.0, tmp_path)
+    printed = out.get()
+    assert "SUCCESS WITH WARNINGS" in printed and "Traceback" not in printed
+    assert "crm/sales/bad.csv.gz: file quarantined (wrong_format): named .csv.gz but not gzip-compressed" in printed
+
+
+def test_a_file_that_cannot_be_moved_is_left_in_place_and_not_reported_twice(dirs, monkeypatch):
+    import orchestration.file_quarantine as fq
+
+    raw, landing = dirs
+    bad = _write(raw, "crm/sales/bad.csv", "sale_id,amount\nS1,10\n")
+
+    def read_only(*_args, **_kwargs):
+        raise PermissionError(30, "Read-only file system")
+
+    monkeypatch.setattr(fq.shutil, "move", read_only)
+    (q,) = land(raw, landing).quarantined
+    assert q.kept_at == "crm/sales/bad.csv" and "left in place" in q.message and bad.exists()
+    again = land(raw, landing)
+    assert [f.status for f in again.files] == ["already_quarantined"]
+    reg = duckdb.sql(f"select count(*) from read_parquet('{landing}/_quarantined_files/*.parquet') "
+                     "where source_file is not null").fetchall()[0][0]
+    assert reg == 1

@@ -29,30 +29,36 @@ def _writer_pool() -> str:
     return DUCKDB_WRITER_POOL
 
 
+_DEFAULTS = Thresholds()
+
+
 class QualityConfig(dg.ConfigurableResource):
-    """Thresholds of the quality suites (see expectations/_config.py for what each protects)."""
+    """Thresholds of the quality suites; defaults and what each protects: expectations/_config.py."""
 
     max_quarantine_rate: float = Field(
-        default=0.05, description="Share of a delivery's rows staging may quarantine before it blocks.")
+        default=_DEFAULTS.max_quarantine_rate,
+        description="Share of a delivery's rows staging may quarantine before it blocks.")
+    min_quarantine_rows: int = Field(
+        default=_DEFAULTS.min_quarantine_rows,
+        description="... and a delivery blocks only when at least this many rows are bad (small files).")
     max_duplicate_key_rate: float = Field(
-        default=0.01, description="Share of rows whose record key repeats within one delivery.")
-    bad_row_allowance: int = Field(
-        default=2, description="Bad rows any delivery may carry whatever its size (tiny files).")
+        default=_DEFAULTS.max_duplicate_key_rate,
+        description="Share of rows whose record key repeats within one delivery.")
+    min_duplicate_key_rows: int = Field(
+        default=_DEFAULTS.min_duplicate_key_rows,
+        description="... and the key check fails only when at least this many rows repeat a key.")
     max_rows_per_batch: int = Field(
-        default=200_000, description="Larger deliveries are validated on a key-hash sample of this size.")
-    future_tolerance_days: int = Field(
-        default=2, description="Event times later than now + this many days are implausible.")
+        default=_DEFAULTS.max_rows_per_batch,
+        description="Larger deliveries are validated on a key-hash sample of this size.")
     audience_min_ratio: float = Field(
-        default=0.5, description="Smallest allowed audience size relative to the last passing run.")
+        default=_DEFAULTS.audience_min_ratio,
+        description="Smallest allowed audience size relative to the last passing run.")
     audience_max_ratio: float = Field(
-        default=2.0, description="Largest allowed audience size relative to the last passing run.")
+        default=_DEFAULTS.audience_max_ratio,
+        description="Largest allowed audience size relative to the last passing run.")
 
     def thresholds(self) -> Thresholds:
-        return Thresholds(
-            max_quarantine_rate=self.max_quarantine_rate, max_duplicate_key_rate=self.max_duplicate_key_rate,
-            bad_row_allowance=self.bad_row_allowance, max_rows_per_batch=self.max_rows_per_batch,
-            future_tolerance_days=self.future_tolerance_days, audience_min_ratio=self.audience_min_ratio,
-            audience_max_ratio=self.audience_max_ratio)
+        return Thresholds(**self.model_dump())
 
 
 def result_metadata(results: Sequence[SuiteResult]) -> dict[str, Any]:
@@ -105,16 +111,29 @@ def build_raw_check(key_for: Callable[[Table], dg.AssetKey]) -> dg.AssetChecksDe
         deliveries = new_deliveries(landing, _run_start(context))
         results = validate_deliveries(landing, deliveries, quality_config.thresholds())
         _record(context.run.run_id, [r for rs in results.values() for r in rs])
+        blocked = []
         for key in context.selected_asset_check_keys:
             t = by_name[key.name]
             mine = results.get(t.fqn, [])
+            reasons = [r.reason for r in mine if not r.success]
+            blocked += reasons
             yield dg.AssetCheckResult(
-                asset_key=key.asset_key, check_name=key.name, passed=all(r.success for r in mine),
-                severity=dg.AssetCheckSeverity.ERROR,
-                description=(f"{len(mine)} new deliveries validated" if mine else "no new delivery in this run"),
+                asset_key=key.asset_key, check_name=key.name, passed=not reasons,
+                severity=dg.AssetCheckSeverity.ERROR, description=_describe(mine, reasons),
                 metadata=result_metadata(mine))
+        if blocked:
+            # Raised after every result is recorded: the step's failure message (what `cjo run` prints and
+            # the run's failure shows) then names each blocked delivery and why, not just the check name.
+            raise dg.Failure(description="Raw deliveries blocked before dbt: " + " | ".join(blocked),
+                             metadata={"blocked": dg.MetadataValue.md("\n".join(f"- {b}" for b in blocked))})
 
     return gx_raw_deliveries
+
+
+def _describe(results: Sequence[SuiteResult], reasons: Sequence[str]) -> str:
+    if reasons:
+        return " | ".join(reasons)[:2000]
+    return f"{len(results)} new deliveries validated" if results else "no new delivery in this run"
 
 
 def build_mart_check(asset_key: dg.AssetKey, suite: Any, *, description: str = "") -> dg.AssetChecksDefinition:

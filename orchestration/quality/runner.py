@@ -34,6 +34,7 @@ class SuiteResult:
     batch: str = ""  # what was validated: a delivery (landed file) or "aggregate"
     rows: int = 0
     outcomes: list[ExpectationOutcome] = field(default_factory=list)
+    reason: str = ""  # why a failing batch is blocked, in words (set by the raw check; see quality/raw.py)
 
     @property
     def success(self) -> bool:

@@ -2,9 +2,10 @@
 `dbt build`, then a second run after the fix that must recover with no manual clean-up.
 
 One scenario (module fixture) keeps the file quick: a tiny base is landed and built once; run 1 adds a
-delivery per defect kind 1-9 (each in its own file, so each test looks at its own file); defect 10 is
-then dropped in and must stop landing before dbt starts; run 2 replaces it and adds the corrected
-deliveries for 1-4. Each test asserts its own defect on the snapshots taken after run 1 and run 2.
+delivery per defect kind 1-11 (each in its own file, so each test looks at its own file; defect 10, a
+file without a required column, is moved aside while everything beside it lands and is built); run 2
+delivers its corrected export and the corrected deliveries for 1-4. Each test asserts its own defect on
+the snapshots taken after run 1 and run 2.
 Defect deliveries carry 30+ good rows per bad one: a realistic share, under the raw suites' quarantine
 budget, so the GX gate lets the delivery through and staging quarantines the one bad row.
 """
@@ -20,14 +21,14 @@ from quality_harness import Pipeline, email_event, model_exists, sale, write_bas
 
 from expectations import raw_suites
 from expectations._config import Thresholds
-from orchestration.contract import TABLES
-from orchestration.landing import ContractViolation
 
 # File names of the defect deliveries (relative to the raw dir).
 F_BAD_DATE = "crm/sales/sales_bad_date.csv"
 F_BAD_NUMBER = "crm/sales/sales_bad_number.csv"
 F_BAD_ENUM = "crm/sales/sales_bad_enum.csv"
 F_NEGATIVE = "crm/sales/sales_negative.csv"
+F_HUGE_AMOUNT = "crm/sales/sales_huge_amount.csv"
+F_EPOCH = "marketing/email_events/email_events_epoch.csv"
 F_REDELIVERED = "marketing/email_events/email_events_redelivered.csv"
 F_EMAIL_VARIANTS = "marketing/email_events/email_events_email_variants.csv"
 F_LATE = "marketing/email_events/email_events_late.csv"
@@ -46,7 +47,11 @@ ROW_DEFECTS = {
                      "transaction_type has an unknown value: gift"),
     "negative_amount": (F_NEGATIVE, "S0904", "amount", "-250.00", "negative_amount",
                         "amount is negative: -250.00"),
+    "implausible_amount": (F_HUGE_AMOUNT, "S0905", "amount", "5000000000", "implausible_amount",
+                           "amount is above the plausible maximum 1000000000: 5000000000"),
 }
+# 3% of a delivery's events carry the 1970 epoch default: quarantined row by row, the delivery not blocked.
+EPOCH_IDS = ("E0997", "E0998", "E0999")
 # Mixed offsets: raw text -> the UTC instant it means. Local clock order differs from UTC order.
 OFFSET_EVENTS = {
     "E0651": ("2025-04-02T12:00:01+02:00", "2025-04-02 10:00:01"),
@@ -72,11 +77,6 @@ def _good_events(start: int, n: int = 30) -> list[dict]:
 class Scenario:
     p: Pipeline
     run1_report: object = None
-    contract_error: str = ""
-    landed_before_violation: set = field(default_factory=set)
-    landed_after_violation: set = field(default_factory=set)
-    dbt_runs_before_violation: int = 0
-    dbt_runs_after_violation: int = 0
     raw_gx: dict = field(default_factory=dict)  # source file -> SuiteResult (run 1)
     snap: dict = field(default_factory=dict)  # (run, name) -> rows
 
@@ -85,12 +85,15 @@ def _snapshot(s: Scenario, run: int) -> None:
     p = s.p
     s.snap[(run, "quarantine")] = p.df("select * from marts.fct_quarantined_rows")
     s.snap[(run, "balance")] = p.df("select * from marts.agg_ingestion_balance")
+    s.snap[(run, "quarantined_files")] = p.df("select * from marts.fct_quarantined_files")
     s.snap[(run, "sales")] = p.df("select * from staging.stg_crm__sales")
     s.snap[(run, "email_events")] = p.df("select * from staging.stg_marketing__email_events")
     if model_exists("fct_touchpoints"):
         s.snap[(run, "touchpoints")] = p.df("select * from marts.fct_touchpoints")
     if model_exists("int_identity_graph"):
         s.snap[(run, "identity")] = p.df("select * from intermediate.int_identity_graph")
+    if "+int_customers_touches_aggregated" in p.selection():  # where dim_customers takes first_touch_at
+        s.snap[(run, "customers")] = p.df("select first_touch_at from intermediate.int_customers_touches_aggregated")
 
 
 @pytest.fixture(scope="module")
@@ -122,12 +125,19 @@ def scenario(tmp_path_factory) -> Scenario:
     # 8: timestamps with mixed offsets
     write_csv(raw, "marketing.email_events", Path(F_OFFSETS).name,
               [email_event(int(e[1:]), occurred_at=v[0]) for e, v in OFFSET_EVENTS.items()] + _good_events(600))
+    # 11: three of 100 events stamped with the 1970 epoch default
+    write_csv(raw, "marketing.email_events", Path(F_EPOCH).name,
+              _good_events(900, 97) + [email_event(int(e[1:]), occurred_at="1970-01-01T00:00:00Z") for e in EPOCH_IDS])
+    # 10: a file without a required column, beside a good file: that file is moved aside, the rest lands
+    write_csv(raw, "marketing.email_events", "email_events_0700.csv", _good_events(700))
+    cols = [c for c in ("event_id", "campaign_id", "advisor_id", "email", "event_type")]  # no occurred_at
+    write_csv(raw, "marketing.email_events", Path(F_MISSING_COL).name, _good_events(800), columns=cols)
     # 9: a zero-byte file and a header-only file
     (raw / F_EMPTY).write_bytes(b"")
     write_csv(raw, "marketing.email_events", Path(F_HEADER_ONLY).name, [])
     s.run1_report = p.land()
     # The raw GX suites on every new delivery of this run (what the blocking raw check evaluates).
-    suites = raw_suites(TABLES)
+    suites = raw_suites()
     from orchestration.quality.runner import validate
 
     with duckdb.connect() as con:
@@ -140,21 +150,7 @@ def scenario(tmp_path_factory) -> Scenario:
     p.dbt_build()
     _snapshot(s, 1)
 
-    # ---- defect 10: a delivery without a required column, beside a good file: nothing lands, no dbt
-    good_next = _good_events(700)
-    write_csv(raw, "marketing.email_events", "email_events_0700.csv", good_next)
-    cols = [c for c in ("event_id", "campaign_id", "advisor_id", "email", "event_type")]  # no occurred_at
-    write_csv(raw, "marketing.email_events", Path(F_MISSING_COL).name, _good_events(800), columns=cols)
-    s.landed_before_violation = p.landed_files()
-    s.dbt_runs_before_violation = p.dbt_runs
-    with pytest.raises(ContractViolation) as exc:
-        p.run()
-    s.contract_error = str(exc.value)
-    s.landed_after_violation = p.landed_files()
-    s.dbt_runs_after_violation = p.dbt_runs
-
-    # ---- run 2: the fixes. Defect 10: the file is replaced by a complete one (the source re-exports).
-    (raw / F_MISSING_COL).unlink()
+    # ---- run 2: the fixes. Defect 10: the source re-exports the file complete.
     write_csv(raw, "marketing.email_events", "email_events_missing_column_fixed.csv", _good_events(800))
     # Defects 1-4: the source re-delivers the corrected rows (same ids) in a new file.
     write_csv(raw, "crm.sales", "sales_corrections.csv",
@@ -225,6 +221,28 @@ def test_3_unknown_enum_value_is_quarantined_with_reason_and_counts_balance(scen
 
 def test_4_negative_amount_is_quarantined_with_reason_and_counts_balance(scenario):
     _assert_row_defect(scenario, "negative_amount")
+
+
+def test_4b_implausible_amount_is_quarantined_with_reason_and_counts_balance(scenario):
+    _assert_row_defect(scenario, "implausible_amount")
+
+
+def test_11_epoch_timestamps_are_quarantined_row_by_row_and_never_reach_the_marts(scenario):
+    s = scenario
+    q = s.snap[(1, "quarantine")]
+    mine = q[q["source_file"] == F_EPOCH]
+    assert sorted(mine["record_key"]) == list(EPOCH_IDS)
+    assert set(mine["reason_code"]) == {"implausible_timestamp"}
+    assert all("occurred_at is before 2000-01-01: 1970-01-01T00:00:00Z" in r for r in mine["reason"])
+    assert sorted(mine["source_row"]) == [98, 99, 100]
+    # 3% is dirt, not a broken export: the GX gate let the delivery through, the 97 good rows are staged.
+    assert s.raw_gx[F_EPOCH].success, s.raw_gx[F_EPOCH].summary()
+    ev = s.snap[(1, "email_events")]
+    assert (ev["_source_file"] == F_EPOCH).sum() == 97 and not set(EPOCH_IDS) & set(ev["event_id"])
+    _balanced(s, 1)
+    for run in (1, 2):  # no 1970 downstream: not in the touchpoints mart, not as anyone's first touch
+        assert str(s.snap[(run, "touchpoints")]["occurred_at"].min()) >= "2000"
+        assert str(s.snap[(run, "customers")]["first_touch_at"].dropna().min()) >= "2000"
 
 
 # ---------------------------------------------------------------------------------------- defects 5-8
@@ -305,29 +323,41 @@ def test_8_mixed_offset_timestamps_are_converted_to_utc(scenario):
 
 
 # ---------------------------------------------------------------------------------------- defect 9
-def test_9_empty_file_is_skipped_with_a_warning(scenario):
+def test_9_zero_byte_file_is_moved_aside_and_a_header_only_file_skipped_with_a_warning(scenario):
     s = scenario
     files = {f.source_file: f for f in s.run1_report.files}
+    assert (files[F_EMPTY].status, files[F_EMPTY].reason_code) == ("quarantined", "empty_file")
+    assert files[F_HEADER_ONLY].status == "skipped_empty"
+    assert any(F_EMPTY in w and "0 bytes" in w for w in s.run1_report.warnings)
+    assert any(F_HEADER_ONLY in w and "no data rows" in w for w in s.run1_report.warnings)
     for rel in (F_EMPTY, F_HEADER_ONLY):
-        assert files[rel].status == "skipped_empty"
-        assert any(rel in w and ("empty" in w or "no data rows" in w) for w in s.run1_report.warnings)
         assert files[rel].delivery_id + ".parquet" not in {Path(f).name for f in s.p.landed_files()}
-    # It broke nothing: run 1 built and balanced, and run 2 skips it again rather than failing.
+    qf = s.snap[(1, "quarantined_files")]
+    assert qf.loc[qf["source_file"] == F_EMPTY, "reason_code"].tolist() == ["empty_file"]
+    # It broke nothing: run 1 built and balanced; the next runs do not see it again (it was moved aside).
     _balanced(s, 1)
     run2 = {f.source_file: f.status for f in s.p.reports[-1].files}
-    assert run2[F_EMPTY] == "skipped_empty"
+    assert F_EMPTY not in run2 and run2[F_HEADER_ONLY] == "skipped_empty"
 
 
 # ---------------------------------------------------------------------------------------- defect 10
-def test_10_missing_required_column_fails_fast_before_dbt_naming_file_and_column(scenario):
+def test_10_missing_required_column_moves_that_file_aside_and_the_rest_of_the_run_goes_on(scenario):
     s = scenario
-    assert F_MISSING_COL in s.contract_error and "'occurred_at'" in s.contract_error
-    # Before dbt: no dbt build was started, and nothing of that landing attempt landed (not even the
-    # good file delivered beside it).
-    assert s.dbt_runs_after_violation == s.dbt_runs_before_violation
-    assert s.landed_after_violation == s.landed_before_violation
-    # Second run after the fix (the file replaced by a complete export): both files flow, no clean-up.
-    ev = s.snap[(2, "email_events")]
-    assert (ev["_source_file"] == "marketing/email_events/email_events_missing_column_fixed.csv").sum() == 30
+    by_file = {f.source_file: f for f in s.run1_report.files}
+    bad = by_file[F_MISSING_COL]
+    assert (bad.status, bad.reason_code) == ("quarantined", "missing_required_columns")
+    assert F_MISSING_COL in bad.message and "'occurred_at'" in bad.message
+    assert (s.p.raw / "_quarantine" / F_MISSING_COL).exists() and not (s.p.raw / F_MISSING_COL).exists()
+    # The good file beside it landed and was built in the same run; the bad one is in fct_quarantined_files.
+    ev = s.snap[(1, "email_events")]
     assert (ev["_source_file"] == "marketing/email_events/email_events_0700.csv").sum() == 30
+    qf = s.snap[(1, "quarantined_files")].set_index("source_file")
+    assert qf.loc[F_MISSING_COL, "reason_code"] == "missing_required_columns"
+    assert "'occurred_at'" in qf.loc[F_MISSING_COL, "reason"] and qf.loc[F_MISSING_COL, "file_rows"] == 30
+    bal = s.snap[(1, "balance")].set_index("source_table").loc["marketing.email_events"]
+    assert (bal.files_quarantined, bal.rows_in_quarantined_files) == (2, 30)  # with the zero-byte file
+    _balanced(s, 1)
+    # Run 2: the re-exported complete file flows; nothing to clean up.
+    ev2 = s.snap[(2, "email_events")]
+    assert (ev2["_source_file"] == "marketing/email_events/email_events_missing_column_fixed.csv").sum() == 30
     _balanced(s, 2)

@@ -152,6 +152,19 @@ def test_raw_check_blocks_dbt_on_a_broken_delivery_and_the_next_delivery_recover
                 "select batch, column_name from ops.quality_results where not success and suite = "
                 "'raw_crm__sales' order by column_name").fetchall()
         assert ("crm/sales/d1.csv", "_quarantine_code") in failed
+        # The reason, in words, is in the check's description, the run's failure message and `cjo run`.
+        ev = next(e for e in bad.get_asset_check_evaluations() if e.check_name == "gx_raw_crm__sales")
+        assert "crm/sales/d1.csv blocked: 20 of 20 rows (100.0%) break the contract" in ev.description
+        assert "invalid_number" in ev.description and "amount parses as double failed" in ev.description
+        failure = next(e for e in bad.all_events if e.event_type_value == "STEP_FAILURE")
+        message = failure.event_specific_data.error.message
+        assert "Raw deliveries blocked before dbt: crm/sales/d1.csv blocked: 20 of 20 rows" in message
+        from orchestration import cli
+
+        with cli.console.capture() as out:
+            cli._print_run_summary(instance, bad, 1.0, tmp_path)
+        printed = " ".join(out.get().split())
+        assert "crm/sales/d1.csv blocked" in printed and "invalid_number" in printed
 
         (sales / "d2.csv").write_text(header + "".join(
             f"S{i},A1,P1,purchase,{i}.5,2025-01-0{1 + i % 9}\n" for i in range(20)))

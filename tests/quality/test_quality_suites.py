@@ -41,8 +41,8 @@ def dirs(tmp_path):
     return tmp_path / "raw", tmp_path / "landing"
 
 
-def test_every_contract_table_has_a_raw_suite_module():
-    suites = raw_suites(TABLES)
+def test_every_contract_table_has_a_raw_suite():
+    suites = raw_suites()
     assert set(suites) == {t.fqn for t in TABLES}
     for fqn, s in suites.items():
         assert s.table.fqn == fqn and s.name == f"raw_{fqn.replace('.', '__')}"
@@ -65,13 +65,18 @@ def test_clean_delivery_passes_and_a_broken_export_fails_with_named_expectations
         "marketing/email_events/good.csv"]
     _deliver(raw, "bad.csv", bad)
     land(raw, landing)
-    results = validate_deliveries(landing, new_deliveries(landing, None), Thresholds())
+    # 26 rows with 5 bad: under the default minimum counts (10 rows) this small file is dirt for staging
+    # to quarantine; judged by the shares alone (minimum 1), it is a broken export.
+    (lenient,) = validate_deliveries(landing, new_deliveries(landing, None), Thresholds())["marketing.email_events"]
+    assert lenient.success
+    shares_only = Thresholds(min_quarantine_rows=1, min_duplicate_key_rows=1)
+    results = validate_deliveries(landing, new_deliveries(landing, None), shares_only)
     (res,) = results["marketing.email_events"]
     assert res.batch == "marketing/email_events/bad.csv" and not res.success
-    # Each column alone is within the 5% budget (1 bad of 26), but together 3 rows would be quarantined;
-    # the window (2 of 25 parsed) and the conflicting id have their own limits.
+    # Each column alone is within the 5% budget (1 bad of 26), but together 5 rows would be quarantined;
+    # the plausible window (2 of 25 parsed) and the conflicting id have their own limits.
     assert _failed(res) == {
-        ("expect_column_values_to_be_between", "occurred_at__utc"),
+        ("expect_column_values_to_be_in_set", "occurred_at__plausible"),
         ("expect_column_values_to_be_unique", "event_id"),
         ("expect_column_values_to_be_null", "_quarantine_code"),
     }
@@ -79,7 +84,8 @@ def test_clean_delivery_passes_and_a_broken_export_fails_with_named_expectations
     assert '"opened"' in seen[("expect_column_values_to_be_in_set", "event_type")]
     assert seen[("expect_column_values_to_be_in_set", "occurred_at__parses")].startswith("1 of 26")
     qrate = next(o for o in res.outcomes if o.column_name == "_quarantine_code")
-    assert qrate.observed_value.startswith("3 of 26 unexpected")  # enum, date, missing id
+    # enum, unparseable date, missing id, and the 1970 and 2125 rows (implausible, quarantined row by row)
+    assert qrate.observed_value.startswith("5 of 26 unexpected")
     # The good delivery, validated on its own, passes.
     good = validate_deliveries(landing, {"marketing.email_events": [
         e for e in new_deliveries(landing, datetime(2000, 1, 1))["marketing.email_events"]
@@ -88,13 +94,92 @@ def test_clean_delivery_passes_and_a_broken_export_fails_with_named_expectations
     assert report.landed
 
 
+def test_a_delivery_that_is_all_1970_is_blocked_and_names_why(dirs):
+    raw, landing = dirs
+    _deliver(raw, "epoch.csv", [f"E{i},C1,A1,a@x.com,open,1970-01-01T00:00:00Z" for i in range(40)])
+    land(raw, landing)
+    (res,) = validate_deliveries(landing, new_deliveries(landing, None), Thresholds())["marketing.email_events"]
+    assert not res.success
+    assert res.reason.startswith("marketing/email_events/epoch.csv blocked: 40 of 40 rows (100.0%) break the "
+                                 "contract (implausible_timestamp 40; allowed: 5%, or fewer than 10 rows)")
+    assert res.reason.endswith("; occurred_at inside its plausible bounds failed, 40 of 40 (100.00%)")
+
+
+def test_a_delivery_with_40_percent_non_numeric_amounts_is_blocked_and_names_why(dirs):
+    raw, landing = dirs
+    path = raw / "crm" / "sales" / "s.csv"
+    path.parent.mkdir(parents=True)
+    path.write_text("sale_id,advisor_id,product_id,transaction_type,amount,traded_at\n" + "".join(
+        f"S{i},A1,P1,purchase,{'n/a' if i % 5 < 2 else i},2025-01-01\n" for i in range(50)))
+    land(raw, landing)
+    (res,) = validate_deliveries(landing, new_deliveries(landing, None), Thresholds())["crm.sales"]
+    assert res.reason == ("crm/sales/s.csv blocked: 20 of 50 rows (40.0%) break the contract (invalid_number 20; "
+                          "allowed: 5%, or fewer than 10 rows); amount parses as double failed, 20 of 50 (40.00%)")
+
+
+def _sales_frame(rows: int, repeated: int, bad: int):
+    """A crm.sales delivery as the raw suite sees it: ``repeated`` rows share a key in pairs, the last
+    ``bad`` rows have an amount that does not parse (so staging would quarantine them)."""
+    import numpy as np
+    import pandas as pd
+
+    ids = np.array([f"S{i}" for i in range(rows)], dtype=object)
+    ids[repeated // 2: repeated] = ids[: repeated - repeated // 2]
+    df = pd.DataFrame({"sale_id": ids, "advisor_id": "A1", "product_id": "P1", "transaction_type": "purchase",
+                       "amount": "10.5", "traded_at": "2025-01-01", "amount__parses": True,
+                       "amount__plausible": True, "traded_at__parses": True, "traded_at__plausible": True})
+    code = np.full(rows, None, dtype=object)
+    code[rows - bad:] = "invalid_number"
+    df["_quarantine_code"] = code
+    df.loc[rows - bad:, ["amount__parses"]] = False
+    df["amount__plausible"] = df["amount__plausible"].astype(object)
+    df.loc[rows - bad:, ["amount__plausible"]] = None  # not parsed, so not judged
+    return df
+
+
+@pytest.mark.parametrize(("rows", "repeated", "bad", "fails"), [
+    # 50 rows: a few repeated ids or bad rows are a large share but a small count: dirt, not a broken file
+    (50, 2, 0, set()), (50, 0, 4, set()), (50, 9, 9, set()),
+    (50, 30, 0, {"sale_id"}), (50, 0, 20, {"amount__parses", "_quarantine_code"}),
+    # 5,000 rows: the shares decide (1% of keys = 50 rows, 5% quarantined = 250 rows)
+    (5_000, 50, 250, set()), (5_000, 52, 0, {"sale_id"}), (5_000, 0, 251, {"amount__parses", "_quarantine_code"}),
+    # 500,000 rows: a large dirty delivery fails however many rows the minimum count allows
+    (500_000, 5_000, 25_000, set()), (500_000, 5_002, 25_001, {"sale_id", "amount__parses", "_quarantine_code"}),
+])
+def test_proportion_checks_have_a_minimum_count_so_they_scale_down(rows, repeated, bad, fails):
+    th = Thresholds()
+    assert (th.min_quarantine_rows, th.min_duplicate_key_rows) == (10, 10)  # the cases below assume these
+    frame = _sales_frame(rows, repeated, bad)
+    suite = raw_suites()["crm.sales"].suite(th, list(frame.columns), rows=rows,
+                                            nonnull={k: int(v) for k, v in frame.notna().sum().items()})
+    result = validate(frame, suite, asset="crm.sales")
+    assert {o.column_name for o in result.failures} == fails, [o.observed_value for o in result.failures]
+
+
+def test_allowed_bad_rows_is_the_share_or_less_than_the_minimum_count():
+    assert [Thresholds.allowed_bad(n, 0.01, 10) for n in (0, 50, 353, 5_000, 500_000)] == [9, 9, 9, 50, 5_000]
+    assert Thresholds.allowed_bad(353, 0.01, 1) == 3  # the share alone: 4 of 353 fails, as it did
+
+
+def test_the_generated_2000_advisor_90_day_seed_5_data_passes_every_raw_check(tmp_path):
+    """It failed before (4 of 353 interaction_ids repeated = 1.13% > 1%, no allowance for small files)."""
+    from orchestration.generate import GenerateConfig, generate
+
+    raw, landing = tmp_path / "raw", tmp_path / "landing"
+    generate(GenerateConfig(advisors=2000, days=90, seed=5, out=raw))
+    land(raw, landing)
+    results = validate_deliveries(landing, new_deliveries(landing, None), Thresholds())
+    failed = [r.reason for rs in results.values() for r in rs if not r.success]
+    assert not failed and sum(len(rs) for rs in results.values()) >= 35, failed
+
+
 def test_exact_resent_rows_are_not_duplicate_keys_and_the_threshold_is_configurable(dirs):
     raw, landing = dirs
     rows = _events(40)
     _deliver(raw, "d.csv", [*rows, rows[0], rows[1], "E999,C1,A1,a@x.com,gift,2025-03-01T10:00:00Z"])
     land(raw, landing)
     deliveries = new_deliveries(landing, None)
-    strict = validate_deliveries(landing, deliveries, Thresholds(max_quarantine_rate=0.01, bad_row_allowance=0))
+    strict = validate_deliveries(landing, deliveries, Thresholds(max_quarantine_rate=0.01, min_quarantine_rows=1))
     lenient = validate_deliveries(landing, deliveries, Thresholds(max_quarantine_rate=0.05))
     assert _failed(strict["marketing.email_events"][0]) == {
         ("expect_column_values_to_be_in_set", "event_type"),
@@ -112,7 +197,7 @@ def test_raw_quarantine_prediction_matches_staging_rules_for_sales(dirs):
                     "S3,A1,P1,purchase,1O,2025-01-01\n"
                     "S4,,P1,purchase,1,2025-01-01\n")
     land(raw, landing)
-    suite = raw_suites(TABLES)["crm.sales"]
+    suite = raw_suites()["crm.sales"]
     files = list((landing / "crm" / "sales").glob("[!_]*.parquet"))
     frame = suite.frame(duckdb.connect(), files).set_index("sale_id")
     assert frame["_quarantine_code"].fillna("ok").to_dict() == {
