@@ -10,7 +10,7 @@ The raw-file sensor's incremental run reaches this asset and the journey syncs (
 each delivery is evaluated minutes after it lands.
 """
 
-from __future__ import annotations
+# No `from __future__ import annotations`: Dagster reads the context annotation of the asset function.
 
 from typing import Any
 
