@@ -81,8 +81,8 @@ def _name_of(path: Path) -> str | None:
 def _clock(con: duckdb.DuckDBPyConnection) -> datetime | None:
     if not store._exists(con, "intermediate", "int_journey_clock_resolved"):
         return None
-    row = con.execute(CLOCK_SQL).fetchone()
-    return row[0] if row else None
+    rows = con.execute(CLOCK_SQL).fetchall()
+    return rows[0][0] if rows else None
 
 
 def _per_journey(ch) -> dict[str, dict[str, int]]:

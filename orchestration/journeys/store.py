@@ -137,13 +137,14 @@ def forget(con: duckdb.DuckDBPyConnection) -> int:
     for table in PERSONAL:
         removed += con.execute(
             f"delete from {SCHEMA}.{table} where customer_id in "
-            "(select customer_id from intermediate.int_identity_graph where is_forgotten)").fetchone()[0]
+            "(select customer_id from intermediate.int_identity_graph where is_forgotten)").fetchall()[0][0]
     return removed
 
 
 def _exists(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> bool:
+    # fetchall, not fetchone: a result left half-read blocks register() on the same connection (DuckDB 1.4).
     return bool(con.execute("select count(*) from information_schema.tables where table_schema = ? "
-                            "and table_name = ?", [schema, table]).fetchone()[0])
+                            "and table_name = ?", [schema, table]).fetchall()[0][0])
 
 
 def _records(con: duckdb.DuckDBPyConnection, sql: str, params: list | None = None) -> list[dict]:
