@@ -109,7 +109,8 @@ def application_schedule(ids: list[str], rounds: int = 14, step: timedelta = tim
 
 
 STATE_SQL = {
-    "occurrences": "select occurrence_id, journey, customer_id, occurrence_key, outcome, reason from journeys.occurrences",
+    "occurrences": "select occurrence_id, journey, customer_id, occurrence_key, outcome, reason "
+                   "from journeys.occurrences",
     "enrollments": "select enrollment_id, step_index, next_due_at, converted_at, exited_at, exit_reason "
                    "from journeys.enrollments",
     "steps": "select send_id, enrollment_id, step_id, status, status_reason, action, channel, channel_source, "
