@@ -54,11 +54,11 @@ from cjo_data.generate.write import (
 )
 from orchestration.contract import (
     APPLICATION_EVENT_TYPES,
-    DEVICES,
     ASSET_CLASSES,
     ASSIGNMENTS,
     CONSENT_CHANNELS,
     CONSENT_STATUSES,
+    DEVICES,
     EMAIL_EVENT_TYPES,
     FIRM_TYPES,
     INTERACTION_OUTCOMES,

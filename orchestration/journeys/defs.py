@@ -5,6 +5,9 @@
   reads (keys from ``get_asset_key_for_model``). The dbt staging of ``journeys.*`` names this asset as its
   source's asset key, so fct_journey_* and the decision ledger run after it. Its materialization lists
   what fired per journey; a bad journey file is a warning in the log and the metadata, never a failure.
+- asset ``ml/abandonment_model``: the application abandonment model, evaluated by time and customer
+  against a logistic regression and a recency baseline, logged to ml.model_runs (full run only: the
+  incremental job leaves ML out).
 - check ``journey_files_valid``: every file in journeys/ loads (WARN: the other journeys keep running).
 The raw-file sensor's incremental run reaches this asset and the journey syncs (orchestration/jobs.py):
 each delivery is evaluated minutes after it lands.
@@ -21,14 +24,16 @@ JOURNEYS_GROUP = "journeys"
 # What the evaluation reads (besides its own tables, ops.sync_state and the ledger's last verdicts, which
 # are its feedback from the previous run and would be a cycle as graph edges).
 UPSTREAM_MODELS = ("fct_journey_events", "dim_customers", "dim_customer_channels", "int_journey_clock_resolved")
+ABANDONMENT_KEY = dg.AssetKey(["ml", "abandonment_model"])
+ABANDONMENT_MODELS = ("fct_applications", "fct_journey_events", "fct_touchpoints", "dim_customers")
 
 
-def _upstream_keys() -> list[dg.AssetKey]:
+def _upstream_keys(models: tuple[str, ...] = UPSTREAM_MODELS) -> list[dg.AssetKey]:
     from dagster_dbt import get_asset_key_for_model
 
     from orchestration.dbt_assets import cjo_dbt_assets
 
-    return [get_asset_key_for_model([cjo_dbt_assets], m) for m in UPSTREAM_MODELS]
+    return [get_asset_key_for_model([cjo_dbt_assets], m) for m in models]
 
 
 def _md(rows: dict[str, dict[str, int]]) -> str:
@@ -83,7 +88,28 @@ def build_assets() -> tuple[list[dg.AssetsDefinition], list[dg.AssetChecksDefini
             metadata={"journeys": len(specs), "errors": dg.MarkdownMetadataValue(
                 "\n".join(f"- `{e}`" for e in errors) or "(none)")})
 
-    return [journey_state], [journey_files_valid]
+    @dg.asset(key=ABANDONMENT_KEY, deps=_upstream_keys(ABANDONMENT_MODELS), group_name="ml",
+              kinds={"python", "scikitlearn"}, pool=DUCKDB_WRITER_POOL,
+              description="Application abandonment propensity, evaluated by time and customer hold-out against "
+              "a logistic regression and a recency baseline; both AUCs go to ml.model_runs (model abandonment).")
+    def abandonment_model(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
+        from datetime import UTC, datetime
+
+        from orchestration import settings
+        from orchestration.ml import abandonment
+        from orchestration.warehouse_lock import connect_live
+
+        with connect_live(settings.duckdb_path()) as con:
+            ev, _row = abandonment.run(con, datetime.now(UTC).replace(tzinfo=None))
+        if ev.skipped:
+            context.log.warning(f"abandonment model: {ev.skipped}")
+        meta = {"n_train": ev.n_train, "n_test": ev.n_test, "cutoff": str(ev.cutoff)}
+        meta.update({f"{name}_roc_auc": dg.FloatMetadataValue(m["roc_auc"]) for name, m in ev.metrics.items()})
+        if ev.skipped:
+            meta["skipped"] = ev.skipped
+        return dg.MaterializeResult(metadata=meta)
+
+    return [journey_state, abandonment_model], [journey_files_valid]
 
 
 def defs() -> dg.Definitions:

@@ -7,6 +7,12 @@ with touchpoints as (
 
 ),
 
+applications as (
+
+    select occurred_at as event_at from {{ ref('stg_advisor__application_events') }}
+
+),
+
 sales as (
 
     select traded_at as event_at from {{ ref('stg_crm__sales') }}
@@ -18,6 +24,8 @@ event_times as (
     select event_at from touchpoints
     union all
     select event_at from sales
+    union all
+    select event_at from applications
 
 ),
 

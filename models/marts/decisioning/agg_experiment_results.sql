@@ -5,6 +5,9 @@
 --                   outcome: a purchase in the lookback window before the decision clock.
 --   action_holdout  per action, decisions sent vs decisions held out (fct_next_best_actions);
 --                   outcome: a purchase within the outcome window after the decision (matured only).
+--   journey_holdout per journey (journeys/*.yml), its treated arms together and each arm alone vs the
+--                   journey's own control group (fct_journey_enrollments.arm, macros/holdouts.sql);
+--                   outcome: the journey's goal within its goal window (metric goal_rate; matured only).
 -- Lift = rate_treatment - rate_control; the interval is the normal (Wald) interval of a difference of
 -- two proportions: lift +/- z * sqrt(p_t (1 - p_t) / n_t + p_c (1 - p_c) / n_c).
 
@@ -64,6 +67,12 @@ decisions as (
 clock as (
 
     select * from {{ ref('int_journey_clock_resolved') }}
+
+),
+
+journey_enrollments as (
+
+    select * from {{ ref('fct_journey_enrollments') }}
 
 ),
 
@@ -145,6 +154,7 @@ campaign_outcomes as (
         campaign_windows.channel,
         campaign_windows.window_start_at,
         campaign_windows.window_end_at,
+        'purchase_rate' as metric,
         members.assigned_group = 'treatment' as is_treatment,
         max(case when purchases.customer_id is not null then 1 else 0 end) as converted
     from members
@@ -169,6 +179,7 @@ global_outcomes as (
         'all' as channel,
         {{ dbt.dateadd('day', -lookback_days, 'clock.as_of_at') }} as window_start_at,
         clock.as_of_at as window_end_at,
+        'purchase_rate' as metric,
         not holdouts.is_global_holdout as is_treatment,
         max(case when purchases.customer_id is not null then 1 else 0 end) as converted
     from customers
@@ -215,9 +226,59 @@ action_outcomes as (
         channel,
         decided_at as window_start_at,
         {{ dbt.dateadd('day', outcome_days, 'decided_at') }} as window_end_at,
+        'purchase_rate' as metric,
         not is_holdout as is_treatment,
         converted
     from action_decisions
+
+),
+
+journey_matured as (
+
+    -- enrollments whose goal window has closed: converted or not is final
+    select
+        journey,
+        arm,
+        entered_at,
+        goal_deadline_at,
+        case when is_converted then 1 else 0 end as converted
+    from journey_enrollments
+    where is_goal_window_closed
+
+),
+
+journey_comparisons as (
+
+    -- every treated arm on its own, and all treated arms together, each against the journey's control
+    select distinct journey, arm as compared_arm from journey_matured where arm <> 'control'
+    union all
+    select distinct journey, 'all' as compared_arm from journey_matured
+
+),
+
+journey_outcomes as (
+
+    select
+        'journey_holdout' as experiment_type,
+        case
+            when journey_comparisons.compared_arm = 'all' then journey_matured.journey
+            else {{ dbt.concat(['journey_matured.journey', "':'", 'journey_comparisons.compared_arm']) }}
+        end as experiment_name,
+        'choice' as channel,
+        journey_matured.entered_at as window_start_at,
+        journey_matured.goal_deadline_at as window_end_at,
+        'goal_rate' as metric,
+        journey_matured.arm <> 'control' as is_treatment,
+        journey_matured.converted
+    from journey_matured
+    inner join journey_comparisons
+        on
+            journey_matured.journey = journey_comparisons.journey
+            and (
+                journey_matured.arm = 'control'
+                or journey_comparisons.compared_arm = 'all'
+                or journey_matured.arm = journey_comparisons.compared_arm
+            )
 
 ),
 
@@ -228,6 +289,8 @@ outcomes as (
     select * from global_outcomes
     union all
     select * from action_outcomes
+    union all
+    select * from journey_outcomes
 
 ),
 
@@ -237,6 +300,7 @@ grouped as (
         experiment_type,
         experiment_name,
         channel,
+        metric,
         min(window_start_at) as window_start_at,
         max(window_end_at) as window_end_at,
         sum(case when is_treatment then 1 else 0 end) as n_treatment,
@@ -244,7 +308,7 @@ grouped as (
         sum(case when is_treatment then converted else 0 end) as conversions_treatment,
         sum(case when not is_treatment then converted else 0 end) as conversions_control
     from outcomes
-    group by experiment_type, experiment_name, channel
+    group by experiment_type, experiment_name, channel, metric
 
 ),
 
@@ -278,7 +342,7 @@ final as (
         experiment_type,
         experiment_name,
         channel,
-        'purchase_rate' as metric,
+        metric,
         window_start_at,
         window_end_at,
         cast(n_treatment as {{ dbt.type_bigint() }}) as n_treatment,
