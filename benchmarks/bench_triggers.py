@@ -34,7 +34,6 @@ import numpy as np
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "benchmarks" / "results" / "triggers.json"
-CHANNELS = ("EMAIL", "SMS", "IN_APP")
 
 
 def _setup(work: Path, fixture: Path) -> None:
@@ -127,7 +126,7 @@ def main() -> int:
 
     import dagster as dg
 
-    from cjo_data.destinations import WebhookReceiver
+    from cjo_data.destinations import WebhookReceiver, webhook_env
     from orchestration import settings
     from orchestration.definitions import build_definitions
     from orchestration.sensors import MIN_INTERVAL_SECONDS
@@ -137,8 +136,7 @@ def main() -> int:
     rnd = random.Random(5)
     secret = secrets.token_hex(16)
     with WebhookReceiver(args.workdir / "webhook", secret) as hook:
-        for ch in CHANNELS:
-            os.environ[f"CJO_JOURNEY_{ch}_URL"], os.environ[f"CJO_JOURNEY_{ch}_SECRET"] = hook.url, secret
+        os.environ.update(webhook_env(hook.url, secret))
         defs = build_definitions()
         instance = dg.DagsterInstance.get()
         cursor, boot_s, _, ok = _run(defs, instance, None)
