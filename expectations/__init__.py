@@ -2,7 +2,8 @@
 they guard. Importing this package does NOT import GX (it takes seconds): each suite's ``suite()``
 imports it when called.
 
-- ``raw_<source>__<table>``: one per raw contract table (built from the declaration by ``raw_suites()``);
+- ``raw_<source>__<table>``: one per raw contract table (``raw_suites(tables, plausibility)`` builds them
+  from the declaration);
   validate each NEW landed delivery.
 - ``marts_dim_customers``, ``marts_fct_next_best_actions``, ``ml_fct_propensity_scores``: validate
   aggregates computed in SQL on the warehouse.
@@ -14,13 +15,16 @@ Run them with ``orchestration.quality.runner.validate``; Dagster runs them as bl
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 
-def raw_suites() -> dict:
-    """fqn (``crm.sales``) -> RawSuite: one per table of the contract declaration, nothing to write by hand."""
+
+def raw_suites(tables: Iterable, plausibility) -> dict:
+    """fqn (``crm.sales``) -> RawSuite: one per table of the contract declaration, nothing to write by
+    hand. The runtime passes ``orchestration.contract.tables()`` and ``plausibility()`` in (this package
+    never imports orchestration)."""
     from expectations._raw import RawSuite
-    from orchestration.contract import tables
 
-    return {t.fqn: RawSuite(t.fqn) for t in tables()}
+    return {t.fqn: RawSuite(t, plausibility) for t in tables}
 
 
 def mart_suites() -> dict:

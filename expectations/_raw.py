@@ -21,13 +21,14 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from expectations._config import Thresholds
-from orchestration.contract import Column, Table, plausibility
-from orchestration.contract import table as contract_table
 
-if TYPE_CHECKING:  # pragma: no cover
+if TYPE_CHECKING:  # pragma: no cover (this package never imports orchestration: the caller passes the
+    # contract's tables and plausibility window in, so imports run one way, orchestration -> expectations)
     import duckdb
     import pandas as pd
     from great_expectations import ExpectationSuite
+
+    from orchestration.contract import Column, Plausibility, Table
 
 _NUMERIC = {"integer": "integer", "double": "double"}  # DuckDB types of dbt.type_int(), cjo.type_double()
 _WHAT = {"integer": "a whole number", "double": "a number", "timestamp": "a valid timestamp"}
@@ -64,7 +65,7 @@ def typed_expr(c: Column) -> str:
     return c.name
 
 
-def _bound_rules(c: Column, typed: str) -> list[Rule]:
+def _bound_rules(c: Column, typed: str, p: Plausibility) -> list[Rule]:
     out = []
     if c.min is not None:
         code = ("negative_" if c.min == 0 else "implausible_") + c.kind
@@ -74,7 +75,6 @@ def _bound_rules(c: Column, typed: str) -> list[Rule]:
         out.append(Rule(f"implausible_{c.kind}", c.name, f"{typed} > {c.max}",
                         f"{c.name} is above the plausible maximum {c.max}"))
     if c.type == "timestamp":
-        p = plausibility()
         earliest = p.earliest_for(c)
         out.append(Rule("implausible_timestamp", c.name, f"{typed} < cast('{earliest}' as timestamp)",
                         f"{c.name} is before {earliest}"))
@@ -84,7 +84,7 @@ def _bound_rules(c: Column, typed: str) -> list[Rule]:
     return out
 
 
-def quarantine_rules(t: Table) -> list[Rule]:
+def quarantine_rules(t: Table, p: Plausibility) -> list[Rule]:
     """The contract rules of ``t`` in staging's order (the twin of cjo.contract_rules)."""
     out: list[Rule] = []
     for c in t.columns:
@@ -99,7 +99,7 @@ def quarantine_rules(t: Table) -> list[Rule]:
             vals = ", ".join("'" + v.replace("'", "''") + "'" for v in c.accepted_values)
             out.append(Rule("unknown_value", c.name, f"{typed} is not null and {typed} not in ({vals})",
                             f"{c.name} has an unknown value"))
-        out += _bound_rules(c, typed)
+        out += _bound_rules(c, typed, p)
     return out
 
 
@@ -109,14 +109,14 @@ def _code_case(rules: Sequence[Rule]) -> str:
     return "case " + " ".join(f"when {r.when} then '{r.code}'" for r in rules) + " end"
 
 
-def quarantine_sql(t: Table, parquet_files: Sequence[Path | str], where: str = "") -> str:
+def quarantine_sql(t: Table, p: Plausibility, parquet_files: Sequence[Path | str], where: str = "") -> str:
     """One row per landed row: lineage, ``raw_<col>``, the typed columns and ``_quarantine_code``."""
     raw = ", ".join(f"{c.name} as raw_{c.name}" for c in t.columns)
     typed = ", ".join(f"{typed_expr(c)} as {c.staged_name}" for c in t.columns)
     return (
         f"with landed as (select * from read_parquet({_files(parquet_files)}, union_by_name=true){where}), "
         f"typed as (select {raw}, {typed}, _source_file, _source_row, _delivery_id, _landed_at from landed) "
-        f"select *, {_code_case(quarantine_rules(t))} as _quarantine_code from typed"
+        f"select *, {_code_case(quarantine_rules(t, p))} as _quarantine_code from typed"
     )
 
 
@@ -140,7 +140,8 @@ def _normalized(c: Column) -> str:
     return f"raw_{c.name}"
 
 
-def frame_sql(t: Table, parquet_files: Sequence[Path | str], sample_fraction: float | None = None) -> str:
+def frame_sql(t: Table, p: Plausibility, parquet_files: Sequence[Path | str],
+              sample_fraction: float | None = None) -> str:
     """``sample_fraction``: keep only the records whose key hashes into that share (all rows of one key
     stay together, so duplicate keys are still seen; a null key falls back to the whole row)."""
     where = ""
@@ -148,14 +149,14 @@ def frame_sql(t: Table, parquet_files: Sequence[Path | str], sample_fraction: fl
         row = " || '|' || ".join(f"coalesce({c.name}, '')" for c in t.columns)
         where = (f" where hash(coalesce({t.key}, {row})) % 1000000 < "
                  f"{max(1, round(sample_fraction * 1_000_000))}")
-    rules = quarantine_rules(t)
+    rules = quarantine_rules(t, p)
     shadow = [s for c in t.columns for s in _shadow(c, rules)]
     # A row re-sent in the same file, even with the timestamp written another way (2026-01-01T10:00:00Z
     # vs 2026-01-01 10:00:00) or the email in another case, is collapsed: staging keeps it once, it is
     # not a conflicting re-use of the key.
     same = ", ".join(_normalized(c) for c in t.columns)
     return (
-        f"with q as ({quarantine_sql(t, parquet_files, where)}), "
+        f"with q as ({quarantine_sql(t, p, parquet_files, where)}), "
         f"collapsed as (select * from q qualify row_number() over (partition by {same} order by _source_row) = 1) "
         f"select {', '.join(shadow)}, _quarantine_code from collapsed"
     )
@@ -163,13 +164,14 @@ def frame_sql(t: Table, parquet_files: Sequence[Path | str], sample_fraction: fl
 
 @dataclass(frozen=True)
 class RawSuite:
-    """The suite for one raw contract table, e.g. ``RawSuite("crm.sales")``."""
+    """The suite for one raw contract table and the contract's plausibility window."""
 
-    fqn: str
+    table: Table
+    plausibility: Plausibility
 
     @property
-    def table(self) -> Table:
-        return contract_table(self.fqn)
+    def fqn(self) -> str:
+        return self.table.fqn
 
     @property
     def name(self) -> str:
@@ -185,7 +187,7 @@ class RawSuite:
             total = con.execute(
                 f"select count(*) from read_parquet({_files(parquet_files)}, union_by_name=true)").fetchall()[0][0]
             fraction = max_rows / total if total > max_rows else None
-        df = con.sql(frame_sql(self.table, parquet_files, fraction)).df()
+        df = con.sql(frame_sql(self.table, self.plausibility, parquet_files, fraction)).df()
         df.attrs["sample_fraction"] = fraction
         return df
 

@@ -473,7 +473,8 @@ def doctor() -> None:
 
     Example: cjo doctor
     """
-    from orchestration.resources import dagster_home, dbt_executable
+    from orchestration.dbt_assets import dbt_executable
+    from orchestration.resources import dagster_home
 
     ok = True
     rows: list[tuple[str, str, str]] = []

@@ -19,7 +19,7 @@ validates the declaration once per process.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -86,8 +86,9 @@ class Table:
     description: str
     key: str  # the column that identifies a record within the source (unique after dedup)
     columns: tuple[Column, ...]
-    event_time: str | None = None  # the column freshness and late-arrival logic use
+    event_time: str | None = None  # the column late-arrival logic uses
     declared_in: str = ""  # the declaration file, relative to the project
+    stale_after: timedelta | None = None  # config.freshness.warn_after (the table's, else its source's)
 
     @property
     def fqn(self) -> str:
@@ -180,7 +181,21 @@ def _column(raw: dict, where: str) -> Column:
     )
 
 
-def _table(source: str, raw: dict, declared_in: str) -> Table:
+_PERIODS = {"minute": "minutes", "hour": "hours", "day": "days"}
+
+
+def _stale_after(freshness: dict | None, where: str) -> timedelta | None:
+    """``{warn_after: {count: 26, period: hour}}`` -> 26 hours (dbt's freshness config)."""
+    warn = (freshness or {}).get("warn_after")
+    if not warn:
+        return None
+    if warn.get("period") not in _PERIODS or not isinstance(warn.get("count"), int) or warn["count"] <= 0:
+        raise ContractError(f"{where}: config.freshness.warn_after needs a positive count and a period "
+                            f"({', '.join(_PERIODS)}), got {warn!r}")
+    return timedelta(**{_PERIODS[warn["period"]]: warn["count"]})
+
+
+def _table(source: str, raw: dict, declared_in: str, source_config: dict | None = None) -> Table:
     where = f"{declared_in}: table {source}.{raw.get('name')}"
     config = raw.get("config") or {}
     columns = tuple(_column(c, where) for c in raw.get("columns") or [])
@@ -192,8 +207,10 @@ def _table(source: str, raw: dict, declared_in: str) -> Table:
         raise ContractError(f"{where}: config.meta.record_key {key!r} is not one of its columns")
     if event_time is not None and event_time not in names:
         raise ContractError(f"{where}: config.event_time {event_time!r} is not one of its columns")
+    freshness = config["freshness"] if "freshness" in config else (source_config or {}).get("freshness")
     return Table(source=source, name=raw["name"], description=(raw.get("description") or "").strip(),
-                 key=key, columns=columns, event_time=event_time, declared_in=declared_in)
+                 key=key, columns=columns, event_time=event_time, declared_in=declared_in,
+                 stale_after=_stale_after(freshness, where))
 
 
 def load(root: Path = ROOT) -> tuple[Table, ...]:
@@ -203,7 +220,7 @@ def load(root: Path = ROOT) -> tuple[Table, ...]:
         rel = path.relative_to(root).as_posix()
         for src in yaml.safe_load(path.read_text()).get("sources") or []:
             if ((src.get("config") or {}).get("meta") or {}).get("raw_contract"):
-                out.extend(_table(src["name"], t, rel) for t in src.get("tables") or [])
+                out.extend(_table(src["name"], t, rel, src.get("config")) for t in src.get("tables") or [])
     if not out:
         raise ContractError(f"no raw contract tables declared in {root / DECLARATIONS}")
     return tuple(out)

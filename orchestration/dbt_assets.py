@@ -21,6 +21,7 @@ under ``dg dev`` a reload of the code location re-checks it, so an edited model 
 # No `from __future__ import annotations`: Dagster reads the context annotation of the asset function.
 import logging
 import shutil
+import sys
 from collections.abc import Iterable, Mapping
 from functools import cache
 from pathlib import Path
@@ -38,8 +39,7 @@ from dagster_dbt import (
 from dagster_dbt.dbt_project import DagsterDbtProjectPreparer
 
 from orchestration import settings
-from orchestration.resources import DUCKDB_WRITER_POOL, dbt_executable
-from orchestration.warehouse_lock import writer_lock
+from orchestration.warehouse_lock import DUCKDB_WRITER_POOL, writer_lock
 
 log = logging.getLogger(__name__)
 
@@ -85,6 +85,12 @@ class CjoPreparer(DagsterDbtProjectPreparer):
     def _prepare_manifest(self, project: DbtProject) -> None:
         DbtCliResource(project_dir=project, dbt_executable=dbt_executable()).cli(
             ["parse", "--quiet"], target_path=project.target_path).wait()
+
+
+def dbt_executable() -> str:
+    """The dbt next to the running interpreter (the venv's), falling back to PATH."""
+    candidate = Path(sys.executable).parent / "dbt"
+    return str(candidate) if candidate.exists() else "dbt"
 
 
 @cache

@@ -6,15 +6,15 @@
 - ``dbt_resource()``: dagster-dbt's ``DbtCliResource`` pointed at this repo, with the dbt executable taken
   from the running interpreter's folder (so it works when the venv is not activated).
 
-``DUCKDB_WRITER_POOL`` is the Dagster concurrency pool of every asset that opens the live warehouse
-(dbt, landing's bookkeeping, ML, quality results, syncs, publishing). dagster.yaml limits it to 1, so
-two runs launched at once queue on it instead of colliding on the file lock (docs/operations.md).
+``DUCKDB_WRITER_POOL`` (defined in orchestration/warehouse_lock.py, beside the lock under it) is the
+Dagster concurrency pool of every asset that opens the live warehouse (dbt, landing's bookkeeping, ML,
+quality results, syncs, publishing). instance/dagster.yaml limits it to 1, so two runs launched at once
+queue on it instead of colliding on the file lock (docs/operations.md).
 """
 
 from __future__ import annotations
 
 import os
-import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -23,19 +23,13 @@ import dagster as dg
 import duckdb
 
 from orchestration import settings
+from orchestration.warehouse_lock import DUCKDB_WRITER_POOL  # noqa: F401 (the pool name, re-exported)
 
 # The instance settings copied into DAGSTER_HOME. Not in the project root: Dagster warns about a
 # dagster.yaml in the working directory that is not the one of DAGSTER_HOME.
 INSTANCE_YAML = settings.PROJECT_ROOT / "instance" / "dagster.yaml"
 # Changing this name without changing instance/dagster.yaml lifts the one-writer limit (runs would then fail with
 # "Could not set lock on file" when they overlap).
-DUCKDB_WRITER_POOL = "duckdb_writer"
-
-
-def dbt_executable() -> str:
-    """The dbt next to the running interpreter (the venv's), falling back to PATH."""
-    candidate = Path(sys.executable).parent / "dbt"
-    return str(candidate) if candidate.exists() else "dbt"
 
 
 class WarehouseResource(dg.ConfigurableResource):
@@ -71,7 +65,7 @@ def dbt_resource():
     """The dbt CLI resource (built lazily: importing dagster_dbt is not free)."""
     from dagster_dbt import DbtCliResource
 
-    from orchestration.dbt_assets import dbt_project
+    from orchestration.dbt_assets import dbt_executable, dbt_project
 
     # dagster-dbt runs dbt with DBT_SEND_ANONYMOUS_USAGE_STATS=false (the machine may be offline).
     project = dbt_project()

@@ -33,6 +33,10 @@ from pathlib import Path
 import duckdb
 from filelock import FileLock, Timeout
 
+# The Dagster concurrency pool of every asset that opens the live warehouse (dbt, landing's bookkeeping,
+# ML, quality results, syncs, publishing); instance/dagster.yaml limits it to 1.
+DUCKDB_WRITER_POOL = "duckdb_writer"
+
 log = logging.getLogger(__name__)
 
 # How often a waiting process says what it is waiting for.

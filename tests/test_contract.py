@@ -84,6 +84,8 @@ sources:
     ("{name: b, data_type: varchar, config: {meta: {max: 3}}}", "{record_key: a}", "max needs a number"),
     ("{name: b, data_type: timestamp, config: {meta: {earliest: 1st of May}}}", "{record_key: a}", "ISO date"),
     ("{name: b, data_type: varchar}", "{record_key: id}", "record_key 'id'"),
+    ("{name: b, data_type: varchar}", "{record_key: a}, freshness: {warn_after: {count: 2, period: week}}",
+     "freshness.warn_after"),
 ])
 def test_a_wrong_declaration_names_file_table_and_column(tmp_path, column_yaml, table_meta, message):
     root = _declare(tmp_path, column_yaml, table_meta)
@@ -96,7 +98,8 @@ def test_a_new_table_needs_only_its_declaration(tmp_path):
     root = _declare(tmp_path, "{name: b, data_type: double, config: {meta: {nullable: false, min: 0}}}")
     (t,) = contract.load(root)
     assert t.fqn == "src.things" and t.required_columns == ["a", "b"]
-    assert [r.code for r in quarantine_rules(t)] == ["missing_required", "invalid_number", "negative_number"]
+    codes = [r.code for r in quarantine_rules(t, contract.plausibility())]
+    assert codes == ["missing_required", "invalid_number", "negative_number"]
 
 
 # ------------------------------------------------------------------------------ mangled rows, every table
@@ -159,14 +162,14 @@ def mangled_rows(t: Table) -> list[tuple[dict[str, str], Rule | None]]:
         return r
 
     rows += [(row(), None) for _ in range(3)]
-    for rule in quarantine_rules(t):
+    for rule in quarantine_rules(t, contract.plausibility()):
         c = t.column(rule.column)
         for value in _breaking(c, rule.code, rule.when):
             rows.append((row(**{c.name: value}), rule))
         for value in _passing_edges(c):
             rows.append((row(**{c.name: value}), None))
     # Two broken columns: the code is the first rule in declaration order.
-    rules = quarantine_rules(t)
+    rules = quarantine_rules(t, contract.plausibility())
     if len({r.column for r in rules}) > 1:
         first, second = rules[0], next(r for r in rules if r.column != rules[0].column)
         rows.append((row(**{first.column: _breaking(t.column(first.column), first.code, first.when)[0],
@@ -218,7 +221,8 @@ def test_staging_and_gx_apply_the_declared_rules_row_by_row(compiled, fqn):
     dbt_rows = {r[0]: (r[1], r[2]) for r in con.sql(
         f"select _source_row, _quarantine_code, _quarantine_reason from ({sql})").fetchall()}
     files = sorted((compiled["landing"] / t.source / t.name).glob("[!_]*.parquet"))
-    gx_codes = dict(con.sql(f"select _source_row, _quarantine_code from ({quarantine_sql(t, files)})").fetchall())
+    sql = quarantine_sql(t, contract.plausibility(), files)
+    gx_codes = dict(con.sql(f"select _source_row, _quarantine_code from ({sql})").fetchall())
     rules = compiled["expected"][fqn]
     expected = {n: rule.code if rule else None for n, rule in rules.items()}
     assert {n: code for n, (code, _) in dbt_rows.items()} == expected, "staging codes differ from the rules"
@@ -228,3 +232,28 @@ def test_staging_and_gx_apply_the_declared_rules_row_by_row(compiled, fqn):
             assert reason is None, (n, reason)
         else:  # readable, and names the rule the row breaks first
             assert reason.split("; ")[0].startswith(rules[n].what), (n, rules[n], reason)
+
+
+def test_freshness_comes_from_the_declaration_and_a_table_overrides_its_source(tmp_path):
+    root = _declare(tmp_path, "{name: b, data_type: varchar}")
+    (t,) = contract.load(root)
+    assert t.stale_after is None  # declared without freshness: no freshness check
+    decl = root / "models" / "staging" / "src" / "_src__sources.yml"
+    decl.write_text(decl.read_text().replace(
+        "config: {meta: {raw_contract: true}}",
+        "config: {meta: {raw_contract: true}, freshness: {warn_after: {count: 3, period: day}}}"))
+    (t,) = contract.load(root)
+    assert t.stale_after == timedelta(days=3)
+    override = "config: {meta: {record_key: a}, freshness: {warn_after: {count: 90, period: minute}}}"
+    decl.write_text(decl.read_text().replace("config: {meta: {record_key: a}}", override))
+    (t,) = contract.load(root)
+    assert t.stale_after == timedelta(minutes=90)
+
+
+def test_every_raw_table_gets_a_freshness_check_with_its_declared_bound():
+    from orchestration.raw_assets import freshness_checks, raw_asset_key
+
+    declared = {raw_asset_key(t): t.stale_after for t in contract.tables()}
+    assert all(declared.values()) and set(declared.values()) == {timedelta(hours=26)}
+    checked = {key for check in freshness_checks() for key in (k.asset_key for k in check.check_keys)}
+    assert checked == set(declared)

@@ -21,11 +21,9 @@ RAW_CHECK_PREFIX = "gx_"
 
 def _writer_pool() -> str:
     """The Dagster pool of everything that opens the live warehouse (checks append to
-    ops.quality_results). orchestration.resources owns the name; the fallback is the same string."""
-    try:
-        from orchestration.resources import DUCKDB_WRITER_POOL
-    except ImportError:
-        return "duckdb_writer"
+    ops.quality_results)."""
+    from orchestration.warehouse_lock import DUCKDB_WRITER_POOL
+
     return DUCKDB_WRITER_POOL
 
 

@@ -64,10 +64,10 @@ def validate_deliveries(landing_dir: Path, deliveries: dict[str, list[dict]], th
     import duckdb
 
     from expectations import raw_suites
-    from orchestration.contract import TABLES
+    from orchestration.contract import plausibility, tables
     from orchestration.quality.runner import validate
 
-    suites = raw_suites(TABLES)
+    suites = raw_suites(tables(), plausibility())
     out: dict[str, list[SuiteResult]] = {}
     with duckdb.connect() as con:
         for fqn, entries in deliveries.items():

@@ -21,6 +21,7 @@ from quality_harness import Pipeline, email_event, model_exists, sale, write_bas
 
 from expectations import raw_suites
 from expectations._config import Thresholds
+from orchestration import contract
 
 # File names of the defect deliveries (relative to the raw dir).
 F_BAD_DATE = "crm/sales/sales_bad_date.csv"
@@ -137,7 +138,7 @@ def scenario(tmp_path_factory) -> Scenario:
     write_csv(raw, "marketing.email_events", Path(F_HEADER_ONLY).name, [])
     s.run1_report = p.land()
     # The raw GX suites on every new delivery of this run (what the blocking raw check evaluates).
-    suites = raw_suites()
+    suites = raw_suites(contract.tables(), contract.plausibility())
     from orchestration.quality.runner import validate
 
     with duckdb.connect() as con:

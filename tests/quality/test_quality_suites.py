@@ -12,6 +12,7 @@ import pytest
 from expectations import mart_suites, raw_suites
 from expectations._config import Thresholds
 from expectations.activation_audiences import AudienceSizeSuite
+from orchestration import contract
 from orchestration.contract import TABLES
 from orchestration.landing import land
 from orchestration.quality.marts import record, run_mart_suite
@@ -42,7 +43,7 @@ def dirs(tmp_path):
 
 
 def test_every_contract_table_has_a_raw_suite():
-    suites = raw_suites()
+    suites = raw_suites(contract.tables(), contract.plausibility())
     assert set(suites) == {t.fqn for t in TABLES}
     for fqn, s in suites.items():
         assert s.table.fqn == fqn and s.name == f"raw_{fqn.replace('.', '__')}"
@@ -150,7 +151,8 @@ def test_proportion_checks_have_a_minimum_count_so_they_scale_down(rows, repeate
     th = Thresholds()
     assert (th.min_quarantine_rows, th.min_duplicate_key_rows) == (10, 10)  # the cases below assume these
     frame = _sales_frame(rows, repeated, bad)
-    suite = raw_suites()["crm.sales"].suite(th, list(frame.columns), rows=rows,
+    suites = raw_suites(contract.tables(), contract.plausibility())
+    suite = suites["crm.sales"].suite(th, list(frame.columns), rows=rows,
                                             nonnull={k: int(v) for k, v in frame.notna().sum().items()})
     result = validate(frame, suite, asset="crm.sales")
     assert {o.column_name for o in result.failures} == fails, [o.observed_value for o in result.failures]
@@ -197,7 +199,7 @@ def test_raw_quarantine_prediction_matches_staging_rules_for_sales(dirs):
                     "S3,A1,P1,purchase,1O,2025-01-01\n"
                     "S4,,P1,purchase,1,2025-01-01\n")
     land(raw, landing)
-    suite = raw_suites()["crm.sales"]
+    suite = raw_suites(contract.tables(), contract.plausibility())["crm.sales"]
     files = list((landing / "crm" / "sales").glob("[!_]*.parquet"))
     frame = suite.frame(duckdb.connect(), files).set_index("sale_id")
     assert frame["_quarantine_code"].fillna("ok").to_dict() == {
