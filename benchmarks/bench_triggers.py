@@ -5,8 +5,8 @@ On a copy of a built warehouse (default: the test fixture, tests/output/fixture)
 1. bootstrap: the incremental job once over everything (journeys evaluated on the whole history; what
    is due goes out), so later runs see only what is new;
 2. per delivery: a file of application events is written to raw/advisor/application_events/ (applications
-   started 49 hours before the data's newest event and never submitted, so their 48-hour window closes in
-   this delivery, plus one fresh start that moves the clock). The real sensor function is ticked, and the
+   started 48 hours before the journey clock and never submitted, so their 48-hour window has closed when
+   the delivery is evaluated, plus one fresh start whose window stays open). The real sensor function is ticked, and the
    incremental job runs with the asset selection of its RunRequest (landing, dbt downstream, journeys,
    ledger, journey audiences, journey syncs, publish), in process as the daemon's run would;
 3. per action received: received_at - file landed (mtime) = pipeline + sync; the sensor's own wait is

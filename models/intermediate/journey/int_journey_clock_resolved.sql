@@ -1,15 +1,11 @@
 -- The journey clock: one row. var('as_of_ts') when set (reproducible back-testing), else the newest
--- event in the data (demo data ends in the past, so "now" would make everyone lapsed).
+-- event in the data (demo data ends in the past, so "now" would make everyone lapsed). Portal application
+-- events are left out on purpose: a delivery of them would move the clock and so rebuild every mart that
+-- reads it, and the path from such a delivery to the journey's message must stay narrow (docs/journeys.md).
 
 with touchpoints as (
 
     select occurred_at as event_at from {{ ref('int_touchpoints_resolved') }}
-
-),
-
-applications as (
-
-    select occurred_at as event_at from {{ ref('stg_advisor__application_events') }}
 
 ),
 
@@ -24,8 +20,7 @@ event_times as (
     select event_at from touchpoints
     union all
     select event_at from sales
-    union all
-    select event_at from applications
+
 
 ),
 
