@@ -29,6 +29,7 @@ from orchestration.formatting import (
     FLAG,
     ID,
     SECONDS,
+    SHARE,
     TIME,
     Col,
     Format,
@@ -299,7 +300,7 @@ def status(
     runs: Annotated[int, typer.Option(help="How many recent runs to list.")] = 5,
     fmt: FormatOption = Format.table,
 ) -> None:
-    """Recent runs, row counts per mart (published copy), failed checks and quarantined rows by reason.
+    """Recent runs, row counts per mart (published copy), failed checks, syncs, journeys and quarantined rows.
 
     Reads the published copy, never the live warehouse, so it is safe while the pipeline runs.
 
@@ -383,6 +384,7 @@ def _status_tables(fmt: Format) -> list[Section]:
         else:
             note("[dim]no quality results published yet[/dim]", fmt)
         out.extend(_status_syncs(con, fmt))
+        out.extend(_status_journeys(con))
         quarantined = quarantine_counts(con)
         if len(quarantined):
             out.append(Section("quarantined rows by reason",
@@ -417,6 +419,24 @@ def _status_syncs(con, fmt: Format) -> list[Section]:
             out.append(Section("open rejected rows by reason", [Col("sync", ID), Col("reason"), Col("rows", COUNT)],
                                reasons, key="sync_rejections"))
     return out
+
+
+def _status_journeys(con) -> list[Section]:
+    """Each journey (all arms): enrolled, still in, converted, exited, and its lift over its own control
+    group (agg_journey_performance, agg_experiment_results), from the published copy."""
+    if not _has_column(con, "marts", "agg_journey_performance", "journey"):
+        return []
+    lift = ("left join marts.agg_experiment_results x on x.experiment_type = 'journey_holdout' "
+            "and x.experiment_name = p.journey") if _has_column(con, "marts", "agg_experiment_results",
+                                                                 "experiment_type") else ""
+    rows = con.execute(
+        "select p.journey, p.enrolled, p.active, p.converted, p.exited, p.steps_sent, "
+        f"{'x.lift, x.lift_ci_low, x.lift_ci_high' if lift else 'null, null, null'} "
+        f"from marts.agg_journey_performance p {lift} where p.arm = 'all' order by p.journey").fetchall()
+    return [Section("journeys (agg_journey_performance; lift vs the journey's control, agg_experiment_results)",
+                    [Col("journey", ID), Col("enrolled", COUNT), Col("active", COUNT), Col("converted", COUNT),
+                     Col("exited", COUNT), Col("steps sent", COUNT), Col("lift", SHARE),
+                     Col("lift low", SHARE), Col("lift high", SHARE)], rows, key="journeys")]
 
 
 # ------------------------------------------------------------------ doctor

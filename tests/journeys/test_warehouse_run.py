@@ -77,3 +77,21 @@ def test_channel_of_choice_and_content_for_the_chosen_channel(tmp_path, monkeypa
             assert rendered["subject"] and "A1" in text  # the application id is filled in
         if cid == "c000":
             assert "there" in text  # no first name: the fallback, never a blank
+
+
+def test_cjo_status_lists_each_journey_with_its_counts_and_lift():
+    from orchestration.cli import _status_journeys
+
+    con = duckdb.connect()
+    con.execute("create schema marts")
+    con.execute("create table marts.agg_journey_performance as select * from (values "
+                "('webinar_no_show', 'all', 40, 10, 12, 30, 36), ('webinar_no_show', 'control', 4, 1, 1, 3, 0), "
+                "('application_abandonment', 'all', 9, 9, 0, 0, 8)) "
+                "t(journey, arm, enrolled, active, converted, exited, steps_sent)")
+    con.execute("create table marts.agg_experiment_results as select * from (values "
+                "('journey_holdout', 'webinar_no_show', 0.05::double, -0.01::double, 0.11::double), "
+                "('journey_holdout', 'webinar_no_show:treatment', 0.05, -0.01, 0.11)) "
+                "t(experiment_type, experiment_name, lift, lift_ci_low, lift_ci_high)")
+    [section] = _status_journeys(con)
+    assert section.rows == [("application_abandonment", 9, 9, 0, 0, 8, None, None, None),
+                            ("webinar_no_show", 40, 10, 12, 30, 36, 0.05, -0.01, 0.11)]
