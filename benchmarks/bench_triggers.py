@@ -36,14 +36,15 @@ ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "benchmarks" / "results" / "triggers.json"
 
 
-def _setup(work: Path, fixture: Path) -> None:
-    shutil.rmtree(work, ignore_errors=True)
-    work.mkdir(parents=True)
-    for name in ("raw", "landing"):
-        shutil.copytree(fixture / name, work / name)
-    shutil.copyfile(fixture / "warehouse.duckdb", work / "warehouse.duckdb")
-    (work / "dagster_home").mkdir()
-    shutil.copyfile(ROOT / "instance" / "dagster.yaml", work / "dagster_home" / "dagster.yaml")
+def _setup(work: Path, fixture: Path, reuse: bool) -> None:
+    if not reuse:
+        shutil.rmtree(work, ignore_errors=True)
+        work.mkdir(parents=True)
+        for name in ("raw", "landing"):
+            shutil.copytree(fixture / name, work / name)
+        shutil.copyfile(fixture / "warehouse.duckdb", work / "warehouse.duckdb")
+        (work / "dagster_home").mkdir()
+        shutil.copyfile(ROOT / "instance" / "dagster.yaml", work / "dagster_home" / "dagster.yaml")
     os.environ.update({
         "CJO_RAW_DIR": str(work / "raw"), "CJO_LANDING_DIR": str(work / "landing"),
         "CJO_DUCKDB_PATH": str(work / "warehouse.duckdb"), "CJO_PUBLISH_DIR": str(work / "published"),
@@ -125,8 +126,10 @@ def main() -> int:
     ap.add_argument("--workdir", type=Path, default=ROOT / "benchmarks" / "tmp" / "triggers")
     ap.add_argument("--deliveries", type=int, default=2)
     ap.add_argument("--applications", type=int, default=60, help="abandoned applications per delivery")
+    ap.add_argument("--reuse", action="store_true",
+                    help="continue in a workdir a previous run bootstrapped: every file there counts as seen")
     args = ap.parse_args()
-    _setup(args.workdir, args.fixture)
+    _setup(args.workdir, args.fixture, args.reuse)
 
     import dagster as dg
 
@@ -137,18 +140,24 @@ def main() -> int:
 
     settle = float(os.environ.get("CJO_BENCH_SETTLE_SECONDS", settings.Settings.model_fields[
         "sensor_settle_seconds"].default))
-    rnd = random.Random(5)
     secret = secrets.token_hex(16)
     with WebhookReceiver(args.workdir / "webhook", secret) as hook:
         os.environ.update(webhook_env(hook.url, secret))
         defs = build_definitions()
         instance = dg.DagsterInstance.get()
-        cursor, boot_s, _, ok = _run(defs, instance, None)
-        print(f"bootstrap run: {boot_s:.0f} s, success={ok}", flush=True)
+        if args.reuse:
+            from orchestration.sensors import dump_cursor, scan
+
+            cursor = dump_cursor({f.path: [f.size, f.mtime_ns] for f in scan(args.workdir / "raw")})
+        else:
+            cursor, boot_s, _, ok = _run(defs, instance, None)
+            print(f"bootstrap run: {boot_s:.0f} s, success={ok}", flush=True)
         per_event, runs = [], []
-        for k in range(args.deliveries):
+        first = len(list((args.workdir / "raw" / "advisor" / "application_events").glob("delivery_bench_*")))
+        for k in range(first, first + args.deliveries):
             seen = len(hook.log_path.read_text().splitlines()) if hook.log_path.exists() else 0
-            path, customers = _delivery(args.workdir, args.applications, k, rnd)
+            # a new draw per delivery: the same advisors again would be in the journey's cooldown
+            path, customers = _delivery(args.workdir, args.applications, k, random.Random(1000 + k))
             landed = path.stat().st_mtime
             cursor, run_s, steps, ok = _run(defs, instance, cursor)
             got = [r for r in _received(hook.log_path, seen) if (r.get("data") or {}).get("customer_id") in customers]
