@@ -29,7 +29,8 @@ final as (
         journey,
         step_id,
         phone_e164,
-        body as text,
+        -- text: the SMS gateway's field name
+        body as text,  -- noqa: RF04
         decided_at
     from messages
 

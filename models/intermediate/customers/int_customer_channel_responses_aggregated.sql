@@ -74,11 +74,26 @@ portal_users as (
 
 final as (
 
-    select customer_id, channel, sends, responses from email_history
+    select
+        customer_id,
+        channel,
+        sends,
+        responses
+    from email_history
     union all
-    select customer_id, channel, sends, responses from call_history
+    select
+        customer_id,
+        channel,
+        sends,
+        responses
+    from call_history
     union all
-    select customer_id, channel, sends, responses from portal_users
+    select
+        customer_id,
+        channel,
+        sends,
+        responses
+    from portal_users
 
 )
 

@@ -21,7 +21,6 @@ event_times as (
     union all
     select event_at from sales
 
-
 ),
 
 {%- set as_of_ts = var('as_of_ts') %}

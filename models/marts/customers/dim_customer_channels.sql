@@ -61,8 +61,9 @@ combined as (
         coalesce(history.responses, 0) as responses,
         case
             when coalesce(history.sends, 0) > 0
-                then (history.responses + {{ k }} * coalesce(population.population_rate, 0))
-                / (history.sends + {{ k }})
+                then
+                    (history.responses + {{ k }} * coalesce(population.population_rate, 0))
+                    / (history.sends + {{ k }})
         end as response_rate
     from customers
     cross join delivery_channels

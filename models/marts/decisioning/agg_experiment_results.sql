@@ -250,9 +250,16 @@ journey_matured as (
 journey_comparisons as (
 
     -- every treated arm on its own, and all treated arms together, each against the journey's control
-    select distinct journey, arm as compared_arm from journey_matured where arm <> 'control'
+    select distinct
+        journey,
+        arm as compared_arm
+    from journey_matured
+    where arm <> 'control'
     union all
-    select distinct journey, 'all' as compared_arm from journey_matured
+    select distinct
+        journey,
+        'all' as compared_arm
+    from journey_matured
 
 ),
 

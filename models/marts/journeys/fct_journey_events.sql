@@ -30,9 +30,23 @@ stage_entries as (
 
 unioned as (
 
-    select event_key, customer_id, event_name, occurred_at, subject_id, detail from trigger_events
+    select
+        event_key,
+        customer_id,
+        event_name,
+        occurred_at,
+        subject_id,
+        detail
+    from trigger_events
     union all
-    select event_key, customer_id, event_name, occurred_at, subject_id, detail from stage_entries
+    select
+        event_key,
+        customer_id,
+        event_name,
+        occurred_at,
+        subject_id,
+        detail
+    from stage_entries
 
 ),
 

@@ -12,7 +12,7 @@ renamed as (
     select
         cast(journey as {{ dbt.type_string() }}) as journey,
         cast(enabled as boolean) as enabled,
-        cast(owner as {{ dbt.type_string() }}) as owner,
+        cast(owner as {{ dbt.type_string() }}) as owner,  -- noqa: RF04
         cast(description as {{ dbt.type_string() }}) as description,
         cast(source_file as {{ dbt.type_string() }}) as source_file,
         cast(trigger_type as {{ dbt.type_string() }}) as trigger_type,

@@ -20,7 +20,7 @@ renamed as (
         cast(expires_at as {{ dbt.type_timestamp() }}) as expires_at,
         cast(status as {{ dbt.type_string() }}) as status,
         cast(status_reason as {{ dbt.type_string() }}) as status_reason,
-        cast(action as {{ dbt.type_string() }}) as action,
+        cast(action as {{ dbt.type_string() }}) as action,  -- noqa: RF04
         cast(branch as {{ dbt.type_string() }}) as branch,
         cast(arms as {{ dbt.type_string() }}) as arms,
         cast(channel as {{ dbt.type_string() }}) as channel,
