@@ -23,13 +23,13 @@ export DBT_SEND_ANONYMOUS_USAGE_STATS := false
 export DAGSTER_HOME ?= $(CURDIR)/.dagster_home
 export PYTHONUNBUFFERED := 1
 
-.PHONY: help setup demo test lint ruff sqlfluff fixture pytest bench dev manifest system-deps spark-check clean
+.PHONY: help setup demo test lint ruff sqlfluff fixture pytest bench bench-all dev manifest system-deps spark-check test-spark clean
 
 help:
 	@echo "make demo   - set up, generate the demo data ($(DEMO_ADVISORS) advisors x $(DEMO_DAYS) days), run the whole pipeline"
 	@echo "make test   - set up, lint (ruff, sqlfluff), dbt build on a small fixture, pytest"
 	@echo "make dev    - the Dagster UI (dg dev) on http://127.0.0.1:3000; Ctrl-C stops it"
-	@echo "make bench  - benchmarks; figures land in benchmarks/results/*.json"
+	@echo "make bench  - the scale benchmark (BENCH_SCALE advisors, default 1M) -> benchmarks/results/pipeline_<n>.json"
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -80,7 +80,14 @@ fixture: setup
 pytest: setup manifest
 	CJO_FIXTURE_DIR=$(CURDIR)/$(FIXTURE_DIR) $(BIN)/pytest -q
 
+# The scale benchmark: BENCH_SCALE advisors (default 1M: about an hour on 2 cores; BENCH_SCALE=100000 for
+# a few minutes). Writes benchmarks/results/pipeline_<BENCH_SCALE>.json. `make bench-all` runs every
+# benchmarks/bench_*.py at its own default scale.
+BENCH_SCALE ?= 1000000
 bench: setup manifest
+	BENCH_SCALE=$(BENCH_SCALE) $(BIN)/python benchmarks/bench_pipeline.py
+
+bench-all: setup manifest
 	$(BIN)/python benchmarks/run_all.py
 
 # cjo dev copies instance/dagster.yaml (writer pool, run queue) into DAGSTER_HOME, then runs `dg dev`.
@@ -92,5 +99,9 @@ dev: setup manifest
 spark-check: fixture
 	bash scripts/spark_check.sh
 
+# Every mart of the fixture built on DuckDB and on Spark, compared row for row (floats rounded).
+test-spark: fixture
+	bash scripts/test_spark.sh $(FIXTURE_DIR)
+
 clean:
-	rm -rf target logs tests/output warehouse .dagster_home metastore_db spark-warehouse derby.log target-spark logs-spark
+	rm -rf target logs tests/output warehouse .dagster_home metastore_db spark-warehouse derby.log target-spark logs-spark target-duck-compare

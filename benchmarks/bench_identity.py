@@ -89,9 +89,9 @@ def main() -> int:
         if (target / "run_results.json").exists():
             results[label] = model_timings(target / "run_results.json")
 
-    land("batch1", "2026-01-01T06:00:00")
+    land("batch1", "2026-11-05T06:00:00")  # after the data (2026-10-31): see tests/test_incremental.py
     run("full_build_batch1", "--full-refresh")
-    land("batch2", "2026-01-08T06:00:00")
+    land("batch2", "2026-11-12T06:00:00")
     run("incremental_batch2")
     run("incremental_no_new_files")
     write_results(f"identity_{args.advisors}", {

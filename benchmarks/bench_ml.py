@@ -53,7 +53,7 @@ def step_scoring(n: int, out: Path) -> dict:
 
     from orchestration.ml import propensity as prop
     from orchestration.ml import synthetic
-    from orchestration.ml.features import feature_columns
+    from orchestration.ml.features import feature_columns, feature_lists
 
     frame = synthetic.feature_frame(n, seed=2)
     rng = np.random.default_rng(0)
@@ -63,7 +63,8 @@ def step_scoring(n: int, out: Path) -> dict:
         # a synthetic label with signal, so the fitted trees have realistic depth
         logit = 0.04 * sample["web_touches_90d"] - 0.01 * sample["days_since_last_engaged"] - 1.5
         sample["label"] = (rng.random(len(sample)) < 1 / (1 + np.exp(-logit))).astype(int)
-        model = prop.make_model("hgb").fit(sample[feature_columns()], sample["label"])
+        numeric, categorical = feature_lists(sample)
+        model = prop.make_model("hgb", numeric, categorical).fit(sample[feature_columns()], sample["label"])
         trained = prop.TrainedModel(task, f"{task}-bench", model, feature_columns(), {}, {}, {}, [], "")
         t0 = time.perf_counter()
         scores = prop.score(trained, frame)

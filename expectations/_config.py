@@ -36,6 +36,12 @@ class Thresholds:
     # ... and at least this many rows must share a repeated key (both copies count). 10: the demo
     # generator's deliveries repeat up to 10 rows (5 ids) in 8,000, and 4 in 353 (1.13%).
     min_duplicate_key_rows: int = 10
+    # Duplicates ACROSS deliveries (a row re-sent in a later file: staging keeps the first copy) are
+    # harmless one by one but in bulk mean a source re-exports everything. A raw table whose removed
+    # duplicates exceed this share of its landed rows (and the minimum count above) gets a WARNING with the
+    # count (not a block: the data is still right). 1%: the demo's re-sent rows stay under it; a full
+    # re-export (100,000 rows again) warns.
+    warn_duplicates_removed_rate: float = 0.01
     # Deliveries larger than this are validated on a key-hash sample of about this many rows: GX on a
     # pandas frame costs seconds per 100k rows, and a first load can be millions. Rates, enum values and
     # duplicate keys are estimated on the sample; staging still checks every row.
@@ -64,6 +70,10 @@ class Thresholds:
     def row_mostly(self, rows: int | None) -> float:
         """``mostly`` of the per-column row checks and the quarantine check (the quarantine budget)."""
         return self.mostly(rows, self.max_quarantine_rate, self.min_quarantine_rows)
+
+    def too_many_duplicates_removed(self, removed: int, landed: int) -> bool:
+        """The cross-delivery duplicates warning: over the share and at least the minimum count."""
+        return removed > self.allowed_bad(landed, self.warn_duplicates_removed_rate, self.min_duplicate_key_rows)
 
     def key_mostly(self, rows: int | None) -> float:
         """``mostly`` of the key-uniqueness check."""

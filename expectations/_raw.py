@@ -18,17 +18,19 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from expectations._config import Thresholds
 
-if TYPE_CHECKING:  # pragma: no cover (this package never imports orchestration: the caller passes the
-    # contract's tables and plausibility window in, so imports run one way, orchestration -> expectations)
+if TYPE_CHECKING:  # pragma: no cover
     import duckdb
     import pandas as pd
     from great_expectations import ExpectationSuite
 
-    from orchestration.contract import Column, Plausibility, Table
+# The contract's Column, Table and Plausibility (orchestration/contract.py). This package never imports
+# orchestration: the runtime passes the contract's tables and plausibility window in, so imports run one
+# way (orchestration -> expectations).
+Column = Table = Plausibility = Any
 
 _NUMERIC = {"integer": "integer", "double": "double"}  # DuckDB types of dbt.type_int(), cjo.type_double()
 _WHAT = {"integer": "a whole number", "double": "a number", "timestamp": "a valid timestamp"}

@@ -16,6 +16,7 @@ import threading
 import time
 import uuid
 from datetime import UTC, datetime
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
@@ -28,6 +29,7 @@ from orchestration.formatting import (
     COUNT,
     FLAG,
     ID,
+    SCORE,
     SECONDS,
     SHARE,
     TIME,
@@ -164,7 +166,7 @@ def contract_render() -> None:
 def _resolve_selection(graph, job_def, select: list[str] | None, publish: bool):
     import dagster as dg
 
-    from orchestration.jobs import PUBLISHED_KEY
+    from orchestration.jobs import ERASURE_KEY, PUBLISHED_KEY
 
     job_keys = set(job_def.asset_layer.selected_asset_keys)
     if not select:
@@ -176,8 +178,8 @@ def _resolve_selection(graph, job_def, select: list[str] | None, publish: bool):
         except Exception as exc:
             raise typer.BadParameter(f"invalid selection {s!r}: {exc}") from None
     keys &= job_keys
-    if publish:
-        keys.add(PUBLISHED_KEY)
+    if publish:  # readers never see a forgotten person: the erasure pass comes before every publish
+        keys |= {ERASURE_KEY, PUBLISHED_KEY}
     if not keys:
         raise typer.BadParameter(f"selection {select} matches no asset of job {job_def.name}")
     return sorted(keys, key=lambda k: k.to_user_string()), len(keys)
@@ -191,6 +193,10 @@ def run(
         "'+key:marts/dim_customers'. Default: the whole job.")] = None,
     job: Annotated[str, typer.Option(help=f"Job to run: {', '.join(JOBS)}.")] = "full_pipeline",
     publish: Annotated[bool, typer.Option(help="Also refresh the published reader copy.")] = True,
+    as_of: Annotated[str | None, typer.Option(
+        "--as-of", help="The journey clock (ISO date or timestamp, UTC): 'now' for every model, feature, "
+        "score and stage rule, to back-test on history. Default: the as_of setting, else the newest "
+        "event.")] = None,
 ) -> None:
     """Materialize the pipeline in this process through Dagster; the run is a run of the `cjo` code
     location, listed in the UI with the runs launched there (run history, Jobs page, timeline).
@@ -205,6 +211,14 @@ def run(
     from orchestration import runner
     from orchestration.resources import ensure_dagster_home
 
+    if as_of is not None:
+        # The run executes in this process and every step reads the settings object: the environment
+        # is how the clock reaches dbt's vars and the ML assets alike.
+        try:
+            settings.get(as_of=as_of)
+        except ValueError as exc:
+            raise typer.BadParameter(f"--as-of {as_of!r} is not a date or timestamp: {exc}") from None
+        os.environ[settings.env_name("as_of")] = as_of
     _export_dbt_environment()
     home = ensure_dagster_home()
     with console.status("loading the Dagster definitions (dbt manifest, areas) ..."):
@@ -221,8 +235,8 @@ def run(
             tags={"cjo/trigger": "cli"})
     started = time.perf_counter()
     result = _execute_with_progress(instance, recon_job, dagster_run, total)
-    _print_run_summary(instance, result, time.perf_counter() - started, home)
-    if not result.success:
+    verdict = _print_run_summary(instance, result, time.perf_counter() - started, home)
+    if verdict != RunVerdict.SUCCESS and verdict != RunVerdict.WARNINGS:
         raise typer.Exit(1)
 
 
@@ -243,6 +257,7 @@ def _execute_with_progress(instance, recon_job, dagster_run, total: int):
     thread = threading.Thread(target=target, daemon=True)
     thread.start()
     run_id, job = dagster_run.run_id, dagster_run.job_name
+    announced = None
     with Progress(SpinnerColumn(), TextColumn("{task.description}"), BarColumn(),
                   TextColumn("{task.completed}/{task.total} assets"), TimeElapsedColumn(),
                   console=console) as progress:
@@ -258,22 +273,55 @@ def _execute_with_progress(instance, recon_job, dagster_run, total: int):
                     mats += 1
                 elif ev.event_type == dg.DagsterEventType.STEP_START:
                     current = ev.step_key
-            progress.update(task, completed=min(mats, total), description=f"{job}: {current or 'starting'}")
+            waiting = _waiting_message(instance, run_id)
+            if waiting and waiting != announced:
+                console.print(f"[yellow]{waiting}[/yellow]")
+                announced = waiting
+            progress.update(task, completed=min(mats, total),
+                            description=f"{job}: {waiting or current or 'starting'}")
     if "error" in outcome:
         raise outcome["error"]
     return outcome["result"]
 
 
-def _print_run_summary(instance, result, seconds: float, home: Path) -> None:
+def _waiting_message(instance, run_id: str) -> str | None:
+    """What this run waits for: the writer pool's slot (held by another run's step), else None. A wait
+    on the OS writer lock itself is logged by warehouse_lock (a warning, so it shows here too)."""
+    from orchestration.run_status import waiting_for, writer_queue
+
+    return waiting_for(writer_queue(instance), run_id)
+
+
+class RunVerdict(StrEnum):
+    SUCCESS = "SUCCESS"
+    WARNINGS = "SUCCESS WITH WARNINGS"
+    FAILURE = "FAILURE"
+
+
+_VERDICT_STYLE = {RunVerdict.SUCCESS: "green", RunVerdict.WARNINGS: "yellow", RunVerdict.FAILURE: "red"}
+
+
+def run_verdict(steps_succeeded: bool, failed_check_severities: list[str]) -> RunVerdict:
+    """What a run amounts to. A failed step, or a failed ERROR-severity check (a model below its AUC
+    floor, a raw delivery that breaks its contract), is a FAILURE even though Dagster marks the run
+    itself successful (a non-blocking check does not stop it); failed WARN checks alone are warnings."""
+    if not steps_succeeded or any(s == "ERROR" for s in failed_check_severities):
+        return RunVerdict.FAILURE
+    return RunVerdict.WARNINGS if failed_check_severities else RunVerdict.SUCCESS
+
+
+def _print_run_summary(instance, result, seconds: float, home: Path) -> RunVerdict:
     import dagster as dg
 
     mats = result.get_asset_materialization_events()
     checks = [e.event_specific_data for e in result.all_events
               if e.event_type == dg.DagsterEventType.ASSET_CHECK_EVALUATION]
     failed = [c for c in checks if not c.passed]
-    status = "[green]SUCCESS[/green]" if result.success else "[red]FAILURE[/red]"
-    if result.success and failed:  # only WARN checks failed (a raw file moved aside, a stale feed, ...)
-        status = "[yellow]SUCCESS WITH WARNINGS[/yellow]"
+    verdict = run_verdict(result.success, [c.severity.value for c in failed])
+    status = f"[{_VERDICT_STYLE[verdict]}]{verdict.value}[/{_VERDICT_STYLE[verdict]}]"
+    from orchestration.run_status import seconds_of
+
+    seconds = seconds_of(instance, result.run_id) or seconds  # the run record's duration, as status shows it
     console.print(f"run {result.run_id} {status} in {seconds:,.1f}s: {human(len(mats), COUNT)} assets "
                   f"materialized, {human(len(checks), COUNT)} checks ({human(len(failed), COUNT)} failed). "
                   f"History: DAGSTER_HOME={home}")
@@ -290,6 +338,7 @@ def _print_run_summary(instance, result, seconds: float, home: Path) -> None:
     for e in result.all_events:
         if e.is_step_failure:
             console.print(f"[red]step {e.step_key} failed:[/red] {e.event_specific_data.error.message.strip()}")
+    return verdict
 
 
 # ------------------------------------------------------------------ status
@@ -300,17 +349,23 @@ def status(
     runs: Annotated[int, typer.Option(help="How many recent runs to list.")] = 5,
     fmt: FormatOption = Format.table,
 ) -> None:
-    """Recent runs, row counts per mart (published copy), failed checks, syncs, journeys and quarantined rows.
+    """What happened: the last runs and why each failed or warned (failed steps and checks, from the run
+    history of the live Dagster instance), what waits for the writer, quarantined files (landing
+    registry); then row counts, quality, syncs, erasures, journeys and quarantined rows from the published copy.
 
-    Reads the published copy, never the live warehouse, so it is safe while the pipeline runs.
+    Never opens the live warehouse, so it is safe while the pipeline runs.
 
     Example: cjo status --runs 10 --format json
     """
-    emit([*_status_runs(runs, fmt), *_status_tables(fmt)], fmt)
+    emit([*_status_runs(runs, fmt), *_status_landing(fmt), *_status_tables(fmt)], fmt)
 
 
 def _status_runs(limit: int, fmt: Format) -> list[Section]:
+    """From the run history of the live instance: the last runs (one duration each), why each failed or
+    warned (failed steps and checks), and the writer queue. Never the published copy, which still shows
+    the last run that got as far as publishing."""
     from orchestration.resources import dagster_home
+    from orchestration.run_status import failure_reasons, run_seconds, writer_queue
 
     home = dagster_home()
     if not (home / "dagster.yaml").exists() and not (home / "storage").exists():
@@ -323,27 +378,72 @@ def _status_runs(limit: int, fmt: Format) -> list[Section]:
         records = instance.get_run_records(limit=limit)
         runs = [(rec.dagster_run.run_id, rec.dagster_run.job_name, rec.dagster_run.status.value,
                  datetime.fromtimestamp(rec.start_time, UTC).replace(tzinfo=None) if rec.start_time else None,
-                 rec.end_time - rec.start_time if rec.start_time and rec.end_time else None,
-                 rec.dagster_run.tags.get("cjo/trigger")) for rec in records]
-        failed = []
-        for rec in records:
-            for r in instance.all_logs(rec.dagster_run.run_id, of_type=dg.DagsterEventType.ASSET_CHECK_EVALUATION):
-                ev = r.dagster_event.event_specific_data
-                if not ev.passed:
-                    failed.append((rec.dagster_run.run_id, ev.asset_key.to_user_string(), ev.check_name,
-                                   ev.severity.value, ev.description or ""))
+                 run_seconds(rec), rec.dagster_run.tags.get("cjo/trigger")) for rec in records]
+        problems = [(rec.dagster_run.run_id, r.kind, r.name, r.severity, r.message)
+                    for rec in records for r in failure_reasons(instance, rec.dagster_run.run_id)]
+        queue = writer_queue(instance)
     finally:
         instance.dispose()
-    if records and not failed:
-        note("[green]no failed checks in the last runs[/green]", fmt)
-    sections = [
-        Section("last runs", [Col("run", ID), Col("job"), Col("status"), Col("started (UTC)", TIME),
-                              Col("seconds", SECONDS), Col("trigger")], runs, key="runs"),
-    ]
-    if failed:
-        cols = [Col("run", ID), Col("asset", ID), Col("check", ID), Col("severity"), Col("reason")]
-        sections.append(Section("failed checks (last runs)", cols, failed, key="failed_checks"))
+    # A run whose steps all succeeded but whose ERROR-severity check failed is a failure (as cjo run says).
+    runs = [(r[0], r[1], _run_status(r[2], [p[3] for p in problems if p[0] == r[0] and p[1] == "check"]), *r[3:])
+            for r in runs]
+    sections = [Section("last runs (run history)", [Col("run", ID), Col("job"), Col("status"),
+                        Col("started (UTC)", TIME), Col("seconds", SECONDS), Col("trigger")], runs, key="runs")]
+    if records:
+        last = records[0].dagster_run
+        mine = [p for p in problems if p[0] == last.run_id]
+        verdict = _run_status(last.status.value, [p[3] for p in mine if p[1] == "check"])
+        style = {"SUCCESS": "green", "SUCCESS WITH WARNINGS": "yellow"}.get(verdict, "red")
+        note(f"last run {last.run_id} ({last.job_name}) [{style}]{verdict}[/{style}]"
+             + (f": {len(mine)} reason(s) below" if mine else ""), fmt)
+    if problems:
+        cols = [Col("run", ID), Col("what"), Col("step or check", ID), Col("severity"), Col("reason")]
+        sections.append(Section("failed steps and checks (last runs)", cols, problems, key="failures"))
+    elif records:
+        note("[green]no failed step or check in the last runs[/green]", fmt)
+    if queue:
+        sections.append(Section("writer queue (pool duckdb_writer)", [Col("state"), Col("run", ID),
+                                Col("step", ID), Col("waiting since (UTC)", TIME)],
+                                [(e.state, e.run_id, e.step_key, e.since) for e in queue], key="writer_queue"))
     return sections
+
+
+def _status_landing(fmt: Format) -> list[Section]:
+    """Quarantined files, straight from the landing registry (current even when the run failed before
+    dbt and publishing)."""
+    from orchestration import file_quarantine as fq
+
+    rows = fq.recorded(settings.landing_dir())
+    if not rows:
+        return []
+    return [Section("quarantined files (landing registry)", [Col("file", ID), Col("reason", ID),
+                    Col("rows", COUNT), Col("detected (UTC)", TIME), Col("detail")], rows, key="quarantined_files")]
+
+
+def _status_erasure(con, fmt: Format) -> list[Section]:
+    """The erasure ledger (requests fulfilled, last erasure) and the destinations that still hold a
+    forgotten person until their next sync (published ops.sync_state)."""
+    from orchestration.privacy import ledger, tables
+
+    state_dir = settings.get().state_dir
+    known = ledger.read(state_dir)
+    if not known.num_rows:
+        return []
+    kinds = known.column("kind").to_pylist()
+    pending = tables.pending_removals(con, ledger.salt(state_dir), known)
+    last = max(known.column("erased_at").to_pylist())
+    return [Section("right to be forgotten (erasure ledger, docs/privacy.md)",
+                    [Col("requests fulfilled", COUNT), Col("identifiers erased", COUNT),
+                     Col("last erasure (UTC)", TIME), Col("destinations still to remove them", COUNT)],
+                    [(kinds.count("request"), kinds.count("node"), last, pending)], key="erasure")]
+
+
+def _run_status(dagster_status: str, failed_check_severities: list[str]) -> str:
+    """The status column of `cjo status`: Dagster's, unless an ERROR check failed in a finished run."""
+    if dagster_status != "SUCCESS":
+        return dagster_status
+    verdict = run_verdict(True, failed_check_severities)
+    return "FAILURE (failed ERROR check)" if verdict == RunVerdict.FAILURE else verdict.value
 
 
 def _has_column(con, schema: str, table: str, column: str) -> bool:
@@ -383,8 +483,10 @@ def _status_tables(fmt: Format) -> list[Section]:
                  for r in summary.itertuples(index=False)], key="quality"))
         else:
             note("[dim]no quality results published yet[/dim]", fmt)
+        out.extend(_status_models(con))
         out.extend(_status_syncs(con, fmt))
         out.extend(_status_journeys(con))
+        out.extend(_status_erasure(con, fmt))
         quarantined = quarantine_counts(con)
         if len(quarantined):
             out.append(Section("quarantined rows by reason",
@@ -396,6 +498,24 @@ def _status_tables(fmt: Format) -> list[Section]:
         return out
     finally:
         con.close()
+
+
+def _status_models(con) -> list[Section]:
+    """The latest run of each propensity model. The headline is holdout_roc_auc (later snapshots of
+    customers held out from training), beside the logistic baseline and recency alone on the same split."""
+    if not _has_column(con, "ml", "model_runs", "holdout_roc_auc"):
+        return []
+    rows = con.execute("""
+        select model, model_version, holdout_roc_auc, baseline_roc_auc, recency_only_roc_auc, pr_auc, brier,
+               n_train, n_test, coalesce(single_feature_warning, '')
+        from ml.model_runs
+        where holdout_roc_auc is not null
+        qualify row_number() over (partition by model order by run_at desc) = 1
+        order by model""").fetchall()
+    cols = [Col("model", ID), Col("version", ID), Col("holdout ROC AUC", SCORE), Col("baseline", SCORE),
+            Col("recency only", SCORE), Col("PR AUC", SCORE), Col("Brier", SCORE), Col("train rows", COUNT),
+            Col("test rows", COUNT), Col("single-feature warning")]
+    return [Section("propensity models (ml.model_runs, latest run each)", cols, rows, key="models")]
 
 
 def _status_syncs(con, fmt: Format) -> list[Section]:
@@ -426,9 +546,10 @@ def _status_journeys(con) -> list[Section]:
     group (agg_journey_performance, agg_experiment_results), from the published copy."""
     if not _has_column(con, "marts", "agg_journey_performance", "journey"):
         return []
+    # the journey's treated arms pooled (arm 'all') against its control, on the journey's goal
     lift = ("left join marts.agg_experiment_results x on x.experiment_type = 'journey_holdout' "
-            "and x.experiment_name = p.journey") if _has_column(con, "marts", "agg_experiment_results",
-                                                                 "experiment_type") else ""
+            "and x.experiment_name = p.journey and x.arm = 'all' and x.metric = 'goal_rate'"
+            ) if _has_column(con, "marts", "agg_experiment_results", "metric") else ""
     rows = con.execute(
         "select p.journey, p.enrolled, p.active, p.converted, p.exited, p.steps_sent, "
         f"{'x.lift, x.lift_ci_low, x.lift_ci_high' if lift else 'null, null, null'} "
@@ -582,6 +703,51 @@ def byod(
     code = byod_main([dataset, "--out", str(out or settings.raw_dir()), *ctx.args])
     if code:
         raise typer.Exit(code)
+
+
+# ------------------------------------------------------------------ dashboard and report
+
+
+@app.command()
+def dashboard(
+    port: Annotated[int, typer.Option(help="Port to serve on.")] = 8050,
+    host: Annotated[str, typer.Option(help="Interface to bind (loopback by default).")] = "127.0.0.1",
+) -> None:
+    """Start the actionable dashboard (Dash) on http://HOST:PORT. It reads the published copy only.
+
+    Pages: overview, funnel, journeys, cohorts, CLV, money flows, attribution, segments, experiments,
+    wholesalers, audiences; every page filters by date, persona, segment, tier and channel, and a click on
+    a group of customers shows who they are (see docs/dashboard.md). Ctrl-C stops it.
+
+    Example: cjo dashboard --port 8050
+    """
+    from orchestration.dashboard.app import serve
+    from orchestration.publish import published_path
+
+    if not published_path().exists():
+        err.print(f"nothing published yet at {published_path()}: run the pipeline first (`cjo run`)")
+        raise typer.Exit(1)
+    console.print(f"dashboard on http://{host}:{port}/ (reading {published_path()}); Ctrl-C stops it")
+    serve(host=host, port=port)
+
+
+@app.command()
+def report(
+    out: Annotated[Path, typer.Option("--out", help="HTML file to write.")] = Path("report.html"),
+) -> None:
+    """Write every dashboard page as one self-contained HTML file (plotly.js inlined; opens offline).
+
+    Example: cjo report --out report.html
+    """
+    from orchestration.dashboard.report import write_report
+    from orchestration.publish import NothingPublishedError
+
+    try:
+        info = write_report(out)
+    except NothingPublishedError as exc:
+        err.print(str(exc))
+        raise typer.Exit(1) from None
+    console.print(f"wrote {info['path']}: {info['pages']} pages, {info['bytes'] / 1e6:,.1f} MB in {info['seconds']} s")
 
 
 # ------------------------------------------------------------------ dev

@@ -19,6 +19,7 @@ under ``dg dev`` a reload of the code location re-checks it, so an edited model 
 """
 
 # No `from __future__ import annotations`: Dagster reads the context annotation of the asset function.
+import json
 import logging
 import shutil
 import sys
@@ -39,6 +40,7 @@ from dagster_dbt import (
 from dagster_dbt.dbt_project import DagsterDbtProjectPreparer
 
 from orchestration import settings
+from orchestration.raw_assets import landed_in_this_run
 from orchestration.warehouse_lock import DUCKDB_WRITER_POOL, writer_lock
 
 log = logging.getLogger(__name__)
@@ -115,15 +117,17 @@ def checks_left_out(selected_assets: Iterable[dg.AssetKey], selected_checks: Ite
     return any(c.asset_key in assets and c not in chosen for c in all_checks)
 
 
-def dbt_build_args(*, checks_left_out: bool) -> list[str]:
+def dbt_build_args(*, checks_left_out: bool, dbt_vars: Mapping[str, Any] | None = None) -> list[str]:
     """The dbt command line of one dbt step (dagster-dbt appends the step's ``--select``).
 
     ``--indirect-selection buildable`` (see INDIRECT_SELECTION) unless the step leaves out checks of its
     assets: then dagster-dbt selects each test by name and sets DBT_INDIRECT_SELECTION=empty for the dbt
-    process, which a command-line flag would override (and run the left-out tests)."""
-    if checks_left_out:
-        return ["build"]
-    return ["build", "--indirect-selection", INDIRECT_SELECTION]
+    process, which a command-line flag would override (and run the left-out tests). ``dbt_vars``: the
+    vars the settings set (settings.dbt_vars: the journey clock, authoritative CRM ids), as ``--vars``."""
+    args = ["build"] if checks_left_out else ["build", "--indirect-selection", INDIRECT_SELECTION]
+    if dbt_vars:
+        args += ["--vars", json.dumps(dict(dbt_vars), sort_keys=True)]
+    return args
 
 
 def prune_invocation_targets(target_root: Path, keep: int = KEEP_INVOCATION_TARGETS,
@@ -183,9 +187,18 @@ def build_dbt_assets(project: DbtProject) -> dg.AssetsDefinition:
 
         No row-count/column-metadata fetching: that opens DuckDB from this process while dbt holds the
         write lock."""
+        from orchestration.jobs import INCREMENTAL
+
+        if context.job_name == INCREMENTAL and not landed_in_this_run(context):
+            # Every model is a function of the landed data (and the ML tables, which this job does not
+            # touch): with nothing new the warehouse would be rebuilt identical. dbt assets are skippable,
+            # so the steps downstream (publishing) are skipped too.
+            context.log.info("no new delivery landed in this run: nothing for dbt to rebuild")
+            return
         all_checks = [spec.key for spec in context.assets_def.node_check_specs_by_output_name.values()]
         args = dbt_build_args(checks_left_out=checks_left_out(
-            context.selected_asset_keys, context.selected_asset_check_keys, all_checks))
+            context.selected_asset_keys, context.selected_asset_check_keys, all_checks),
+            dbt_vars=settings.dbt_vars())
         # DuckDB creates the file but not its folder; on a fresh clone the seed-only step can be the
         # first thing to touch the warehouse.
         settings.duckdb_path().parent.mkdir(parents=True, exist_ok=True)

@@ -17,6 +17,7 @@ import importlib
 
 import dagster as dg
 
+from orchestration.privacy.assets import build_erasure_asset
 from orchestration.publish import PUBLISHED_KEY_PATH, build_published_asset
 from orchestration.raw_assets import freshness_checks, freshness_sensor, raw_landing
 from orchestration.resources import resources
@@ -24,7 +25,7 @@ from orchestration.schedules import SCHEDULES
 from orchestration.sensors import SENSORS
 
 # Area packages merged into the code location, each exposing `defs() -> dg.Definitions`.
-AREAS = ("quality", "ml", "journeys", "activation")
+AREAS = ("quality", "ml", "journeys", "activation", "analytics", "dashboard")
 # dbt groups whose models are published to readers (with the ml/ops schemas written by Python).
 PUBLISHED_GROUPS = ("marts", "activation")
 PUBLISHED_PREFIXES = ("ml", "ops")
@@ -57,8 +58,11 @@ def build_definitions() -> dg.Definitions:
 
     areas = area_definitions()
     checks = freshness_checks()
+    # The erasure runs after everything publishing waits for, and publishing waits for it: readers
+    # never see a forgotten person (orchestration/privacy).
+    erasure = build_erasure_asset(published_deps(cjo_dbt_assets, areas))
     core = dg.Definitions(
-        assets=[raw_landing, cjo_dbt_assets, build_published_asset(published_deps(cjo_dbt_assets, areas))],
+        assets=[raw_landing, cjo_dbt_assets, erasure, build_published_asset([*erasure.keys])],
         asset_checks=checks,
         jobs=build_jobs(cjo_dbt_assets),
         schedules=list(SCHEDULES),

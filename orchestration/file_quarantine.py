@@ -193,3 +193,16 @@ def left_in_place(landing_dir: Path) -> set[tuple[str, str]]:
             f"select source_file, delivery_id from read_parquet([{', '.join(_sql_str(p) for p in files)}]) "
             "where kept_at = source_file").fetchall()
     return {(a, b) for a, b in rows}
+
+
+def recorded(landing_dir: Path, limit: int = 50) -> list[tuple]:
+    """(source_file, reason_code, rows, detected_at, reason) of the quarantined files, newest first."""
+    folder = landing_dir / REGISTRY
+    files = [p for p in folder.glob("*.parquet") if p.name != SCHEMA_FILE] if folder.is_dir() else []
+    if not files:
+        return []
+    with duckdb.connect() as con:
+        return con.execute(
+            f"select source_file, reason_code, rows, detected_at, reason from "
+            f"read_parquet([{', '.join(_sql_str(p) for p in files)}]) order by detected_at desc limit {int(limit)}"
+        ).fetchall()

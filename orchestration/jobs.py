@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import dagster as dg
 
+from orchestration.privacy.assets import ERASURE_KEY_PATH
 from orchestration.publish import PUBLISHED_KEY_PATH
 from orchestration.raw_assets import raw_landing
 
 PUBLISHED_KEY = dg.AssetKey(list(PUBLISHED_KEY_PATH))
+ERASURE_KEY = dg.AssetKey(list(ERASURE_KEY_PATH))
 FULL_PIPELINE, INCREMENTAL, ACTIVATE = "full_pipeline", "incremental", "activate"
 
 # Reverse-ETL syncs send data to outside systems with their own credentials; each has its own job and
@@ -43,7 +45,7 @@ def incremental_selection(dbt_assets: dg.AssetsDefinition) -> dg.AssetSelection:
         dg.AssetSelection.assets(raw_landing)
         | dg.AssetSelection.assets(dbt_assets)
         | journey_selection()
-        | dg.AssetSelection.assets(PUBLISHED_KEY)
+        | dg.AssetSelection.assets(ERASURE_KEY, PUBLISHED_KEY)
     )
 
 
@@ -60,8 +62,9 @@ def build_jobs(dbt_assets: dg.AssetsDefinition) -> list[dg.UnresolvedAssetJobDef
             "journeys on the new events and send the journey messages through the gate, then publish.",
         ),
         dg.define_asset_job(
-            ACTIVATE, selection=SYNC_SELECTION | dg.AssetSelection.assets(PUBLISHED_KEY),
+            ACTIVATE, selection=SYNC_SELECTION | dg.AssetSelection.assets(ERASURE_KEY, PUBLISHED_KEY),
             description="Send every audience to its destination (each sync also has a job and schedule of its "
-            "own), then publish, so readers see the sync log.",
+            "own), then the erasure pass (the sync log of a privacy removal is pseudonymized), then publish, "
+            "so readers see the sync log.",
         ),
     ]

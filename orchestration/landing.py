@@ -42,6 +42,9 @@ log = logging.getLogger(__name__)
 
 RAW_SUFFIXES = (".csv", ".csv.gz", ".parquet")
 MANIFEST = "_manifest.jsonl"
+# Raw files rewritten by an erasure (orchestration/privacy/files.py): their new content hash -> the
+# delivery they were landed as, so the rewritten file is not landed again as a new delivery.
+REWRITTEN = "_rewritten_deliveries.jsonl"
 REJECTS = "_rejects"
 SCHEMA_FILE = "_schema.parquet"
 
@@ -249,7 +252,20 @@ def _already_landed(landing_dir: Path) -> dict[str, str]:
             for p in folder.glob("*.parquet"):
                 if p.name != SCHEMA_FILE:
                     out[p.stem] = t.fqn
+    rewritten = landing_dir / REWRITTEN
+    if rewritten.exists():
+        for line in rewritten.read_text().splitlines():
+            if line.strip():
+                entry = json.loads(line)
+                out.setdefault(entry["delivery_id"], entry["table"])
     return out
+
+
+def record_rewritten_delivery(landing_dir: Path, t: Table, new_id: str, landed_as: str) -> None:
+    """A raw file landed as ``landed_as`` was rewritten (erasure) and now hashes to ``new_id``: landing
+    treats it as already landed."""
+    with (landing_dir / REWRITTEN).open("a") as fh:
+        fh.write(json.dumps({"delivery_id": new_id, "table": t.fqn, "landed_as": landed_as}) + "\n")
 
 
 def _read(con: duckdb.DuckDBPyConnection, t: Table, path: Path) -> tuple[int, int, list[str], str]:

@@ -1,22 +1,29 @@
 """Published copies of the warehouse for readers (marketer CLI, reports, notebooks).
 
 DuckDB has one writer and an open read-only connection blocks it, so nobody but the pipeline opens the
-live file. After each successful run the ``published_warehouse`` asset copies the TABLES of the reader
-schemas into:
+live file. After each successful run the ``published_warehouse`` asset publishes the TABLES of the
+reader schemas, copying only the tables whose content changed (a fingerprint per table, one scan):
 
-- ``<publish_dir>/cjo.duckdb``: a new DuckDB file built under a temporary name, then ``os.replace``d
-  over the old one (atomic on POSIX: a reader sees the old or the new copy, never half of one; a reader
-  that has the old file open keeps reading it);
-- ``<publish_dir>/parquet/<schema>/<table>.parquet``: one file per table, each written to a temporary
-  name and renamed;
-- ``<publish_dir>/_published.json``: when, from where, and the row count of every table.
+- ``<publish_dir>/versions/<schema>/<table>/<fingerprint>.parquet``: an immutable file per version of a
+  table, written only when the table changed; versions used by neither the current nor the previous
+  publication are removed, and the previous publication's too when someone was forgotten since it was
+  made (its files may hold their data: docs/privacy.md);
+- ``<publish_dir>/cjo.duckdb``: a small DuckDB file of views over those versions, built under a
+  temporary name, then ``os.replace``d over the old one (atomic on POSIX: a reader sees the old or the
+  new set of tables, never a mix; a reader that has the old file open keeps reading the old versions);
+- ``<publish_dir>/parquet/<schema>/<table>.parquet``: the current version of each table (a hard link,
+  swapped in with a rename);
+- ``<publish_dir>/_published.json``: when, from where, the row count and fingerprint of every table, and
+  which tables changed.
 
 ``reader_connection()`` is how readers open the published copy (read-only).
 """
 
 
+import hashlib
 import json
 import os
+import shutil
 import time
 from datetime import UTC, datetime
 from pathlib import Path
@@ -24,11 +31,14 @@ from pathlib import Path
 import duckdb
 
 from orchestration import settings
+from orchestration.warehouse_lock import apply_limits
 
 # Schemas readers may see. Staging and intermediate stay private to the pipeline.
 PUBLISHED_SCHEMAS = ("marts", "activation", "ml", "ops")
 PUBLISHED_DB = "cjo.duckdb"
 MANIFEST = "_published.json"
+# Immutable Parquet per table version (named by content fingerprint); the published DuckDB file holds views.
+VERSIONS = "versions"
 
 
 class NothingPublishedError(FileNotFoundError):
@@ -62,31 +72,41 @@ def publish(live_path: Path, publish_dir: Path) -> dict:
         return _publish(Path(live_path), Path(publish_dir))
 
 
+def fingerprint(con: duckdb.DuckDBPyConnection, relation: str) -> tuple[str, int]:
+    """(content fingerprint, row count) of a table. The fingerprint does not depend on row order: columns
+    and types, row count and the sum of the rows' hashes. One scan, far cheaper than copying the table."""
+    cols = con.execute(f"select column_name, column_type from (describe {relation})").fetchall()
+    rows, total = con.execute(f"select count(*), coalesce(sum(hash(t)::hugeint), 0) from {relation} as t").fetchone()
+    return hashlib.sha256(repr((cols, rows, str(total))).encode()).hexdigest()[:16], rows
+
+
 def _publish(live_path: Path, publish_dir: Path) -> dict:
     if not live_path.exists():
         raise FileNotFoundError(f"live warehouse {live_path} does not exist: run the pipeline first")
-    started = time.perf_counter()
+    started, started_at = time.perf_counter(), datetime.now(UTC)
     publish_dir.mkdir(parents=True, exist_ok=True)
+    previous = read_manifest(publish_dir) or {}
+    before = previous.get("fingerprints", {})
     tmp_db = publish_dir / f".{PUBLISHED_DB}.tmp-{os.getpid()}"
     tmp_db.unlink(missing_ok=True)
-    parquet_root = publish_dir / "parquet"
     tables: dict[str, int] = {}
+    prints: dict[str, str] = {}
+    changed: list[str] = []
     con = duckdb.connect(str(tmp_db))
     try:
         con.execute("set TimeZone='UTC'")
+        apply_limits(con)
         # READ_ONLY: publishing must never take the write lock from the pipeline's point of view.
         con.execute(f"attach {_lit(live_path)} as live (read_only)")
-        found = list_tables(con, "live")
-        for schema, table in found:
+        for schema, table in list_tables(con, "live"):
+            name, live_rel = f"{schema}.{table}", f"live.{_q(schema)}.{_q(table)}"
+            prints[name], tables[name] = fingerprint(con, live_rel)
+            version = _version_path(publish_dir, schema, table, prints[name])
+            if prints[name] != before.get(name) or not version.exists():
+                _write_version(con, live_rel, version, publish_dir / "parquet" / schema / f"{table}.parquet")
+                changed.append(name)
             con.execute(f"create schema if not exists {_q(schema)}")
-            con.execute(f"create table {_q(schema)}.{_q(table)} as select * from live.{_q(schema)}.{_q(table)}")
-            tables[f"{schema}.{table}"] = con.execute(
-                f"select count(*) from {_q(schema)}.{_q(table)}").fetchone()[0]
-            target = parquet_root / schema / f"{table}.parquet"
-            target.parent.mkdir(parents=True, exist_ok=True)
-            tmp_pq = target.with_name(f".{target.name}.tmp-{os.getpid()}")
-            con.execute(f"copy {_q(schema)}.{_q(table)} to {_lit(tmp_pq)} (format parquet, compression zstd)")
-            os.replace(tmp_pq, target)
+            con.execute(f"create view {_q(schema)}.{_q(table)} as select * from read_parquet({_lit(version)})")
         con.execute("detach live")
     except BaseException:
         con.close()
@@ -94,21 +114,69 @@ def _publish(live_path: Path, publish_dir: Path) -> dict:
         raise
     con.close()
     os.replace(tmp_db, publish_dir / PUBLISHED_DB)
-    # Parquet of tables that no longer exist would mislead readers: remove them.
-    for old in parquet_root.glob("*/*.parquet"):
-        if f"{old.parent.name}.{old.stem}" not in tables:
-            old.unlink()
     manifest = {
         "published_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "started_at": started_at.isoformat(),  # exact: erasures after it forget the previous versions
         "live_path": str(live_path),
         "database": str(publish_dir / PUBLISHED_DB),
         "tables": tables,
+        "fingerprints": prints,
+        "changed": changed,
         "seconds": round(time.perf_counter() - started, 3),
     }
     tmp_manifest = publish_dir / f".{MANIFEST}.tmp-{os.getpid()}"
     tmp_manifest.write_text(json.dumps(manifest, indent=2) + "\n")
     os.replace(tmp_manifest, publish_dir / MANIFEST)
+    # A reader that opened the previous copy keeps working, unless someone was forgotten since: then
+    # nothing of theirs may stay in any file, and the previous versions go at once.
+    forgotten = _forgotten_since(previous.get("started_at") or previous.get("published_at"))
+    _prune(publish_dir, keep=[prints] if forgotten else [prints, before])
     return manifest
+
+
+def _forgotten_since(started_at: str | None) -> bool:
+    """True when the erasure ledger has a row newer than the start of the previous publication."""
+    from orchestration.privacy import ledger
+
+    if not started_at:
+        return False
+    since = datetime.fromisoformat(started_at).astimezone(UTC).replace(tzinfo=None)
+    erased = ledger.read(settings.state_dir()).column("erased_at").to_pylist()
+    return any(e is not None and e >= since for e in erased)
+
+
+def _version_path(publish_dir: Path, schema: str, table: str, print_: str) -> Path:
+    return (publish_dir / VERSIONS / schema / table / f"{print_}.parquet").resolve()
+
+
+def _write_version(con: duckdb.DuckDBPyConnection, relation: str, version: Path, latest: Path) -> None:
+    """Write an immutable version file, then point the reader-facing `parquet/<schema>/<table>.parquet`
+    at it (a hard link swapped in with os.replace; a copy where links are not allowed)."""
+    version.parent.mkdir(parents=True, exist_ok=True)
+    tmp = version.with_name(f".{version.name}.tmp-{os.getpid()}")
+    con.execute(f"copy (select * from {relation}) to {_lit(tmp)} (format parquet, compression zstd)")
+    os.replace(tmp, version)
+    latest.parent.mkdir(parents=True, exist_ok=True)
+    tmp_latest = latest.with_name(f".{latest.name}.tmp-{os.getpid()}")
+    tmp_latest.unlink(missing_ok=True)
+    try:
+        tmp_latest.hardlink_to(version)
+    except OSError:
+        shutil.copyfile(version, tmp_latest)
+    os.replace(tmp_latest, latest)
+
+
+def _prune(publish_dir: Path, keep: list[dict[str, str]]) -> None:
+    """Remove version files that neither this nor the previous publication uses (a reader that opened the
+    previous copy keeps working), and the reader-facing Parquet of tables that no longer exist."""
+    wanted = {_version_path(publish_dir, *name.split(".", 1), fp) for prints in keep for name, fp in prints.items()}
+    for old in (publish_dir / VERSIONS).glob("*/*/*.parquet"):
+        if old.resolve() not in wanted:
+            old.unlink()
+    current = keep[0]
+    for old in (publish_dir / "parquet").glob("*/*.parquet"):
+        if f"{old.parent.name}.{old.stem}" not in current:
+            old.unlink()
 
 
 def published_path(publish_dir: Path | None = None) -> Path:

@@ -40,6 +40,27 @@ NO_FILE_QUARANTINED = "no_file_quarantined"
 LANDING_SIDE_KEYS = (PARSE_REJECTS_KEY, QUARANTINED_FILES_KEY)
 
 
+def run_started_at(context) -> datetime | None:
+    """When this run started (naive UTC), from the instance's run record; None without one."""
+    try:
+        rec = context.instance.get_run_record_by_id(context.run.run_id)
+        ts = rec.start_time if rec else None
+    except Exception:  # an instance without run records: callers fall back to the latest batch
+        ts = None
+    return datetime.fromtimestamp(ts, UTC).replace(tzinfo=None) if ts else None
+
+
+def landed_in_this_run(context) -> bool:
+    """Did this run's landing record anything new (a delivery landed or a file quarantined)? Landing
+    appends to its manifest only for files it has not seen before."""
+    from orchestration import settings
+
+    since = run_started_at(context)
+    return since is None or any(
+        datetime.fromisoformat(e["landed_at"]) >= since
+        for e in landing.read_manifest(settings.landing_dir()) if e.get("landed_at"))
+
+
 def last_delivery_times(landing_dir: Path) -> dict[str, datetime]:
     """Table fqn -> the newest `landed_at` of a delivery that actually landed rows (from the manifest)."""
     out: dict[str, datetime] = {}

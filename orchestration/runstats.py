@@ -32,9 +32,13 @@ class RunStats:
 
 
 def run_stats(instance: dg.DagsterInstance, run_id: str, dbt_step_key: str = OP_NAME) -> RunStats:
+    from orchestration.run_status import seconds_of
+
     records = instance.all_logs(run_id)
     times = [r.timestamp for r in records]
-    wall = max(times) - min(times) if times else 0.0
+    # The run's one duration (its record, as `cjo run`, `cjo status` and the UI show it); the span of
+    # its events only for a run that has no finished record.
+    wall = seconds_of(instance, run_id) or (max(times) - min(times) if times else 0.0)
     starts: dict[str, float] = {}
     durations: dict[str, float] = {}
     dbt_work = 0.0

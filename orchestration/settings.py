@@ -20,6 +20,7 @@ tests/test_settings.py fails when the two differ.
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Literal
 
@@ -66,8 +67,26 @@ class Settings(BaseSettings):
 
     # ------------------------------------------------------------------ dbt
     dbt_target: str = Field("dev", description="The dbt target of `profiles.yml` (`dev`: DuckDB; `spark`).")
-    duckdb_memory_limit: str = Field("8GB", description=(
-        "DuckDB's memory limit for dbt; past it DuckDB spills to disk."))
+    duckdb_memory_limit: str = Field("4GB", description=(
+        "DuckDB's memory limit (dbt and every pipeline connection to the warehouse); past it DuckDB spills "
+        "to disk. With the Python around it a step stays under ~6 GiB; more only helps past ~1M advisors."))
+    duckdb_threads: int = Field(2, ge=1, description=(
+        "DuckDB's worker threads (dbt and pipeline connections): the cores of the reference machine; more "
+        "only adds contention, fewer leaves a core for other work."))
+
+    # ------------------------------------------------------------------ the journey clock and identity
+    as_of: datetime | None = Field(None, description=(
+        "The journey clock: 'now' for every dbt model (var as_of_ts), feature, label, score and stage rule "
+        "(UTC, ISO 8601). Unset: the newest event in the data. Set a past date to back-test "
+        "(`cjo run --as-of 2025-06-30`)."))
+    crm_ids_authoritative: bool = Field(False, description=(
+        "The source's customer ids are authoritative: an email or phone shared by two CRM records never "
+        "merges them (bring-your-own data with real customer ids). Off: duplicate CRM records of one "
+        "person that share an email or phone are merged (dbt var identity_max_advisors_per_identifier)."))
+
+    propensity_models: list[str] = Field(["conversion", "churn"], description=(
+        "The propensity models this project expects (conversion, churn); the AUC check fails when one is "
+        "missing. A subscription business without prospects expects churn only (`[\"churn\"]`)."))
 
     # ------------------------------------------------------------------ behaviour
     writer_file_lock: bool = Field(True, description=(
@@ -75,6 +94,9 @@ class Settings(BaseSettings):
         "test's control case: without it overlapping writers fail."))
     sensor_settle_seconds: float = Field(30.0, ge=0, description=(
         "The raw-file sensor leaves out files modified more recently than this (they may still be copying)."))
+    erasure_notice_days: float = Field(7.0, ge=0, description=(
+        "How long an export file keeps the delete instruction (`_op=delete`, the key) of a forgotten "
+        "person, so its consumer can remove them; after it the row is erased too (docs/privacy.md)."))
     sync_batch_sleep: float = Field(0.0, ge=0, description=(
         "Seconds a sync sleeps around each batch: a test hook that widens the crash windows. Keep 0."))
     journey_commit_sleep: float = Field(0.0, ge=0, description=(
@@ -110,12 +132,34 @@ def env_name(field: str) -> str:
 
 
 # dbt's profile and sources read these (profiles.yml, models/staging/*/_*__sources.yml).
-DBT_FIELDS = ("duckdb_path", "landing_dir", "dbt_target", "duckdb_memory_limit")
+DBT_FIELDS = ("duckdb_path", "landing_dir", "dbt_target", "duckdb_memory_limit", "duckdb_threads")
 
 
 def dbt_environment(s: Settings | None = None) -> dict[str, str]:
     s = s or get()
     return {env_name(f): str(getattr(s, f)) for f in DBT_FIELDS}
+
+
+def dbt_vars(s: Settings | None = None) -> dict[str, object]:
+    """dbt vars set by the settings (the defaults of every var live in dbt_project.yml): the journey
+    clock, and identity's over-merge guard at 1 record per identifier when the CRM ids are
+    authoritative (an identifier on two records is then shared, never a merge)."""
+    s = s or get()
+    out: dict[str, object] = {}
+    if s.as_of is not None:
+        clock = s.as_of.astimezone(UTC).replace(tzinfo=None) if s.as_of.tzinfo else s.as_of
+        out["as_of_ts"] = clock.isoformat(sep=" ")
+    if s.crm_ids_authoritative:
+        out["identity_max_advisors_per_identifier"] = 1
+    return out
+
+
+def journey_clock(s: Settings | None = None) -> datetime | None:
+    """The configured journey clock as a naive UTC timestamp, or None (the newest event)."""
+    s = s or get()
+    if s.as_of is None:
+        return None
+    return s.as_of.astimezone(UTC).replace(tzinfo=None) if s.as_of.tzinfo else s.as_of
 
 
 def settings_table() -> list[tuple[str, str, str, str]]:

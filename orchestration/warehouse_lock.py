@@ -39,7 +39,9 @@ DUCKDB_WRITER_POOL = "duckdb_writer"
 
 log = logging.getLogger(__name__)
 
-# How often a waiting process says what it is waiting for.
+# A waiting process says what it waits for after FIRST_WAIT_LOG_SECONDS (a second `cjo run` next to a
+# running one says so at once instead of sitting silent), then every WAIT_LOG_SECONDS.
+FIRST_WAIT_LOG_SECONDS = 2.0
 WAIT_LOG_SECONDS = 30.0
 _POLL_SECONDS = 0.1
 
@@ -79,7 +81,7 @@ def writer_lock(db_path: Path, echo: Callable[[str], None] | None = None) -> Ite
         return
     db_path = Path(db_path)
     lock = _lock_for(lock_path(db_path))
-    _acquire(lock, holder_path(db_path), echo or log.info)
+    _acquire(lock, holder_path(db_path), echo or log.warning)
     try:
         if lock.lock_counter == 1:  # the outermost hold in this thread
             holder_path(db_path).write_text(f"{os.getpid()}\n")
@@ -90,14 +92,24 @@ def writer_lock(db_path: Path, echo: Callable[[str], None] | None = None) -> Ite
 
 def _acquire(lock: FileLock, holder: Path, echo: Callable[[str], None]) -> None:
     started = time.monotonic()
+    timeout = FIRST_WAIT_LOG_SECONDS
     while True:
         try:
-            lock.acquire(timeout=WAIT_LOG_SECONDS, poll_interval=_POLL_SECONDS)
+            lock.acquire(timeout=timeout, poll_interval=_POLL_SECONDS)
             return
         except Timeout:
             pid = holder.read_text().strip() if holder.exists() else "?"
             echo(f"waiting {time.monotonic() - started:.0f}s for the warehouse writer lock {lock.lock_file} "
-                 f"(held by pid {pid or '?'})")
+                 f"(held by pid {pid or '?'}: another run or sync is writing; this one continues when it ends)")
+            timeout = WAIT_LOG_SECONDS
+
+
+def apply_limits(con: duckdb.DuckDBPyConnection) -> None:
+    """DuckDB's memory limit and threads from the settings (the same values dbt's profile uses)."""
+    from orchestration import settings
+
+    s = settings.get()
+    con.execute(f"set memory_limit = '{s.duckdb_memory_limit}'; set threads = {int(s.duckdb_threads)}")
 
 
 @contextmanager
@@ -110,6 +122,7 @@ def connect_live(db_path: Path, read_only: bool = False) -> Iterator[duckdb.Duck
         con = duckdb.connect(str(path), read_only=read_only)
         try:
             con.execute("set TimeZone='UTC'")
+            apply_limits(con)
             yield con
         finally:
             con.close()

@@ -72,3 +72,49 @@ def true_personas(con, raw_dir: Path):
     customers = con.execute("select customer_id, advisor_id from marts.dim_customers").df()
     both = customers.merge(records, on="advisor_id").merge(people, on="person_id")
     return both.drop_duplicates("customer_id")[["customer_id", "persona"]]
+
+
+# ------------------------------------------------------------------ wholesaler skill recovery (issue 14)
+# What int_wholesaler_coverage_monthly reads, directly or through the identity graph and the clock.
+WHOLESALER_PANEL_TABLES = ("crm.advisors", "crm.firms", "crm.wholesalers", "crm.sales", "crm.products",
+                           "crm.opportunities", "advisor.interactions", "privacy.deletion_requests")
+
+
+def build_wholesaler_world(root: Path, advisors: int, seed: int, days: int = 365) -> dict[str, str]:
+    """Generate a world, land only what the coverage panel reads and build the panel's models (no tests):
+    a few minutes at demo scale instead of the whole pipeline. Returns the warehouse environment."""
+    from orchestration import landing
+
+    env = warehouse_env(root)
+    raw = Path(env["CJO_RAW_DIR"])
+    _run([sys.executable, "-m", "cjo_data.generate", "--advisors", str(advisors), "--days", str(days),
+          "--seed", str(seed), "--out", str(raw)], env, "demo data generator")
+    landing.land(raw, Path(env["CJO_LANDING_DIR"]), only=WHOLESALER_PANEL_TABLES)
+    _run([str(VENV_BIN / "dbt"), "build", "--quiet", "--select", "+int_wholesaler_coverage_monthly",
+          "--exclude-resource-type", "test", "--exclude-resource-type", "unit_test", "--project-dir", str(ROOT),
+          "--profiles-dir", str(ROOT), "--target-path", str(root / "dbt_target")], env, "dbt build")
+    return env
+
+
+def wholesaler_recovery(panel, effects, truth) -> dict:
+    """Spearman correlations with the planted skill (truth: wholesaler_skill.csv indexed by wholesaler_id)
+    of the estimated effects (a Series by wholesaler_id), of the model refitted on amounts, and of the
+    naive rankings (purchases and amount per covered advisor-month), with the panel's movers and sharers."""
+    from orchestration.analytics import wholesalers as W
+
+    skill = truth["skill"]
+    by_ws = panel.groupby("wholesaler_id")
+    advisor_months = by_ws["advisors"].sum()
+    on_amounts = W.fit(panel, outcome="purchase_amount").effects.set_index("wholesaler_id")["effect"]
+    return {
+        "wholesalers": len(effects),
+        "spearman_model": round(W.rank_correlation(effects, skill), 3),
+        "spearman_model_on_amounts": round(W.rank_correlation(on_amounts, skill), 3),
+        "spearman_naive_purchases_per_advisor_month": round(W.rank_correlation(
+            by_ws["purchases"].sum() / advisor_months, skill), 3),
+        "spearman_naive_amount_per_advisor_month": round(W.rank_correlation(
+            by_ws["purchase_amount"].sum() / advisor_months, skill), 3),
+        "wholesalers_in_several_territories": int((by_ws["territory_id"].nunique() > 1).sum()),
+        "territories_with_several_wholesalers": int(
+            (panel.groupby("territory_id")["wholesaler_id"].nunique() > 1).sum()),
+    }

@@ -8,80 +8,25 @@ then the port is checked to be free. Screenshots go to tests/output/.
 
 from __future__ import annotations
 
-import contextlib
 import os
-import signal
-import socket
-import subprocess
 import sys
-import time
-import urllib.request
 from pathlib import Path
 
 import pytest
-from pipeline_support import ROOT, ensure_manifest, prepare_dagster_home
-
-OUTPUT = Path(__file__).parent / "output"
-CHROMIUM = os.environ.get("CJO_CHROMIUM", "/usr/bin/chromium")
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
-# dagster dev loads the code location (dbt manifest, every area) before the UI can show assets;
-# stack-notes measured ~32 s on an idle 2-core machine. A loaded CI machine needs more.
-LOAD_TIMEOUT_S = 420
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def _port_is_free(port: int) -> bool:
-    """Nobody listens on the port (SO_REUSEADDR: connections left in TIME_WAIT do not count)."""
-    with socket.socket() as s:
-        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        try:
-            s.bind(("127.0.0.1", port))
-        except OSError:
-            return False
-        return True
-
-
-def _live_group_members(pgid: int) -> list[str]:
-    """Processes of the group that are still alive (zombies, which only wait to be reaped by the
-    container's init, do not count)."""
-    import psutil
-
-    left = []
-    for p in psutil.process_iter(["pid", "status", "cmdline"]):
-        try:
-            if os.getpgid(p.pid) == pgid and p.info["status"] != psutil.STATUS_ZOMBIE:
-                left.append(f"{p.pid}: {' '.join(p.info['cmdline'] or [])[:100]}")
-        except (ProcessLookupError, psutil.Error):
-            continue
-    return left
-
-
-def _wait_http(url: str, proc: subprocess.Popen, timeout: float) -> None:
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError(f"dagster dev exited early with code {proc.returncode}")
-        try:
-            with urllib.request.urlopen(url, timeout=5) as r:
-                if r.status == 200:
-                    return
-        except OSError:
-            pass
-        time.sleep(1)
-    raise TimeoutError(f"{url} did not answer within {timeout}s")
+from browser_support import (
+    CHROMIUM_ARGS,
+    LOAD_TIMEOUT_S,
+    OUTPUT,
+    _free_port,
+    ensure_chromium,
+    running_server,
+)
+from pipeline_support import ensure_manifest, prepare_dagster_home
 
 
 @pytest.fixture(scope="module")
 def chromium() -> str:
-    proc = subprocess.run([str(ROOT / "scripts" / "ensure_chromium.sh")], capture_output=True, text=True)
-    assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-2000:]
-    return CHROMIUM
+    return ensure_chromium()
 
 
 @pytest.fixture(scope="module")
@@ -90,38 +35,11 @@ def dagster_dev(tmp_path_factory):
     root = tmp_path_factory.mktemp("dagster_dev")
     home = prepare_dagster_home(root / "dagster_home")
     port = _free_port()
-    log = (root / "dagster_dev.log").open("w")
     env = {**os.environ, "DAGSTER_HOME": str(home), "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
            "CJO_DUCKDB_PATH": str(root / "cjo.duckdb"), "CJO_PUBLISH_DIR": str(root / "published")}
-    proc = subprocess.Popen(
-        [str(Path(sys.executable).parent / "dagster"), "dev", "-h", "127.0.0.1", "-p", str(port)],
-        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
-    try:
-        try:
-            _wait_http(f"http://127.0.0.1:{port}/server_info", proc, LOAD_TIMEOUT_S)
-        except (RuntimeError, TimeoutError) as exc:
-            log.flush()
-            tail = "\n".join((root / "dagster_dev.log").read_text(errors="replace").splitlines()[-40:])
-            raise RuntimeError(f"{exc}\n--- dagster dev log (tail) ---\n{tail}") from None
+    cmd = [str(Path(sys.executable).parent / "dagster"), "dev", "-h", "127.0.0.1", "-p", str(port)]
+    with running_server(cmd, env, root / "dagster_dev.log", f"http://127.0.0.1:{port}/server_info", LOAD_TIMEOUT_S):
         yield f"http://127.0.0.1:{port}", root
-    finally:
-        try:
-            os.killpg(proc.pid, signal.SIGTERM)
-            proc.wait(timeout=30)
-        except (ProcessLookupError, subprocess.TimeoutExpired):
-            pass
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(proc.pid, signal.SIGKILL)  # whatever is left of the group
-        proc.wait(timeout=30)
-        log.close()
-        deadline = time.time() + 30
-        while not _port_is_free(port) and time.time() < deadline:
-            time.sleep(0.5)
-        assert _port_is_free(port), f"port {port} still in use after stopping dagster dev"
-        deadline = time.time() + 30
-        while (left := _live_group_members(proc.pid)) and time.time() < deadline:
-            time.sleep(0.5)
-        assert not left, f"processes of dagster dev's group still running: {left}"
 
 
 def _dismiss_welcome(page) -> None:

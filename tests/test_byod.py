@@ -72,7 +72,8 @@ def test_every_written_file_has_exactly_the_contract_columns(raw):
     out, telco, shoppers = raw
     written = {**telco.files, **shoppers.files}
     assert set(written) == {"crm.advisors", "crm.firms", "crm.wholesalers", "crm.products", "crm.sales",
-                            "privacy.consent_events", "marketing.web_events", "marketing.campaigns"}
+                            "crm.customer_attributes", "privacy.consent_events", "marketing.web_events",
+                            "marketing.campaigns"}
     for fqn, path in written.items():
         t = table(fqn)
         assert path == out / t.source / t.name / path.name
@@ -145,6 +146,31 @@ def test_telco_dates_churn_and_opt_outs(raw, telco_rows):
     for e in opt_outs:
         assert e["advisor_id"] in churned and (e["channel"], e["status"]) == ("email", "opt_out")
         assert _ts(e["occurred_at"]) > max(sales[e["advisor_id"]], default=_ts(advisors[e["advisor_id"]]["created_at"]))
+
+
+def test_telco_attributes_and_spread_churn_dates(raw, telco_rows):
+    """Every customer's attributes are delivered typed (contract, demographics, services, charges; never
+    tenure or total charges, which would show an earlier snapshot the future), and churned customers
+    leave at dates spread over the months before the reference date, so every snapshot has leavers."""
+    from cjo_data.byod.telco import ATTRIBUTES, DEFAULT_CHURN_SPREAD_MONTHS
+
+    _, telco, _ = raw
+    attrs = _read(telco.files["crm.customer_attributes"])
+    by_id = {r["customerID"]: r for r in telco_rows}
+    assert len(attrs) == len({a["attribute_record_id"] for a in attrs}) == len(by_id) * len(ATTRIBUTES)
+    source_col = {name: col for col, name, _ in ATTRIBUTES}
+    for a in attrs:
+        assert a["value"] == by_id[a["advisor_id"]][source_col[a["attribute"]]].strip()
+        assert a["attribute_type"] == ("numeric" if a["attribute"] == "monthly_charges" else "categorical")
+        assert a["valid_from"] == ""
+    assert not {"tenure", "total_charges", "email", "phone"} & {a["attribute"] for a in attrs}
+    last_bill = defaultdict(list)
+    for s in _read(telco.files["crm.sales"]):
+        last_bill[s["advisor_id"]].append(_ts(s["traded_at"]))
+    months_back = {cid: (DEFAULT_REFERENCE_DATE.year - max(d).year) * 12 + DEFAULT_REFERENCE_DATE.month
+                   - max(d).month for cid, d in last_bill.items() if by_id[cid]["Churn"] == "Yes"}
+    assert max(months_back.values()) <= DEFAULT_CHURN_SPREAD_MONTHS
+    assert len(set(months_back.values())) >= 3  # spread, not one common churn date
 
 
 def test_telco_blank_total_charges_quirk(raw, telco_rows):

@@ -10,6 +10,7 @@ import pytest
 import typer
 from typer.testing import CliRunner
 
+from orchestration import cli
 from orchestration.cli import app, lock_holders, pid_from_lock_error
 
 runner = CliRunner()
@@ -85,3 +86,39 @@ def test_status_reads_the_published_copy(built_warehouse):
     result = runner.invoke(app, ["status"], env={"COLUMNS": "250"})
     assert result.exit_code == 0, result.output
     assert "marts.dim_customers" in result.output
+
+
+@pytest.mark.parametrize(("steps_ok", "failed", "expected"), [
+    (True, [], "SUCCESS"),
+    (True, ["WARN"], "SUCCESS WITH WARNINGS"),
+    (True, ["WARN", "ERROR"], "FAILURE"),
+    (True, ["ERROR"], "FAILURE"),
+    (False, [], "FAILURE"),
+])
+def test_a_failed_error_check_is_a_failed_run(steps_ok, failed, expected):
+    assert cli.run_verdict(steps_ok, failed).value == expected
+
+
+def test_status_column_names_a_failed_error_check():
+    assert cli._run_status("SUCCESS", ["ERROR"]) == "FAILURE (failed ERROR check)"
+    assert cli._run_status("SUCCESS", ["WARN"]) == "SUCCESS WITH WARNINGS"
+    assert cli._run_status("SUCCESS", []) == "SUCCESS"
+    assert cli._run_status("FAILURE", []) == "FAILURE"
+
+
+def test_status_shows_each_models_latest_holdout_auc():
+    import duckdb
+
+    con = duckdb.connect()
+    con.execute("create schema ml")
+    con.execute("""create table ml.model_runs as select * from (values
+        (timestamp '2026-01-01', 'churn', 'churn-v1', 0.70::double, 0.69::double, 0.55::double, 0.4::double,
+         0.2::double, 100, 40, null::varchar),
+        (timestamp '2026-02-01', 'churn', 'churn-v2', 0.81, 0.80, 0.60, 0.5, 0.1, 120, 50, null),
+        (timestamp '2026-02-01', 'conversion', 'conv-v1', 0.75, 0.74, 0.97, 0.3, 0.1, 90, 30, 'leak'))
+        t(run_at, model, model_version, holdout_roc_auc, baseline_roc_auc, recency_only_roc_auc, pr_auc,
+          brier, n_train, n_test, single_feature_warning)""")
+    [section] = cli._status_models(con)
+    assert [r[:3] for r in section.rows] == [("churn", "churn-v2", 0.81), ("conversion", "conv-v1", 0.75)]
+    assert section.rows[1][-1] == "leak" and section.cols[2].name == "holdout ROC AUC"
+    assert cli._status_models(duckdb.connect()) == []

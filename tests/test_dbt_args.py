@@ -34,3 +34,16 @@ def test_checks_only_on_assets_outside_the_step_leave_nothing_out():
     # A check-only step for B (B itself not rebuilt) and unrelated assets.
     assert not checks_left_out([], [B_REL], ALL)
     assert not checks_left_out([C], [], ALL)
+
+
+def test_the_journey_clock_and_authoritative_ids_reach_dbt_as_vars():
+    from orchestration import settings
+
+    s = settings.get(as_of="2025-06-30T10:00:00+02:00", crm_ids_authoritative=True)
+    assert settings.dbt_vars(s) == {"as_of_ts": "2025-06-30 08:00:00", "identity_max_advisors_per_identifier": 1}
+    assert str(settings.journey_clock(s)) == "2025-06-30 08:00:00"
+    assert dbt_build_args(checks_left_out=True, dbt_vars=settings.dbt_vars(s)) == [
+        "build", "--vars", '{"as_of_ts": "2025-06-30 08:00:00", "identity_max_advisors_per_identifier": 1}']
+    unset = settings.get(as_of=None, crm_ids_authoritative=False)
+    assert settings.dbt_vars(unset) == {} and settings.journey_clock(unset) is None
+    assert dbt_build_args(checks_left_out=False, dbt_vars={}) == ["build", "--indirect-selection", "buildable"]

@@ -100,11 +100,13 @@ def test_every_raw_source_is_downstream_of_landing(cjo_defs):
 def test_every_warehouse_asset_names_the_writer_pool(cjo_defs):
     """Static half (the whole-run half is in tests/test_pipeline_inprocess.py): every asset is in the
     writer pool except those that never open the warehouse."""
+    from orchestration.dashboard.defs import REPORT_KEY_PATH
     from orchestration.quality.gate import GATE_KEY
     from orchestration.raw_assets import raw_landing
     from orchestration.resources import DUCKDB_WRITER_POOL
 
-    never_open_it = {*raw_landing.keys, GATE_KEY}  # landing writes Parquet; the gate reads the instance
+    # Landing writes Parquet; the gate reads the instance; the report reads the published copy.
+    never_open_it = {*raw_landing.keys, GATE_KEY, dg.AssetKey(list(REPORT_KEY_PATH))}
     graph = cjo_defs.resolve_asset_graph()
     unpooled = []
     for key in graph.get_all_asset_keys():
@@ -145,9 +147,14 @@ def test_jobs_and_their_selections(cjo_defs):
 
 def test_published_warehouse_is_downstream_of_every_mart(cjo_defs):
     from orchestration.dbt_assets import cjo_dbt_assets
+    from orchestration.privacy.assets import ERASURE_KEY_PATH
     from orchestration.publish import PUBLISHED_KEY_PATH
 
     graph = cjo_defs.resolve_asset_graph()
-    parents = graph.get(dg.AssetKey(list(PUBLISHED_KEY_PATH))).parent_keys
+    # Publishing waits for the erasure pass, which waits for every mart (readers never see a forgotten
+    # person: docs/privacy.md).
+    erasure = dg.AssetKey(list(ERASURE_KEY_PATH))
+    assert erasure in graph.get(dg.AssetKey(list(PUBLISHED_KEY_PATH))).parent_keys
+    parents = graph.get(erasure).parent_keys
     marts = {k for k in cjo_dbt_assets.keys if cjo_dbt_assets.group_names_by_key[k] == "marts"}
     assert marts and marts <= parents

@@ -151,7 +151,8 @@ def test_schema_files_make_every_table_readable_when_nothing_was_delivered(dirs)
     assert count == 0
 
 
-def test_the_landing_asset_warns_and_the_run_succeeds_when_a_file_is_moved_aside(dirs, monkeypatch, tmp_path):
+def test_the_landing_asset_warns_and_the_run_succeeds_when_a_file_is_moved_aside(dirs, monkeypatch, tmp_path,
+                                                                                 capsys):
     import dagster as dg
 
     from orchestration import cli
@@ -171,9 +172,10 @@ def test_the_landing_asset_warns_and_the_run_succeeds_when_a_file_is_moved_aside
         assert "crm/sales/bad.csv.gz: file quarantined (wrong_format)" in ev.description
         assert [r[0] for r in _rows(landing, "crm/sales")] == ["S1"]
         monkeypatch.setattr(cli.console, "width", 250)
+        monkeypatch.setenv("COLUMNS", "250")  # the tables of orchestration.formatting read it per print
         with cli.console.capture() as out:
             cli._print_run_summary(instance, result, 1.0, tmp_path)
-    printed = out.get()
+    printed = out.get() + capsys.readouterr().out  # tables print through orchestration.formatting
     assert "SUCCESS WITH WARNINGS" in printed and "Traceback" not in printed
     assert "crm/sales/bad.csv.gz: file quarantined (wrong_format): named .csv.gz but not gzip-compressed" in printed
 

@@ -66,3 +66,52 @@ def test_republish_swaps_while_a_reader_holds_the_old_copy(tmp_path):
     finally:
         con.close()
     assert not (out / "parquet/ml/scores.parquet").exists()  # a dropped table's Parquet is removed
+
+
+def test_republish_copies_only_changed_tables(tmp_path):
+    live, out = tmp_path / "live.duckdb", tmp_path / "published"
+    _live(live, 3)
+    assert sorted(publish(live, out)["changed"]) == ["marts.dim_x", "ml.scores"]
+    scores = (out / "parquet/ml/scores.parquet").stat()
+    assert publish(live, out)["changed"] == []  # nothing new: nothing written
+    with duckdb.connect(str(live)) as con:  # same rows in another order: the same content
+        con.execute("create or replace table marts.dim_x as select * from range(3) order by range desc")
+        con.execute("alter table marts.dim_x rename column range to id")
+    assert publish(live, out)["changed"] == []
+    _live(live, 5)
+    manifest = publish(live, out)
+    assert manifest["changed"] == ["marts.dim_x"] and manifest["tables"]["marts.dim_x"] == 5
+    assert (out / "parquet/ml/scores.parquet").stat().st_mtime_ns == scores.st_mtime_ns
+    con = reader_connection(out)
+    try:
+        assert con.execute("select sum(id) from marts.dim_x").fetchone()[0] == 10
+    finally:
+        con.close()
+    # two versions of dim_x are kept at most (this publication's and the previous one's)
+    assert len(list((out / "versions/marts/dim_x").glob("*.parquet"))) == 2
+
+
+def test_a_forgotten_person_leaves_no_earlier_version_behind(tmp_path, monkeypatch):
+    """Publishing keeps the previous version of a table for readers that still have it open, but not
+    when someone was forgotten since: the erasure pass cleaned the live tables, and the older version
+    may still hold the person's data."""
+    from datetime import UTC, datetime
+
+    from orchestration.privacy import ledger
+
+    live, out, state = tmp_path / "live.duckdb", tmp_path / "published", tmp_path / "state"
+    monkeypatch.setenv("CJO_STATE_DIR", str(state))
+    _live(live, 3)
+    publish(live, out)
+    _live(live, 4)
+    publish(live, out)
+    assert len(list((out / "versions/marts/dim_x").glob("*.parquet"))) == 2  # nobody forgotten: both kept
+    ledger.append(state, ledger.new_rows(ledger.salt(state), [("email:jo@x.com", "node", "R1")],
+                                         datetime.now(UTC)))
+    _live(live, 2)  # the live table without the person
+    publish(live, out)
+    (only,) = (out / "versions/marts/dim_x").glob("*.parquet")
+    assert duckdb.sql(f"select count(*) from read_parquet('{only}')").fetchall() == [(2,)]
+    _live(live, 6)
+    publish(live, out)  # nobody forgotten since the last publication: the previous version is kept again
+    assert len(list((out / "versions/marts/dim_x").glob("*.parquet"))) == 2

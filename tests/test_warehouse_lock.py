@@ -60,6 +60,7 @@ def test_another_thread_waits_and_says_for_whom(tmp_path, monkeypatch):
 
     monkeypatch.setenv("CJO_WRITER_FILE_LOCK", "1")
     monkeypatch.setattr(warehouse_lock, "WAIT_LOG_SECONDS", 0.2)
+    monkeypatch.setattr(warehouse_lock, "FIRST_WAIT_LOG_SECONDS", 0.2)
     db = tmp_path / "w.duckdb"
     said: list[str] = []
     order: list[str] = []

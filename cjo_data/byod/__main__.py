@@ -39,7 +39,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m cjo_data.byod", description=__doc__)
     sub = parser.add_subparsers(dest="dataset", required=True)
 
-    p = sub.add_parser("telco", help="IBM Telco Customer Churn -> crm.* and privacy.consent_events")
+    p = sub.add_parser("telco", help="IBM Telco Customer Churn -> crm.* (attributes included) and "
+                       "privacy.consent_events")
     p.add_argument("--src", type=Path, default=None,
                    help="Telco-Customer-Churn.csv (default: ../shared/data/telco_churn/ from the repo root)")
     p.add_argument("--reference-date", type=_date, default=telco.DEFAULT_REFERENCE_DATE,
@@ -47,6 +48,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--churn-gap-months", type=int, default=telco.DEFAULT_CHURN_GAP_MONTHS,
                    help="churned customers' last bill is this many months before the reference date (default "
                         "%(default)s; 0 = created_at is reference date - tenure for everyone)")
+    p.add_argument("--churn-spread-months", type=int, default=telco.DEFAULT_CHURN_SPREAD_MONTHS,
+                   help="churn dates are spread over this many months before the gap (default %(default)s; "
+                        "1 = every churned customer leaves at the gap)")
     p.add_argument("--opt-out-percent", type=int, default=telco.DEFAULT_OPT_OUT_PERCENT,
                    help="share of churned customers who opt out of email (default %(default)s)")
 
@@ -70,6 +74,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.dataset == "telco":
             result = telco.map_telco(src, args.out, reference_date=args.reference_date,
                                      churn_gap_months=args.churn_gap_months,
+                                     churn_spread_months=args.churn_spread_months,
                                      opt_out_percent=args.opt_out_percent, limit=args.limit)
         else:
             result = shoppers.map_shoppers(src, args.out, year=args.year, limit=args.limit)

@@ -14,11 +14,25 @@ One source row is one customer at a snapshot (the *reference date*). The mapping
 - ``crm.sales``: one ``purchase`` per month of tenure, amount = MonthlyCharges, product = the plan
   (fiber, DSL or phone only), on a billing day derived from the id.
 - ``privacy.consent_events``: an email ``opt_out`` for a deterministic share of churned customers.
+- ``crm.customer_attributes``: the customer's attributes, known from the start (valid_from empty):
+  demographics (gender, senior_citizen, partner, dependents), the contract, billing and payment, every
+  service column, and monthly_charges (numeric). Not tenure (the history itself says it: the first
+  bill starts it) and not TotalCharges (tenure x charges: the future seen from an earlier snapshot).
+  The values are those of the reference date: a customer who changed contract is seen with the last
+  one at every snapshot (the file has no history), a mild look-ahead the docs mention.
+
+Customer ids are the source's and authoritative: the synthetic phones may collide (they are drawn
+from a small fictional range), so the example runs with ``crm_ids_authoritative`` (identity never
+merges two customerIDs); 7,043 rows in are 7,043 customers out.
 
 Dates. Active customers' tenure ends at the reference date: created_at = reference date - tenure
-months. Churned customers stop purchasing ``churn_gap_months`` before the reference date (their
-tenure window is moved back by that gap) so the churn is visible in the warehouse as a lapse; with
-``churn_gap_months=0`` every customer's created_at is exactly reference date - tenure months.
+months. Churned customers stop purchasing ``churn_gap_months`` plus 0 to ``churn_spread_months`` - 1
+months (derived from the id) before the reference date; their tenure window is moved back by that
+gap, so the churn is visible in the warehouse as a lapse. The spread matters for an honest test: a
+model is tested on later snapshots than it trained on, and every snapshot needs customers who leave in
+its label window (with one common churn date, the latest snapshots would hold no churner at all).
+With ``churn_gap_months=0, churn_spread_months=1`` every customer's created_at is exactly reference
+date - tenure months.
 
 Known quirk: TotalCharges is blank (" ") for the 11 customers with tenure 0. TotalCharges is not used
 for amounts (MonthlyCharges per month is), so those customers become contacts created on the
@@ -52,7 +66,21 @@ FILE_NAME = "telco.csv"
 DEFAULT_REFERENCE_DATE = datetime(2026, 1, 1, tzinfo=UTC)
 # Churned customers' last bill is this many months before the reference date. Above the journey's
 # lapse window (journey_lapse_days = 120), so churned customers show up as lapsed; 0 = no shift.
-DEFAULT_CHURN_GAP_MONTHS = 6
+DEFAULT_CHURN_GAP_MONTHS = 0
+# Churn dates are spread over this many months before the gap (see Dates above).
+DEFAULT_CHURN_SPREAD_MONTHS = 12
+# Source columns mapped to crm.customer_attributes: (source column, attribute name, type).
+ATTRIBUTES: tuple[tuple[str, str, str], ...] = (
+    ("gender", "gender", "categorical"), ("SeniorCitizen", "senior_citizen", "categorical"),
+    ("Partner", "partner", "categorical"), ("Dependents", "dependents", "categorical"),
+    ("Contract", "contract", "categorical"), ("PaperlessBilling", "paperless_billing", "categorical"),
+    ("PaymentMethod", "payment_method", "categorical"), ("PhoneService", "phone_service", "categorical"),
+    ("MultipleLines", "multiple_lines", "categorical"), ("InternetService", "internet_service", "categorical"),
+    ("OnlineSecurity", "online_security", "categorical"), ("OnlineBackup", "online_backup", "categorical"),
+    ("DeviceProtection", "device_protection", "categorical"), ("TechSupport", "tech_support", "categorical"),
+    ("StreamingTV", "streaming_tv", "categorical"), ("StreamingMovies", "streaming_movies", "categorical"),
+    ("MonthlyCharges", "monthly_charges", "numeric"),
+)
 # Share (in percent) of churned customers who also withdraw email consent on leaving.
 DEFAULT_OPT_OUT_PERCENT = 10
 MAX_TENURE_MONTHS = 72  # the dataset's longest tenure; products launch before the first bill
@@ -97,6 +125,7 @@ class Customer:
     churned: bool
     contract: str
     plan: str
+    attributes: tuple[tuple[str, str, str], ...] = ()  # (name, type, value) for crm.customer_attributes
 
 
 def segment_id(contract: str) -> str:
@@ -128,8 +157,10 @@ def parse_customer(path: Path, line: int, row: dict[str, str]) -> Customer:
     if internet not in PLAN_BY_INTERNET:
         raise bad_value(path, line, "InternetService", row["InternetService"],
                         f"is not one of {', '.join(PLAN_BY_INTERNET)}")
+    attributes = tuple((name, kind, row[col].strip()) for col, name, kind in ATTRIBUTES
+                       if col in row and row[col].strip() != "")
     return Customer(line, cid, tenure, monthly, total, churn == "Yes", row["Contract"].strip(),
-                    PLAN_BY_INTERNET[internet])
+                    PLAN_BY_INTERNET[internet], attributes)
 
 
 def read_customers(path: Path, *, limit: int | None = None) -> list[Customer]:
@@ -152,10 +183,17 @@ class Timeline:
     bills: tuple[datetime, ...]
 
 
-def timeline(c: Customer, reference_date: datetime, churn_gap_months: int) -> Timeline:
+def churn_months_before(c: Customer, churn_gap_months: int, churn_spread_months: int) -> int:
+    """How many months before the reference date a churned customer's tenure window ends."""
+    return churn_gap_months + stable_int("telco-churn-month", c.customer_id) % max(1, churn_spread_months)
+
+
+def timeline(c: Customer, reference_date: datetime, churn_gap_months: int,
+             churn_spread_months: int = 1) -> Timeline:
     """The customer's dates: created at the start of the tenure window, one bill per month in it on a
     billing day and time derived from the id (days 1-28, so every month has it)."""
-    end = add_months(reference_date, -churn_gap_months) if c.churned else reference_date
+    end = (add_months(reference_date, -churn_months_before(c, churn_gap_months, churn_spread_months))
+           if c.churned else reference_date)
     created = add_months(end, -c.tenure)
     h = stable_int("telco-bill", c.customer_id)
     offset = timedelta(days=h % 28, hours=8 + (h >> 8) % 12, minutes=(h >> 16) % 60)
@@ -203,21 +241,28 @@ def _consent(customers: list[Customer], timelines: list[Timeline], opt_out_perce
                "occurred_at": iso(last + timedelta(days=days))}
 
 
+def _attributes(customers: list[Customer]) -> Iterator[dict[str, object]]:
+    for c in customers:
+        for name, kind, value in c.attributes:
+            yield {"attribute_record_id": f"{c.customer_id}-{name}", "advisor_id": c.customer_id,
+                   "attribute": name, "attribute_type": kind, "value": value, "valid_from": None}
+
+
 def map_telco(
     src: Path, out: Path, *, reference_date: datetime = DEFAULT_REFERENCE_DATE,
-    churn_gap_months: int = DEFAULT_CHURN_GAP_MONTHS, opt_out_percent: int = DEFAULT_OPT_OUT_PERCENT,
-    limit: int | None = None, file_name: str = FILE_NAME,
+    churn_gap_months: int = DEFAULT_CHURN_GAP_MONTHS, churn_spread_months: int = DEFAULT_CHURN_SPREAD_MONTHS,
+    opt_out_percent: int = DEFAULT_OPT_OUT_PERCENT, limit: int | None = None, file_name: str = FILE_NAME,
 ) -> MappingResult:
     """Map the Telco CSV at ``src`` into ``<out>/<source>/<table>/telco.csv`` files. Deterministic."""
-    if churn_gap_months < 0:
-        raise ValueError("churn_gap_months must be >= 0")
+    if churn_gap_months < 0 or churn_spread_months < 1:
+        raise ValueError("churn_gap_months must be >= 0 and churn_spread_months >= 1")
     if not 0 <= opt_out_percent <= 100:
         raise ValueError("opt_out_percent must be between 0 and 100")
     if reference_date.tzinfo is None:
         reference_date = reference_date.replace(tzinfo=UTC)
     customers = read_customers(src, limit=limit)
-    timelines = [timeline(c, reference_date, churn_gap_months) for c in customers]
-    launched = add_months(reference_date, -(MAX_TENURE_MONTHS + churn_gap_months + 1))
+    timelines = [timeline(c, reference_date, churn_gap_months, churn_spread_months) for c in customers]
+    launched = add_months(reference_date, -(MAX_TENURE_MONTHS + churn_gap_months + churn_spread_months + 1))
     result = MappingResult()
 
     write_table(out, "crm.wholesalers", file_name, [{
@@ -235,4 +280,5 @@ def map_telco(
                 (_advisor(c, tl) for c, tl in zip(customers, timelines, strict=True)), result)
     write_table(out, "crm.sales", file_name, _sales(customers, timelines), result)
     write_table(out, "privacy.consent_events", file_name, _consent(customers, timelines, opt_out_percent), result)
+    write_table(out, "crm.customer_attributes", file_name, _attributes(customers), result)
     return result

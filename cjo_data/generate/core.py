@@ -39,7 +39,7 @@ from cjo_data.generate.simulate import (
     Simulation,
     simulate,
 )
-from cjo_data.generate.world import PERSONAS, World, build_world
+from cjo_data.generate.world import NEWCOMER, PERSONAS, World, build_world
 from cjo_data.generate.write import (
     amount_sql,
     connect,
@@ -74,6 +74,10 @@ from orchestration.contract import (
 GROUND_TRUTH = "_ground_truth"
 log = logging.getLogger(__name__)
 INT64_MAX = np.iinfo(np.int64).max
+
+
+# Seed offset of the customer-attribute stream (a stream of its own: the other files do not change).
+ATTRIBUTE_STREAM = 12
 
 
 def _iso(ts: int) -> str:
@@ -153,6 +157,7 @@ class _Gen:
         lap("simulate")
         self._lookups(w)
         self._crm(w)
+        self._attributes(w)
         lap("write_crm")
         self._marketing(w, sim)
         lap("write_marketing")
@@ -203,18 +208,21 @@ class _Gen:
     def _crm(self, w: World) -> None:
         cal, rng, D = self.cal, self.rng_misc, self.cfg.days
         start = cal.start_ts
-        # --- wholesalers / territories
-        T = w.n_terr
-        ws = {"ts": start - w.ws_hired_days.astype(np.int64) * DAY + 14 * 3600, "i": np.arange(T),
+        # --- wholesalers / territories: one row per wholesaler with the territory it covers at the end
+        # (incumbents that swapped carry their new territory; sharing wholesalers their shared one)
+        cov = w.coverage
+        NW = cov.n_ws
+        ws = {"ts": start - w.ws_hired_days.astype(np.int64) * DAY + 14 * 3600, "i": np.arange(NW),
+              "terr": cov.ws_terr_end,
               "first": pa.array(np.asarray(names.FIRST_NAMES, dtype=object)[w.ws_first].tolist()),
               "last": pa.array(np.asarray(names.LAST_NAMES, dtype=object)[w.ws_last].tolist()),
-              "region": w.terr_region, "_delivery": np.zeros(T, np.int32)}
+              "region": w.terr_region[cov.ws_terr_end], "_delivery": np.zeros(NW, np.int32)}
         regions = enum_sql("region", names.REGIONS)
         self.emit("crm.wholesalers", ws, f"""
             select 'WS' || lpad((i + 1)::varchar, 4, '0') as wholesaler_id, first || ' ' || last as full_name,
                    {nullable("lower(first) || '.' || lower(last) || (i + 1)::varchar || '@summitam.com'")} as email,
-                   'TER' || lpad((i + 1)::varchar, 4, '0') as territory_id,
-                   {regions} || ' ' || (i + 1)::varchar as territory_name, {regions} as region,
+                   'TER' || lpad((terr + 1)::varchar, 4, '0') as territory_id,
+                   {regions} || ' ' || (terr + 1)::varchar as territory_name, {regions} as region,
                    {ts_sql(bad=None)} as hired_at from t""", dirt=False)
         # --- firms
         F = len(w.firm_type)
@@ -292,6 +300,31 @@ class _Gen:
         self.files += write_deliveries(self.con, recs, sql, self.folder("crm.advisors"), self.cfg.fmt, self.labels)
         self.rows["crm.advisors"] = m
 
+    def _attributes(self, w: World) -> None:
+        """crm.customer_attributes of every person's primary record, known from the start (valid_from
+        empty): practice assets and team size grow with experience and are higher for seasoned advisors
+        (the persona that converts and churns differently), region is the territory's. Drawn from their
+        own random stream, so every other file stays byte-identical for a given seed."""
+        n, rng = w.n, np.random.default_rng([self.cfg.seed, ATTRIBUTE_STREAM])
+        seasoned = (w.persona != NEWCOMER).astype(np.float64)
+        aum = np.exp(rng.normal(np.log(15.0) + 0.04 * w.years + 0.6 * seasoned, 0.7))
+        team = 1 + rng.poisson(0.5 + w.years / 8.0)
+        region = np.asarray(names.REGIONS, dtype=object)[w.terr_region[w.terr]]
+        rec = np.arange(n)
+        frame = {"rec_num": np.tile(w.rec_num[rec], 3), "_rn": np.arange(3 * n),
+                 "attr": pa.array(["practice_aum_musd"] * n + ["team_size"] * n + ["region"] * n),
+                 "kind": pa.array(["numeric"] * (2 * n) + ["categorical"] * n),
+                 "value": pa.array([f"{a:.1f}" for a in aum] + [str(t) for t in team] + list(region)),
+                 "_delivery": np.zeros(3 * n, np.int32)}
+        sql = """
+            select 'ADV' || rec_num::varchar || '-' || attr as attribute_record_id,
+                   'ADV' || rec_num::varchar as advisor_id, attr as attribute, kind as attribute_type,
+                   value, null::varchar as valid_from
+            from t"""
+        self.files += write_deliveries(self.con, frame, sql, self.folder("crm.customer_attributes"),
+                                       self.cfg.fmt, self.labels)
+        self.rows["crm.customer_attributes"] = 3 * n
+
     # ------------------------------------------------------------------ marketing
     def _campaign_id(self, col: str = "campaign") -> str:
         return f"case when {col} < 0 then null else 'CMP' || lpad(({col} + 1)::varchar, 4, '0') end"
@@ -361,11 +394,11 @@ class _Gen:
     # ------------------------------------------------------------------ interactions, sales, opportunities
     def _interactions_sales(self, w: World, sim: Simulation) -> None:
         it = sim.interactions
-        frame = {"ts": it["ts"], "terr": it["terr"], "type": it["type"], "outcome": it["outcome"],
+        frame = {"ts": it["ts"], "ws": it["ws"], "type": it["type"], "outcome": it["outcome"],
                  "duration": it["duration"], "rec_num": w.rec_num[it["rec"]]}
         self.emit("advisor.interactions", frame, f"""
             select 'INT' || lpad(_id::varchar, 9, '0') as interaction_id, 'ADV' || rec_num::varchar as advisor_id,
-                   'WS' || lpad((terr + 1)::varchar, 4, '0') as wholesaler_id,
+                   'WS' || lpad((ws + 1)::varchar, 4, '0') as wholesaler_id,
                    {enum_sql("type", INTERACTION_TYPES, "meating")} as interaction_type,
                    case when outcome < 0 or _null then null else {enum_sql("outcome", INTERACTION_OUTCOMES)} end
                        as outcome,
@@ -386,7 +419,7 @@ class _Gen:
         # opportunities: a share of positive meetings opens one; won when the advisor buys within 90 days
         rng = self.rng_misc
         pos = np.flatnonzero((it["outcome"] == POSITIVE) & (rng.random(len(it["ts"])) < 0.4))
-        op_person, op_ts, op_terr, op_rec = it["person"][pos], it["ts"][pos] + 3600, it["terr"][pos], it["rec"][pos]
+        op_person, op_ts, op_ws, op_rec = it["person"][pos], it["ts"][pos] + 3600, it["ws"][pos], it["rec"][pos]
         buy = sa["type"] == PURCHASE
         key = sa["person"][buy].astype(np.int64) * (1 << 34) + (sa["ts"][buy] - self.cal.start_ts + DAY * 400)
         order = np.argsort(key)
@@ -402,11 +435,11 @@ class _Gen:
         closed = np.where(won, bts[jj] if len(key) else 0, np.where(stage == 2, lost_at, -1))
         product = np.where(won, bprod[jj] if len(key) else 0, rng.integers(0, len(w.prod_asset), len(pos)))
         amount = np.where(won, bamt[jj] if len(key) else 0, np.round(rng.lognormal(11, 0.8, len(pos)), -2))
-        frame = {"ts": op_ts, "rec_num": w.rec_num[op_rec], "terr": op_terr, "product": product,
+        frame = {"ts": op_ts, "rec_num": w.rec_num[op_rec], "ws": op_ws, "product": product,
                  "stage": stage, "amount": amount, "closed": closed, "_tsfmt2": rng.integers(0, 4, len(pos))}
         self.emit("crm.opportunities", frame, f"""
             select 'OPP' || lpad(_id::varchar, 8, '0') as opportunity_id, 'ADV' || rec_num::varchar as advisor_id,
-                   'WS' || lpad((terr + 1)::varchar, 4, '0') as wholesaler_id,
+                   'WS' || lpad((ws + 1)::varchar, 4, '0') as wholesaler_id,
                    {nullable("'PRD' || lpad((product + 1)::varchar, 3, '0')")} as product_id,
                    {enum_sql("stage", OPPORTUNITY_STAGES, "closed_won")} as stage, {amount_sql()} as amount,
                    {ts_sql()} as created_at,
@@ -535,12 +568,25 @@ class _Gen:
         ems = {"person": w.rec_person[has], "email": self.rec_email.take(pa.array(has))}
         copy_to(self.con, to_arrow(ems), f"""
             select distinct email, {pid} as person_id from t order by email""", gt / "email_addresses.csv", "csv")
-        ws = {"i": np.arange(w.n_terr), "skill": w.ws_skill, "pot": w.terr_potential,
-              "advisors": np.bincount(w.terr, minlength=w.n_terr)}
-        copy_to(self.con, to_arrow(ws), """
+        # the planted skill of every wholesaler, with the territory it covers at the start and at the end,
+        # the day it moved (swapped incumbents) and the advisors it covers at the start
+        cov = w.coverage
+        covered = np.bincount(cov.person_ws_before, minlength=cov.n_ws)
+        moved_day = np.where(np.isfinite(cov.ws_switch_frac),
+                             np.floor(np.nan_to_num(cov.ws_switch_frac, posinf=0.0) * self.cfg.days), -1)
+        ws = {"i": np.arange(cov.n_ws), "skill": w.ws_skill, "terr": cov.ws_terr_start, "end_terr": cov.ws_terr_end,
+              "pot": w.terr_potential[cov.ws_terr_start], "advisors": covered,
+              "shares": cov.ws_terr_start != np.arange(cov.n_ws),
+              "moved": moved_day.astype(np.int64), "_tsfmt": np.zeros(cov.n_ws, np.int8),
+              "ts": self.cal.start_ts + np.maximum(moved_day, 0).astype(np.int64) * DAY}
+        copy_to(self.con, to_arrow(ws), f"""
             select 'WS' || lpad((i + 1)::varchar, 4, '0') as wholesaler_id,
-                   'TER' || lpad((i + 1)::varchar, 4, '0') as territory_id, skill,
-                   pot as territory_potential, advisors from t order by i""", gt / "wholesaler_skill.csv", "csv")
+                   'TER' || lpad((terr + 1)::varchar, 4, '0') as territory_id, skill,
+                   pot as territory_potential, advisors,
+                   'TER' || lpad((end_terr + 1)::varchar, 4, '0') as end_territory_id,
+                   case when moved >= 0 then {ts_sql(bad=None)} end as moved_at,
+                   shares as shares_territory
+            from t order by i""", gt / "wholesaler_skill.csv", "csv")
         self._campaign_truth(gt, sim)
         dirt = [{"table": k[0], "kind": k[1], "rows": v} for k, v in sorted(self.dirt_counts.items())]
         copy_to(self.con, pa.Table.from_pylist(dirt), "select * from t", gt / "dirt_summary.csv", "csv")

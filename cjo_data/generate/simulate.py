@@ -39,6 +39,10 @@ WEBINAR_DELAY_DAYS = 10  # the webinar takes place this many days after the invi
 WEB_MULT = np.array([0.2, 1.0, 2.0, 2.5, 0.07, 0.2, 0.4, 0.5], np.float32)  # web visits
 CONTACT_MULT = np.array([0.25, 0.5, 1.5, 1.2, 0.12, 0.25, 0.75, 0.6], np.float32)  # wholesaler contacts
 BUY_MULT = np.array([0, 0, 1, 1, 0, 0, 0, 0.03], np.float32)  # purchases (dormant customers rarely buy)
+# How purchase frequency follows territory potential (sales ~ potential ** this; tickets ~ potential):
+# 0 would leave purchase counts blind to the territory, so counting sales per advisor would rank the
+# wholesalers' skill without any need to separate it from the territory (issue 14).
+TERRITORY_FREQUENCY_ELASTICITY = 1.0
 REACTIVATION = 1 / 300  # daily chance that a dormant person comes back (x25 after a positive contact)
 MONTHLY_WEBINAR = 10_000  # webinar ids of the newsletter's monthly webinar: MONTHLY_WEBINAR + send day
 
@@ -165,8 +169,11 @@ def draw_traits(rng: np.random.Generator, w: World) -> Traits:
     # 3% of advisors never identify
     identify_p = np.where(rng.random(n) < 0.03, 0.0, rng.uniform(0.3, 0.6, n)) * w.has_email
     webinar_p = np.where(newcomer, 0.40, 0.06)
-    buy_base = (np.where(newcomer, 0.0025, 0.005) * rng.lognormal(0, 0.5, n)).astype(np.float32)
-    repeat_base = (np.where(newcomer, 0.007, 0.014) * rng.lognormal(0, 0.5, n)).astype(np.float32)
+    # territory potential scales how often its advisors buy (elasticity TERRITORY_FREQUENCY_ELASTICITY) as
+    # well as how much (ticket): raw sales per advisor then mix the wholesaler's skill with the territory
+    frequency = w.terr_potential[w.terr] ** TERRITORY_FREQUENCY_ELASTICITY
+    buy_base = (np.where(newcomer, 0.0025, 0.005) * rng.lognormal(0, 0.5, n) * frequency).astype(np.float32)
+    repeat_base = (np.where(newcomer, 0.007, 0.014) * rng.lognormal(0, 0.5, n) * frequency).astype(np.float32)
     ticket = np.where(newcomer, 25_000.0, 120_000.0) * rng.lognormal(0, 0.5, n) * w.terr_potential[w.terr]
     churn_h = np.where(newcomer, 1 / 180, 1 / 260) * rng.lognormal(0, 0.3, n)
     prod_pref = np.where(newcomer[:, None], [0.15, 0.1, 0.6, 0.15], [0.35, 0.3, 0.12, 0.23])
@@ -234,7 +241,7 @@ class Events:
     email: Buf = field(default_factory=lambda: Buf("person", "rec", "campaign", "type", "ts"))
     web: Buf = field(default_factory=lambda: Buf("cookie", "type", "page", "utm", "campaign", "ts"))
     webinar: Buf = field(default_factory=lambda: Buf("person", "webinar", "campaign", "type", "ts"))
-    inter: Buf = field(default_factory=lambda: Buf("person", "rec", "terr", "type", "outcome", "duration", "ts"))
+    inter: Buf = field(default_factory=lambda: Buf("person", "rec", "ws", "type", "outcome", "duration", "ts"))
     sales: Buf = field(default_factory=lambda: Buf("person", "rec", "product", "type", "amount", "ts"))
     consent: Buf = field(default_factory=lambda: Buf("person", "rec", "channel", "status", "ts"))
     members: Buf = field(default_factory=lambda: Buf("person", "rec", "campaign", "treated", "ts"))
@@ -276,6 +283,7 @@ class _Journey:
 
     def __init__(self, rng: np.random.Generator, w: World, cal: Calendar):
         self.rng, self.w, self.cal, self.n, self.D = rng, w, cal, w.n, cal.days
+        self.all_people = np.arange(w.n)
         self.tr = draw_traits(rng, w)
         self.st = initial_state(rng, w, cal.days)
         self.ev = Events()
@@ -483,6 +491,8 @@ class _Journey:
         rng, w, st, tr, d = self.rng, self.w, self.st, self.tr, day.d
         onboarding = (st.first_buy_day >= 0) & (d - st.first_buy_day <= 60)
         pc = tr.contact_base * CONTACT_MULT[day.phase] * np.float32(self.cal.activity[d])
+        # a skilled wholesaler also gets more meetings and calls with the advisors they cover
+        pc *= w.ws_skill[w.coverage.wholesaler_on(self.all_people, d, self.D)].astype(np.float32)
         pc[onboarding] *= 3.0
         pc[st.ws_campaign >= 0] *= 4.0
         who = np.flatnonzero((rng.random(self.n, dtype=np.float32) < pc) & day.alive)
@@ -492,7 +502,8 @@ class _Journey:
         seasoned, dormant = tr.seasoned[who], st.dormant[who]
         itype = np.where(rng.random(k) < np.where(seasoned, 0.45, 0.15), MEETING,
                          np.where(rng.random(k) < 0.72, CALL, EMAIL_1TO1))
-        skill = w.ws_skill[w.terr[who]]
+        ws = w.coverage.wholesaler_on(who, d, self.D)
+        skill = w.ws_skill[ws]
         u = rng.random(k)
         p_pos = np.clip(0.22 * skill * np.where((itype == MEETING) & seasoned, 1.4, 1.0)
                         * (1 + st.interest[who]) * np.where(dormant, 0.5, 1.0), 0, 0.85)
@@ -505,7 +516,7 @@ class _Journey:
                             np.where(itype == CALL, rng.integers(2, 31, k), -1))
         duration = np.where(outcome == NO_ANSWER, 0, duration)
         its = day.t0 + time_of_day(rng, k)
-        self.ev.inter.add(person=who, rec=self.record_for(who), terr=w.terr[who], type=itype, outcome=outcome,
+        self.ev.inter.add(person=who, rec=self.record_for(who), ws=ws, type=itype, outcome=outcome,
                           duration=duration, ts=its)
         day.touched[who] = True
         day.engaged_today[who[(outcome == POSITIVE) | (outcome == NEUTRAL)]] = True
@@ -527,6 +538,8 @@ class _Journey:
         prospect = phase == 2
         h = BUY_MULT[phase] * np.where(phase >= 3, tr.repeat_base, tr.buy_base * (1 + st.interest)) \
             * st.boost * season
+        # the covering wholesaler's skill also scales how much its advisors buy (service, follow-up)
+        h *= self.w.ws_skill[self.w.coverage.wholesaler_on(self.all_people, d, self.D)].astype(np.float32)
         h[prospect] += st.buy_lift[prospect]
         cust = phase % 4 == 3
         h[cust] += st.buy_lift[cust]

@@ -11,17 +11,23 @@ import numpy as np
 import pyarrow as pa
 
 from cjo_data.generate import names
+from cjo_data.generate.coverage import Coverage, plan_coverage
 from orchestration.contract import ASSET_CLASSES, FIRM_TYPES, VEHICLES
 
 NEWCOMER, SEASONED = 0, 1
+# Territory potential multiplier per region (names.REGIONS order: West, Southwest, Central, Midwest,
+# Southeast, Mid-Atlantic, Northeast); mean ~1.06. The region is the observable proxy of potential: it
+# explains most of it (the rest is lognormal(0, 0.25) per territory), as wealth data would in practice.
+REGION_POTENTIAL = np.array([1.5, 0.85, 0.65, 0.75, 0.95, 1.15, 1.6])
 PERSONAS = ("newcomer", "seasoned")
 
 
 @dataclass
 class World:
-    # territories == wholesalers (one wholesaler covers one territory)
+    # territories and wholesalers: wholesaler i is territory i's incumbent; wholesalers n_terr.. share a
+    # territory; some incumbents swap territories mid-window (coverage)
     terr_potential: np.ndarray  # float, mean ~1: how much money the territory's advisors place
-    ws_skill: np.ndarray  # float, mean ~1: how much a meeting by this wholesaler lifts purchases
+    ws_skill: np.ndarray  # float, mean ~1, per wholesaler: how much a meeting by this wholesaler lifts purchases
     ws_first: np.ndarray
     ws_last: np.ndarray
     terr_region: np.ndarray
@@ -61,6 +67,7 @@ class World:
     cookie_num: np.ndarray  # anonymous_id is "anon-" + hex(cookie_num)
     person_cookie_start: np.ndarray  # first cookie index of a person (their cookies are contiguous)
     person_cookie_count: np.ndarray
+    coverage: Coverage  # who covers whom, when
 
     @property
     def n(self) -> int:
@@ -104,12 +111,14 @@ def build_world(rng: np.random.Generator, n: int, dup_rate: float) -> World:
     # ~400 advisors per wholesaler at every scale, so per-advisor behaviour does not change with size
     # (ids are 4 digits: WS0001..WS9999)
     n_terr = int(np.clip(n // 400, 4, 9999))
-    terr_potential = np.round(rng.lognormal(0.0, 0.4, n_terr), 3)
+    terr_potential = np.round(rng.lognormal(0.0, 0.25, n_terr), 3)
     ws_skill = np.round(np.clip(rng.normal(1.0, 0.3, n_terr), 0.3, 1.9), 3)
     ws_first = rng.integers(0, len(names.FIRST_NAMES), n_terr)
     ws_last = rng.integers(0, len(names.LAST_NAMES), n_terr)
     terr_region = rng.integers(0, len(names.REGIONS), n_terr)
     ws_hired_days = rng.integers(30, 3650, n_terr)
+    # potential has an observable proxy: the region (crm wholesalers.region) scales it
+    terr_potential = np.round(terr_potential * REGION_POTENTIAL[terr_region], 3)
 
     # ---- firms: many small RIAs, a few large wirehouses
     n_firm = max(8, n // 30)
@@ -188,6 +197,15 @@ def build_world(rng: np.random.Generator, n: int, dup_rate: float) -> World:
     cookie_person = np.concatenate([np.repeat(np.arange(n), cnt), np.full(n_noise, -1)])
     cookie_num = rng.integers(2**40, 2**62, len(cookie_person), dtype=np.int64)
 
+    # ---- coverage changes (shared territories, swaps) and the sharing wholesalers, from a child generator
+    # so that everything above is drawn as before
+    rng_cov = rng.spawn(1)[0]
+    coverage, n_extra = plan_coverage(rng_cov, n_terr, firm_terr, firm)
+    ws_skill = np.concatenate([ws_skill, np.round(np.clip(rng_cov.normal(1.0, 0.3, n_extra), 0.3, 1.9), 3)])
+    ws_first = np.concatenate([ws_first, rng_cov.integers(0, len(names.FIRST_NAMES), n_extra)])
+    ws_last = np.concatenate([ws_last, rng_cov.integers(0, len(names.LAST_NAMES), n_extra)])
+    ws_hired_days = np.concatenate([ws_hired_days, rng_cov.integers(30, 400, n_extra)])
+
     return World(
         terr_potential=terr_potential, ws_skill=ws_skill, ws_first=ws_first, ws_last=ws_last,
         terr_region=terr_region, ws_hired_days=ws_hired_days,
@@ -199,5 +217,5 @@ def build_world(rng: np.random.Generator, n: int, dup_rate: float) -> World:
         has_email=has_email, phone=phone, title=title, created_days=created_days,
         rec_person=rec_person, rec_kind=rec_kind, rec_phone=rec_phone, rec_num=rec_num,
         person_dup_rec=person_dup_rec, cookie_person=cookie_person, cookie_num=cookie_num,
-        person_cookie_start=start, person_cookie_count=cnt,
+        person_cookie_start=start, person_cookie_count=cnt, coverage=coverage,
     )

@@ -68,6 +68,14 @@
             {'name': 'created_at', 'data_type': 'timestamp', 'meta': {'nullable': false}},
             {'name': 'closed_at', 'data_type': 'timestamp', 'meta': {}}
         ]},
+        {'source': 'crm', 'table': 'customer_attributes', 'key': 'attribute_record_id', 'columns': [
+            {'name': 'attribute_record_id', 'data_type': 'varchar', 'meta': {'nullable': false}},
+            {'name': 'advisor_id', 'data_type': 'varchar', 'meta': {'nullable': false}},
+            {'name': 'attribute', 'data_type': 'varchar', 'meta': {'nullable': false}},
+            {'name': 'attribute_type', 'data_type': 'varchar', 'meta': {'nullable': false, 'accepted_values': ['numeric', 'categorical']}},
+            {'name': 'value', 'data_type': 'varchar', 'meta': {}},
+            {'name': 'valid_from', 'data_type': 'timestamp', 'meta': {'earliest': '1900-01-01'}}
+        ]},
         {'source': 'crm', 'table': 'sales', 'key': 'sale_id', 'columns': [
             {'name': 'sale_id', 'data_type': 'varchar', 'meta': {'nullable': false}},
             {'name': 'advisor_id', 'data_type': 'varchar', 'meta': {'nullable': false}},

@@ -5,9 +5,12 @@ A person may be activated on a channel only if ALL hold:
 - the one consent rule says yes for the destination's channel (``marts.dim_customer_consent.has_consent``,
   built by ``int_customers_consent_resolved``; the default for a channel without any event is the dbt var
   ``consent_defaults``: email and phone allowed until an opt-out, ads only after an explicit opt-in);
-- they are not forgotten: not ``is_forgotten`` in ``intermediate.int_identity_graph`` and no
+- they are not forgotten: not in a forgotten identity component (the one rule,
+  ``orchestration.privacy.forgotten.forgotten_components_sql``: a deletion request or the erasure ledger), no
   right-to-be-forgotten request in ``staging.stg_privacy__deletion_requests`` matching their id
-  (``advisor_id``) or their email (trimmed, lower-cased);
+  (``advisor_id``) or their email (trimmed, lower-cased), and their customer_id's salted hash is not in
+  the erasure ledger (orchestration/privacy/ledger.py: people erased in an earlier run, whose request
+  is gone with the rest of their data);
 - the audience row passes the gate: the decision ledger (``marts.fct_action_eligibility``) has an
   eligible row for the same customer and action (:func:`gate_blocked`).
 Any table or column missing is an explicit :class:`PrivacyCheckError`: no check, no sync.
@@ -15,13 +18,18 @@ Any table or column missing is an explicit :class:`PrivacyCheckError`: no check,
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import duckdb
 import pyarrow as pa
+
+from orchestration.privacy import ledger
+from orchestration.privacy.forgotten import forgotten_components_sql
 
 REQUIRED = {
     ("marts", "dim_customers"): {"customer_id", "email"},
     ("marts", "dim_customer_consent"): {"customer_id", "channel", "has_consent"},
-    ("intermediate", "int_identity_graph"): {"customer_id", "is_forgotten"},
+    ("intermediate", "int_identity_graph"): {"customer_id", "is_forgotten", "node_id", "anchor_node_id"},
     ("staging", "stg_privacy__deletion_requests"): {"advisor_id", "email"},
     ("marts", "fct_action_eligibility"): {"customer_id", "action", "is_eligible", "blocked_reasons"},
 }
@@ -60,16 +68,21 @@ def _ids(customer_ids: list[str] | pa.Array | pa.ChunkedArray) -> pa.Array | pa.
 
 
 def blocked_customers(
-    con: duckdb.DuckDBPyConnection, customer_ids: list[str] | pa.Array | pa.ChunkedArray, channel: str
+    con: duckdb.DuckDBPyConnection, customer_ids: list[str] | pa.Array | pa.ChunkedArray, channel: str,
+    state_dir: Path | None = None,
 ) -> dict[str, str]:
     """``{customer_id: reason}`` for every id that must NOT reach a destination on ``channel``.
 
     Ids may be a Python list or an Arrow array (1M ids stay in Arrow: no Python object per id)."""
+    from orchestration import settings
+
     _check_tables(con)
     ids = _ids(customer_ids)
     if not len(ids):
         return {}
+    state_dir = state_dir or settings.get().state_dir
     con.register("_privacy_ids", pa.table({"customer_id": ids}))
+    ledger.register(con, state_dir)
     try:
         rows = con.execute(
             """
@@ -84,7 +97,11 @@ def blocked_customers(
             ),
             forgotten_graph as (
                 select distinct cast(customer_id as varchar) as customer_id
-                from intermediate.int_identity_graph where is_forgotten
+                from intermediate.int_identity_graph
+                where customer_id is not null and anchor_node_id in ({forgotten_components})
+            ),
+            erased as (
+                select identifier_hash from _erasure_ledger where kind = 'customer'
             ),
             requests as (
                 select cast(advisor_id as varchar) as advisor_id, lower(trim(email)) as email
@@ -96,6 +113,7 @@ def blocked_customers(
                     c.customer_id is not null as known,
                     coalesce(k.has_consent, false) as consented,
                     g.customer_id is not null as graph_forgotten,
+                    {erased_hash} in (select identifier_hash from erased) as ledger_forgotten,
                     exists (
                         select 1 from requests r
                         where r.advisor_id = ids.customer_id
@@ -108,18 +126,21 @@ def blocked_customers(
             )
             select customer_id,
                 case
+                    when ledger_forgotten then 'forgotten (erasure ledger)'
                     when graph_forgotten then 'forgotten (identity graph)'
                     when requested_deletion then 'deletion request'
                     when not known then 'not in marts.dim_customers'
                     when not consented then 'no ' || $channel || ' consent'
                 end as reason
             from checked
-            where graph_forgotten or requested_deletion or not known or not consented
-            """,
-            {"channel": channel},
+            where ledger_forgotten or graph_forgotten or requested_deletion or not known or not consented
+            """.replace("{erased_hash}", ledger.SALTED_HASH_SQL.format(expr="ids.customer_id"))
+               .replace("{forgotten_components}", forgotten_components_sql()),
+            {"channel": channel, "salt": ledger.salt(state_dir)},
         ).fetchall()
     finally:
         con.unregister("_privacy_ids")
+        con.unregister("_erasure_ledger")
     return dict(rows)
 
 

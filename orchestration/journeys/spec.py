@@ -166,8 +166,10 @@ class Split(_Strict):
         if not v or any(w <= 0 for w in v.values()):
             raise ValueError("at least one arm, every weight > 0")
         for name in v:
-            if not _IDENT.match(name) or name == "control":
-                raise ValueError(f"arm names are lower-case identifiers other than 'control', got {name!r}")
+            # 'control' is the control group; 'all' names the treated arms pooled (agg_journey_performance,
+            # agg_experiment_results)
+            if not _IDENT.match(name) or name in ("control", "all"):
+                raise ValueError(f"arm names are lower-case identifiers other than 'control' and 'all', got {name!r}")
         return v
 
     def bounds(self) -> list[tuple[str, float, float]]:

@@ -8,6 +8,7 @@ at these assets so the lineage lines up.
 
 import json
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -19,15 +20,19 @@ from pydantic import Field
 
 from orchestration import settings
 from orchestration.ml import features as feat
+from orchestration.ml import labels
 from orchestration.ml import propensity as prop
 from orchestration.ml import segmentation as seg
 from orchestration.warehouse_lock import connect_live
 
 ML_GROUP = "ml"
 SEGMENTS_KEY = dg.AssetKey(["ml", "customer_segments"])
+# The segmentation writes two tables; each is its own asset key (dbt sources may not share one).
+PROFILES_KEY = dg.AssetKey(["ml", "segment_profiles"])
 PROPENSITY_KEY = dg.AssetKey(["ml", "propensity_scores"])
 # dbt models the assets read; resolved to asset keys with get_asset_key_for_model, never typed.
-UPSTREAM_MODELS = ("dim_customers", "fct_touchpoints", "fct_journey_stages", "int_customer_sales_mapped")
+UPSTREAM_MODELS = ("dim_customers", "fct_touchpoints", "fct_journey_stages", "int_customer_sales_mapped",
+                   "int_customer_advisors_mapped", "int_customer_attributes_mapped")
 
 
 # ------------------------------------------------------------------ config
@@ -42,18 +47,50 @@ class SegmentationConfig(dg.Config):
 
 
 class PropensityConfig(dg.Config):
+    models: list[str] | None = Field(
+        None, description="Models this run expects (conversion, churn); unset: the propensity_models setting. "
+        "The AUC check fails when one of them could not be trained. A business without prospects (a "
+        "subscription list) expects churn only; anonymous-visitor data expects conversion only.")
     snapshot_every_days: int = Field(30, description="Days between training snapshots.")
-    min_history_days: int = Field(90, description="History needed before the first snapshot.")
-    test_snapshots: int = Field(2, description="Latest snapshots held out for the time-based test split.")
+    min_history_days: int = Field(90, description="History needed (from the first record of any kind) before "
+                                  "the first snapshot.")
+    max_snapshots: int = Field(12, description="Only the latest this many snapshot dates are used (older "
+                               "history adds rows and time, not relevance).")
+    test_snapshots: int = Field(2, description="Latest snapshot dates held out for the test split.")
+    test_customer_share: float = Field(
+        0.3, description="Share of customers held out (by a hash of their id): the test rows are later "
+        "snapshots of customers never seen in training.")
+    conversion_horizon_days: int = Field(30, description="Conversion label: a first purchase within this many days.")
+    conversion_active_days: int = Field(
+        90, description="Conversion population: prospects with a touch in this many days before the snapshot "
+        "(quieter prospects are left out, not counted as negatives). Single-visit data (web sessions): the "
+        "snapshot interval.")
+    churn_horizon_days: int = Field(90, description="Churn label: no purchase within this many days.")
+    churn_overdue_factor: float = Field(
+        1.5, description="Churn population: buyers whose days since the last purchase are at most this many "
+        "times their usual gap between purchases (overdue buyers have already lapsed: left out).")
     max_model_age_days: int = Field(30, description="Retrain when the model file is older than this.")
     psi_threshold: float = Field(
         0.25, description="Retrain (and fail the drift check) when the PSI of the score or a top feature "
         "exceeds this. 0.1-0.25 is moderate shift; higher values tolerate more drift.")
-    auc_floor: float = Field(0.6, description="The AUC check fails below this test ROC AUC.")
+    auc_floor: float = Field(0.6, description="The AUC check fails when a model's holdout ROC AUC is below "
+                             "this (or the model is missing).")
     min_days_between_retrains: int = Field(
         7, description="Drift alone does not retrain a model younger than this (no retrain loop when the "
         "drift is in the world, not in the model).")
     force_retrain: bool = Field(False, description="Retrain even when the model is fresh and stable.")
+
+    def tasks(self) -> dict[str, labels.Task]:
+        every = labels.make_tasks(self.conversion_horizon_days, self.conversion_active_days,
+                                  self.churn_horizon_days, self.churn_overdue_factor)
+        wanted = self.models if self.models is not None else settings.get().propensity_models
+        unknown = sorted(set(wanted) - set(every))
+        if unknown:
+            raise ValueError(f"unknown models {unknown}: choose from {sorted(every)}")
+        return {k: v for k, v in every.items() if k in wanted}
+
+    def split(self) -> prop.SplitSpec:
+        return prop.SplitSpec(self.test_snapshots, self.test_customer_share)
 
 
 # ------------------------------------------------------------------ helpers
@@ -71,19 +108,45 @@ def _first_row(con: duckdb.DuckDBPyConnection, sql: str) -> tuple | None:
     return rows[0] if rows else None
 
 
-def clock(con: duckdb.DuckDBPyConnection, tables: feat.FeatureTables) -> pd.Timestamp:
-    """The journey clock (var as_of_ts, else the newest event), as the dbt marts use it."""
+def dbt_clock(con: duckdb.DuckDBPyConnection) -> pd.Timestamp | None:
+    """The journey clock the dbt marts were built with (int_journey_clock_resolved), if built."""
     # fetchall, not fetchone: DuckDB 2 keeps a half-read result open and refuses the next query.
     try:
         row = _first_row(con, "select max(as_of_at) from intermediate.int_journey_clock_resolved")
     except duckdb.Error:
-        row = None
-    if not row or row[0] is None:
+        return None
+    return pd.Timestamp(row[0]) if row and row[0] is not None else None
+
+
+def clock(con: duckdb.DuckDBPyConnection, tables: feat.FeatureTables,
+          as_of: datetime | pd.Timestamp | None = None) -> pd.Timestamp:
+    """"Now" for every feature, label and score: the configured journey clock when set (the same
+    setting dbt gets as var as_of_ts), else the newest event, as the dbt marts resolve it. Features read
+    events strictly before it."""
+    built = dbt_clock(con)
+    if as_of is not None:
+        wanted = prop._naive(as_of)
+        if built is not None and built != wanted:
+            raise ValueError(f"the journey clock is set to {wanted} but the dbt marts were built at {built}: "
+                             "rebuild them with the same clock (cjo run --as-of ...)")
+        return wanted
+    if built is None:
         row = _first_row(con, f"select max(occurred_at) from {tables.touchpoints}")
-    if not row or row[0] is None:
-        raise ValueError("the warehouse has no events: build the dbt marts first")
+        if not row or row[0] is None:
+            raise ValueError("the warehouse has no events: build the dbt marts first")
+        built = pd.Timestamp(row[0])
     # Features use `< as_of`: add a microsecond so the newest event itself counts.
-    return pd.Timestamp(row[0]) + pd.Timedelta(microseconds=1)
+    return built + pd.Timedelta(microseconds=1)
+
+
+def history_start(con: duckdb.DuckDBPyConnection, tables: feat.FeatureTables, as_of: pd.Timestamp) -> pd.Timestamp:
+    """The first record of any kind (a touch, a sale, a CRM account), the start of the usable history."""
+    parts = [f"select min(occurred_at) as t from {tables.touchpoints}",
+             f"select min(traded_at) from {tables.sales}"]
+    if feat.relation_exists(con, tables.accounts):
+        parts.append(f"select min(created_at) from {tables.accounts}")
+    row = _first_row(con, "select min(t) from (" + " union all ".join(parts) + ")")
+    return pd.Timestamp(row[0]) if row and row[0] is not None else as_of
 
 
 def write_table(con: duckdb.DuckDBPyConnection, table: str, frame: pd.DataFrame, mode: str = "replace") -> None:
@@ -115,17 +178,18 @@ def _md_table(rows: list[dict[str, Any]]) -> str:
     return "\n".join(fmt)
 
 
-def last_run_path(state_dir: Path, task: str) -> Path:
-    return prop.model_dir(state_dir, task) / "last_run.json"
+def run_report_path(state_dir: Path) -> Path:
+    return state_dir / "models" / "last_run.json"
 
 
 # ------------------------------------------------------------------ pure-ish runners (no Dagster)
 
 
 def run_segmentation(con: duckdb.DuckDBPyConnection, state_dir: Path, config: SegmentationConfig,
-                     tables: feat.FeatureTables | None = None) -> tuple[pd.DataFrame, seg.SegmentationResult]:
+                     tables: feat.FeatureTables | None = None, as_of: datetime | None = None,
+                     ) -> tuple[pd.DataFrame, seg.SegmentationResult]:
     tables = tables or feat.FeatureTables()
-    as_of = clock(con, tables)
+    as_of = clock(con, tables, as_of)
     frame = feat.compute_features(con, as_of, tables)
     result = seg.segment(frame, (config.k_min, config.k_max), config.sample_size, config.fit_size,
                          config.seed, previous=seg.load_state(state_dir))
@@ -149,57 +213,95 @@ def run_segmentation(con: duckdb.DuckDBPyConnection, state_dir: Path, config: Se
     return assignments, result
 
 
+@dataclass
+class _TrainingData:
+    """Snapshots built once per run, only when some model needs retraining."""
+
+    con: duckdb.DuckDBPyConnection
+    tables: feat.FeatureTables
+    config: PropensityConfig
+    tasks: dict[str, labels.Task]
+    as_of: pd.Timestamp
+    sets: dict[str, pd.DataFrame] | None = None
+
+    def for_task(self, task: str) -> pd.DataFrame:
+        if self.sets is None:
+            start = history_start(self.con, self.tables, self.as_of)
+            dates = prop.snapshot_dates(start, self.as_of, self.config.snapshot_every_days,
+                                        self.config.min_history_days, self.config.max_snapshots)
+            self.sets = prop.build_training_sets(self.con, dates, self.as_of, self.tables, self.tasks)
+        if task not in self.sets:
+            horizon = self.tasks[task].horizon_days
+            raise ValueError(f"no complete {horizon}-day label window in the history (or an empty population): "
+                             "the history is shorter than the horizon plus min_history_days")
+        return self.sets[task]
+
+
+def _train_or_keep(task: str, trained: prop.TrainedModel | None, data: _TrainingData, state_dir: Path,
+                   pop: pd.DataFrame, reason: str) -> tuple[prop.TrainedModel | None, bool, str, str | None]:
+    """Train a new model; on failure keep the previous one. Returns (model, retrained, reason, error)."""
+    try:
+        new = prop.train(data.tasks[task], data.for_task(task), spec=data.config.split(), as_of=data.as_of)
+    except ValueError as exc:
+        if trained is None:
+            return None, False, reason, str(exc)
+        return trained, False, f"{reason};retrain_failed:{exc}", None
+    prop.set_drift_reference(new, pop)
+    prop.save(state_dir, new)
+    return new, True, reason, None
+
+
+def _task_report(trained: prop.TrainedModel, retrained: bool, reason: str, drift_before: dict, drift_after: dict,
+                 config: PropensityConfig, scored: int, now: datetime) -> dict[str, Any]:
+    return {
+        "model_version": trained.version, "retrained": retrained, "retrain_reason": reason,
+        "metrics": trained.metrics, "drift_before": drift_before, "drift": drift_after,
+        "auc_floor": config.auc_floor, "psi_threshold": config.psi_threshold,
+        "holdout_roc_auc": trained.auc, "baseline_roc_auc": trained.metrics["logistic"]["roc_auc"],
+        "recency_only_roc_auc": trained.metrics["recency_only"]["roc_auc"],
+        "single_feature_warning": trained.leak_warning, "label": trained.label, "as_of": trained.as_of,
+        "scored_rows": scored, "training_window": trained.training_window,
+        "top_features": trained.top_features, "run_at": now.isoformat(),
+    }
+
+
 def run_propensity(con: duckdb.DuckDBPyConnection, state_dir: Path, config: PropensityConfig,
-                   tables: feat.FeatureTables | None = None) -> dict[str, dict[str, Any]]:
-    """Score both models (retraining first when needed); write ml.fct_propensity_scores and ml.model_runs."""
+                   tables: feat.FeatureTables | None = None, as_of: datetime | None = None,
+                   ) -> dict[str, dict[str, Any]]:
+    """Score each model (retraining first when needed); write ml.fct_propensity_scores and ml.model_runs,
+    and the run report the model checks read (state_dir/models/last_run.json)."""
     tables = tables or feat.FeatureTables()
-    as_of = clock(con, tables)
+    tasks = config.tasks()
+    now_clock = clock(con, tables, as_of)
     now = datetime.now(UTC).replace(tzinfo=None)
-    current = feat.compute_features(con, as_of, tables)
-    populations = prop.population_and_labels(con, current, as_of, tables)
-    data_start_row = _first_row(con, f"select min(occurred_at) from {tables.touchpoints}")
-    data_start = pd.Timestamp(data_start_row[0]) if data_start_row and data_start_row[0] else as_of
+    current = feat.compute_features(con, now_clock, tables)
+    populations = labels.population_and_labels(con, current, now_clock, tables.sales, tasks)
+    columns = feat.feature_columns(current)
+    data = _TrainingData(con, tables, config, tasks, now_clock)
     report: dict[str, dict[str, Any]] = {}
-    training_sets: dict[str, pd.DataFrame] | None = None
     score_frames, run_rows = [], []
-    for task in prop.TASKS:
+    for task in tasks:
         pop = populations[task]
         trained = prop.load_latest(state_dir, task)
         drift_before: dict = {}
-        if trained is not None:
+        if trained is not None and trained.features == columns:
             drift_before = prop.drift_report(trained, pop, prop.score(trained, pop), config.psi_threshold)
         retrain, reason = prop.retrain_decision(trained, now, drift_before, config.max_model_age_days,
-                                                config.force_retrain, config.min_days_between_retrains)
+                                                config.force_retrain, config.min_days_between_retrains,
+                                                clock=now_clock, features=columns)
+        error = None
         if retrain:
-            if training_sets is None:
-                dates = prop.snapshot_dates(data_start, as_of, config.snapshot_every_days, config.min_history_days)
-                training_sets = prop.build_training_sets(con, dates, as_of, tables)
-            try:
-                if task not in training_sets:
-                    raise ValueError(f"history shorter than the {prop.TASKS[task].horizon_days}-day horizon")
-                trained = prop.train(task, training_sets[task], test_snapshots=config.test_snapshots)
-                prop.save(state_dir, trained)
-            except ValueError as exc:
-                if trained is None:
-                    # Nothing to score with: report it (the AUC check then fails for this model).
-                    report[task] = {"skipped": str(exc), "retrain_reason": reason}
-                    continue
-                reason = f"{reason};retrain_failed:{exc}"  # keep scoring with the previous model
-                retrain = False
+            trained, retrain, reason, error = _train_or_keep(task, trained, data, state_dir, pop, reason)
+        if trained is None:
+            # Nothing to score with: report it (the AUC check then fails for this model).
+            report[task] = {"skipped": error, "retrain_reason": reason, "auc_floor": config.auc_floor}
+            continue
         scores = prop.score_frame(trained, pop, now)
         drift_after = prop.drift_report(trained, pop, scores["score"].to_numpy(), config.psi_threshold)
         score_frames.append(scores)
-        run_rows.append(prop.model_run_row(trained, retrain, reason, drift_after, now))
-        report[task] = {
-            "model_version": trained.version, "retrained": retrain, "retrain_reason": reason,
-            "metrics": trained.metrics, "drift_before": drift_before, "drift": drift_after,
-            "auc_floor": config.auc_floor, "psi_threshold": config.psi_threshold,
-            "scored_rows": len(scores), "training_window": trained.training_window,
-            "top_features": trained.top_features, "run_at": now.isoformat(),
-        }
-        path = last_run_path(state_dir, task)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(json.dumps(report[task], indent=2, default=float))
+        run_rows.append(prop.model_run_row(trained, retrain, reason, drift_after, now, now_clock, config.auc_floor))
+        report[task] = _task_report(trained, retrain, reason, drift_before, drift_after, config, len(scores), now)
+    write_run_report(state_dir, report, list(tasks), now_clock)
     # Always (re)write the table, empty when no model could be trained yet (history shorter than the
     # horizons): next-best action then falls back to the catalog's base response rates, the AUC check
     # reports the missing model, and stale scores of a model that no longer exists never linger.
@@ -208,6 +310,18 @@ def run_propensity(con: duckdb.DuckDBPyConnection, state_dir: Path, config: Prop
     if run_rows:
         write_table(con, "ml.model_runs", pd.DataFrame(run_rows), mode="append")
     return report
+
+
+def write_run_report(state_dir: Path, report: dict[str, dict[str, Any]], expected: list[str],
+                     as_of: pd.Timestamp) -> Path:
+    """The one file the model checks read (they never open the warehouse): every expected model, trained,
+    kept or skipped with its reason."""
+    path = run_report_path(state_dir)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    body = {"expected_models": expected, "as_of": str(as_of), "models": report}
+    path.with_suffix(".tmp").write_text(json.dumps(body, indent=2, default=float))
+    path.with_suffix(".tmp").replace(path)
+    return path
 
 
 # ------------------------------------------------------------------ Dagster
@@ -234,16 +348,21 @@ def build_assets() -> tuple[list[dg.AssetsDefinition], list[dg.AssetChecksDefini
 
     deps = _upstream_keys()
 
-    @dg.asset(key=SEGMENTS_KEY, deps=deps, group_name=ML_GROUP, kinds={"python", "scikitlearn", "duckdb"},
-              pool=DUCKDB_WRITER_POOL,
-              description="Behavioural K-Means segments with stable ids (ml.customer_segments, "
-              "ml.segment_profiles); read by the dim_segments mart.")
-    def customer_segments(context: dg.AssetExecutionContext, config: SegmentationConfig) -> dg.MaterializeResult:
+    @dg.multi_asset(name="ml__customer_segments", pool=DUCKDB_WRITER_POOL, specs=[
+        dg.AssetSpec(SEGMENTS_KEY, deps=deps, group_name=ML_GROUP, kinds={"python", "scikitlearn", "duckdb"},
+                     description="Behavioural K-Means segments with stable ids, one row per customer "
+                     "(ml.customer_segments); read by the analytics marts."),
+        dg.AssetSpec(PROFILES_KEY, deps=deps, group_name=ML_GROUP, kinds={"python", "scikitlearn", "duckdb"},
+                     description="One row per segment with its profile (ml.segment_profiles); read by dim_segments."),
+    ])
+    def customer_segments(context: dg.AssetExecutionContext, config: SegmentationConfig):
         with warehouse() as con:
-            assignments, result = run_segmentation(con, settings.state_dir(), config)
+            assignments, result = run_segmentation(con, settings.state_dir(), config,
+                                                   as_of=settings.journey_clock())
         meta = result.metadata()
         context.log.info(f"{len(assignments)} customers in {result.k} segments")
-        return dg.MaterializeResult(metadata={
+        yield dg.MaterializeResult(asset_key=PROFILES_KEY, metadata={"rows": len(result.profiles)})
+        yield dg.MaterializeResult(asset_key=SEGMENTS_KEY, metadata={
             "rows": len(assignments),
             "k": result.k,
             "silhouette": dg.FloatMetadataValue(meta["silhouette"]),
@@ -261,78 +380,124 @@ def build_assets() -> tuple[list[dg.AssetsDefinition], list[dg.AssetChecksDefini
     @dg.asset(key=PROPENSITY_KEY, deps=deps, group_name=ML_GROUP, kinds={"python", "scikitlearn", "duckdb"},
               pool=DUCKDB_WRITER_POOL,
               description="Conversion and churn propensity scores (ml.fct_propensity_scores) and the "
-              "model run log (ml.model_runs); retrains when the model is old or its inputs drifted.")
+              "model run log (ml.model_runs, headline holdout_roc_auc: later snapshots of customers held out "
+              "from training); retrains when the model is old, the clock moved or its inputs drifted.")
     def propensity_scores(context: dg.AssetExecutionContext, config: PropensityConfig) -> dg.MaterializeResult:
         with warehouse() as con:
-            report = run_propensity(con, settings.state_dir(), config)
-        metadata: dict[str, Any] = {}
-        for task, r in report.items():
-            if "skipped" in r:
-                metadata[f"{task}_skipped"] = r["skipped"]
-                context.log.warning(f"{task}: no model ({r['skipped']})")
-                continue
-            hgb, base = r["metrics"]["hgb"], r["metrics"]["logistic"]
-            champ = r["metrics"][r["metrics"]["champion"]]
-            metadata.update({
-                f"{task}_champion": r["metrics"]["champion"],
-                f"{task}_model_version": r["model_version"],
-                f"{task}_retrained": r["retrained"],
-                f"{task}_retrain_reason": r["retrain_reason"],
-                f"{task}_roc_auc": dg.FloatMetadataValue(champ["roc_auc"]),
-                f"{task}_hgb_roc_auc": dg.FloatMetadataValue(hgb["roc_auc"]),
-                f"{task}_baseline_roc_auc": dg.FloatMetadataValue(base["roc_auc"]),
-                f"{task}_pr_auc": dg.FloatMetadataValue(champ["pr_auc"]),
-                f"{task}_brier": dg.FloatMetadataValue(champ["brier"]),
-                f"{task}_calibration": dg.MarkdownMetadataValue(_md_table(champ["calibration"])),
-                f"{task}_lift_by_decile": dg.MarkdownMetadataValue(_md_table(champ["lift_by_decile"])),
-                f"{task}_psi": dg.JsonMetadataValue(r["drift"]),
-                f"{task}_scored_rows": r["scored_rows"],
-            })
-            context.log.info(f"{task}: {r['model_version']} ({r['retrain_reason']}), AUC {hgb['roc_auc']:.3f} "
-                             f"vs baseline {base['roc_auc']:.3f}")
-        return dg.MaterializeResult(metadata=metadata)
+            report = run_propensity(con, settings.state_dir(), config, as_of=settings.journey_clock())
+        for line in propensity_log_lines(report):
+            (context.log.warning if line.startswith("WARNING") else context.log.info)(line)
+        return dg.MaterializeResult(metadata=propensity_metadata(report))
 
-    @dg.asset_check(asset=PROPENSITY_KEY, description="Each model's test ROC AUC is above the floor.")
+    @dg.asset_check(asset=PROPENSITY_KEY, description="Every expected model exists and its holdout ROC AUC "
+                    "(held-out customers, later snapshots) is at or above the configured floor.")
     def propensity_auc_above_floor() -> dg.AssetCheckResult:
-        return auc_check(settings.state_dir())
+        return _check_result(auc_verdict(read_run_report(settings.state_dir())))
 
-    @dg.asset_check(asset=PROPENSITY_KEY, description="PSI of the score and top features vs training "
-                    "is below the threshold.")
+    @dg.asset_check(asset=PROPENSITY_KEY, description="PSI of the score and top features, the population "
+                    "scored now vs the population the model first scored, is below the threshold.")
     def propensity_drift_below_threshold() -> dg.AssetCheckResult:
-        return drift_check(settings.state_dir())
+        return _check_result(drift_verdict(read_run_report(settings.state_dir())), dg.AssetCheckSeverity.WARN)
 
     return [customer_segments, propensity_scores], [propensity_auc_above_floor, propensity_drift_below_threshold]
 
 
-def _last_runs(state_dir: Path) -> dict[str, dict[str, Any]]:
-    out = {}
-    for task in prop.TASKS:
-        path = last_run_path(state_dir, task)
-        if path.exists():
-            out[task] = json.loads(path.read_text())
-    return out
+def propensity_log_lines(report: dict[str, dict[str, Any]]) -> list[str]:
+    """What the run log says per model: the headline figures, and a WARNING for a missing model or a
+    single feature that reads the label."""
+    lines = []
+    for task, r in report.items():
+        if "skipped" in r:
+            lines.append(f"WARNING {task}: no model ({r['skipped']})")
+            continue
+        lines.append(f"{task}: {r['model_version']} ({r['retrain_reason']}), holdout ROC AUC "
+                     f"{r['holdout_roc_auc']:.3f}, baseline {r['baseline_roc_auc']:.3f}, recency only "
+                     f"{r['recency_only_roc_auc']:.3f}")
+        if r.get("single_feature_warning"):
+            lines.append(f"WARNING {task}: {r['single_feature_warning']}")
+    return lines
 
 
-def auc_check(state_dir: Path) -> dg.AssetCheckResult:
-    runs = _last_runs(state_dir)
-    aucs = {t: r["metrics"][r["metrics"].get("champion", "hgb")]["roc_auc"] for t, r in runs.items()}
-    floors = {t: r["auc_floor"] for t, r in runs.items()}
-    failing = [t for t in aucs if not aucs[t] >= floors[t]]
-    return dg.AssetCheckResult(
-        passed=bool(runs) and not failing,
-        metadata={"roc_auc": dg.JsonMetadataValue(aucs), "floor": dg.JsonMetadataValue(floors),
-                  "failing": ", ".join(failing) or ("no model run found" if not runs else "none")},
-    )
+def propensity_metadata(report: dict[str, dict[str, Any]]) -> dict[str, Any]:
+    metadata: dict[str, Any] = {}
+    for task, r in report.items():
+        if "skipped" in r:
+            metadata[f"{task}_skipped"] = r["skipped"]
+            continue
+        m = r["metrics"]
+        champ = m[m["champion"]]
+        metadata.update({
+            f"{task}_holdout_roc_auc": dg.FloatMetadataValue(r["holdout_roc_auc"]),
+            f"{task}_baseline_roc_auc": dg.FloatMetadataValue(r["baseline_roc_auc"]),
+            f"{task}_recency_only_roc_auc": dg.FloatMetadataValue(r["recency_only_roc_auc"]),
+            f"{task}_champion": m["champion"],
+            f"{task}_model_version": r["model_version"],
+            f"{task}_retrained": r["retrained"],
+            f"{task}_retrain_reason": r["retrain_reason"],
+            f"{task}_pr_auc": dg.FloatMetadataValue(champ["pr_auc"]),
+            f"{task}_brier": dg.FloatMetadataValue(champ["brier"]),
+            f"{task}_n_train": dg.IntMetadataValue(int(m["n_train"])),
+            f"{task}_n_test": dg.IntMetadataValue(int(m["n_test"])),
+            f"{task}_label": r["label"].get("description", ""),
+            f"{task}_censoring": r["label"].get("censoring", ""),
+            f"{task}_single_feature_warning": r["single_feature_warning"] or "none",
+            f"{task}_single_feature_auc": dg.JsonMetadataValue(
+                dict(sorted(m["single_feature_auc"].items(), key=lambda kv: -kv[1])[:10])),
+            f"{task}_calibration": dg.MarkdownMetadataValue(_md_table(champ["calibration"])),
+            f"{task}_lift_by_decile": dg.MarkdownMetadataValue(_md_table(champ["lift_by_decile"])),
+            f"{task}_psi": dg.JsonMetadataValue(r["drift"]),
+            f"{task}_scored_rows": r["scored_rows"],
+        })
+    return metadata
 
 
-def drift_check(state_dir: Path) -> dg.AssetCheckResult:
-    runs = _last_runs(state_dir)
+def read_run_report(state_dir: Path) -> dict[str, Any] | None:
+    path = run_report_path(state_dir)
+    return json.loads(path.read_text()) if path.exists() else None
+
+
+@dataclass(frozen=True)
+class Verdict:
+    passed: bool
+    description: str
+    metadata: dict[str, Any]
+
+
+def auc_verdict(run: dict[str, Any] | None) -> Verdict:
+    """Fails when there is no run, when an expected model is missing, or when a holdout ROC AUC is below
+    its floor (or not a number)."""
+    if run is None:
+        return Verdict(False, "no propensity run found", {})
+    models = run["models"]
+    aucs = {t: r.get("holdout_roc_auc") for t, r in models.items() if "skipped" not in r}
+    floors = {t: r["auc_floor"] for t, r in models.items()}
+    problems = [f"{t}: missing ({models[t]['skipped'] if t in models else 'not run'})"
+                for t in run["expected_models"] if t not in aucs]
+    problems += [f"{t}: holdout ROC AUC {aucs[t]:.3f} below the floor {floors[t]}"
+                 for t in aucs if not (aucs[t] is not None and aucs[t] >= floors[t])]
+    description = "; ".join(problems) or ", ".join(f"{t} {a:.3f} >= {floors[t]}" for t, a in aucs.items())
+    return Verdict(not problems, description, {"holdout_roc_auc": aucs, "floor": floors,
+                                               "expected_models": run["expected_models"]})
+
+
+def drift_verdict(run: dict[str, Any] | None) -> Verdict:
+    """Fails (WARN) when the score or a top feature drifted past the threshold since the model first
+    scored. Quiet when nothing was scored (the AUC check reports missing models) and on a fresh training,
+    whose reference is the population it scores."""
+    models = {t: r for t, r in ((run or {}).get("models") or {}).items() if "skipped" not in r}
     worst = {t: max((v["psi"] for v in r["drift"].values() if v["psi"] == v["psi"]), default=0.0)
-             for t, r in runs.items()}
-    drifted = {t: [k for k, v in r["drift"].items() if v["drifted"]] for t, r in runs.items()}
-    failing = [t for t, d in drifted.items() if d]
+             for t, r in models.items()}
+    drifted = {t: [k for k, v in r["drift"].items() if v["drifted"]] for t, r in models.items()}
+    failing = [f"{t}: {', '.join(d)}" for t, d in drifted.items() if d]
+    description = ("drifted: " + "; ".join(failing)) if failing else (
+        "no drift" if models else "no model scored: nothing to compare")
+    return Verdict(not failing, description, {"max_psi": worst, "drifted_series": drifted})
+
+
+def _check_result(verdict: Verdict, severity: dg.AssetCheckSeverity = dg.AssetCheckSeverity.ERROR,
+                  ) -> dg.AssetCheckResult:
     return dg.AssetCheckResult(
-        passed=bool(runs) and not failing,
-        severity=dg.AssetCheckSeverity.WARN,
-        metadata={"max_psi": dg.JsonMetadataValue(worst), "drifted_series": dg.JsonMetadataValue(drifted)},
+        passed=verdict.passed, severity=severity, description=verdict.description,
+        metadata={"reason": verdict.description,
+                  **{k: dg.JsonMetadataValue(v) for k, v in verdict.metadata.items()}},
     )

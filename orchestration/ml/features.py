@@ -1,10 +1,16 @@
 """Point-in-time customer features: what we knew about each customer as of a snapshot time T.
 
-Every feature is computed from event-level tables (touchpoints, sales, journey-stage history) with
-``event_time < T``. Current-state columns of ``dim_customers`` (current stage, engagement score, touch
-counts) are never read, because they already contain what happened after T and would leak the future
-into training. Only attributes that do not change over time (firm type, and the persona when it is
-given) are taken from the dimension. A test adds events after T and checks that nothing changes.
+Every feature is computed from event-level tables (touchpoints, sales, journey-stage history, CRM
+accounts, customer attributes) with ``event_time < T``. Current-state columns of ``dim_customers``
+(current stage, engagement score, touch counts) are never read, because they already contain what
+happened after T and would leak the future into training. Only attributes that do not change over time
+(firm type, and the persona when it is given) are taken from the dimension. A test adds events after T
+and checks that nothing changes.
+
+A customer's history starts at their first record of any kind before T: a touch, a sale, a journey
+stage or the creation of a CRM account (``tenure_days``). Customer attributes (the
+``crm.customer_attributes`` delivery, typed by their declaration) become one column each,
+``attr_<name>``: the latest value known before T (numeric: NaN when unknown; categorical: 'unknown').
 
 The functions take an open DuckDB connection and return pandas; they never open the warehouse
 themselves, so the caller decides how long the (single-writer) file is held.
@@ -12,6 +18,7 @@ themselves, so the caller decides how long the (single-writer) file is held.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -46,6 +53,11 @@ class FeatureTables:
     # Sales already keyed to the person (CRM advisor records resolved through the identity graph,
     # forgotten people dropped) with the product's asset class.
     sales: str = "intermediate.int_customer_sales_mapped"
+    # CRM records keyed to the person (created_at starts the history). Optional: left out when missing.
+    accounts: str = "intermediate.int_customer_advisors_mapped"
+    # Typed customer attributes keyed to the person, one row per value and time it became known
+    # (customer_id, attribute, attribute_type, value_number, value_text, valid_from). Optional.
+    attributes: str = "intermediate.int_customer_attributes_mapped"
     # Attributes of dim_customers that do not change over time, used as categoricals.
     static_columns: tuple[str, ...] = field(default=("firm_type", "persona"))
 
@@ -58,6 +70,7 @@ NUMERIC_FEATURES: tuple[str, ...] = (
     "email_open_rate_90d",
     "days_since_last_touch",
     "days_since_last_engaged",
+    "days_since_last_activity",
     "tenure_days",
     "days_in_stage",
     "purchases_365d",
@@ -66,6 +79,7 @@ NUMERIC_FEATURES: tuple[str, ...] = (
     "redemptions_365d",
     "days_since_last_purchase",
     "lifetime_purchases",
+    "lifetime_purchase_amount",
     "products_held",
     "asset_classes_held",
     "avg_ticket",
@@ -78,6 +92,10 @@ NUMERIC_FEATURES: tuple[str, ...] = (
     "days_since_last_click",
 )
 CATEGORICAL_FEATURES: tuple[str, ...] = ("stage", "firm_type", "persona")
+# Prefix of the customer-attribute columns (attr_<name>), whose list depends on the data.
+ATTRIBUTE_PREFIX = "attr_"
+# Attribute names become column names: anything else than [a-z0-9_] is replaced.
+_NAME_OK = re.compile(r"[^a-z0-9_]+")
 
 
 def _in_list(values: Sequence[str]) -> str:
@@ -93,8 +111,10 @@ def _columns(con: duckdb.DuckDBPyConnection, relation: str) -> set[str]:
     return {r[0] for r in rows}
 
 
-def feature_sql(tables: FeatureTables, static_columns: Sequence[str]) -> str:
-    """The feature query. Parameters: ``$as_of`` (timestamp). Everything is filtered on ``< $as_of``."""
+def feature_sql(tables: FeatureTables, static_columns: Sequence[str], with_accounts: bool = True,
+                restrict_to: str | None = None) -> str:
+    """The feature query. Parameters: ``$as_of`` (timestamp). Everything is filtered on ``< $as_of``.
+    ``restrict_to`` names a relation with a customer_id column: only those customers are computed."""
     touch_cols = ",\n        ".join(
         f"count(*) filter (where channel = '{ch}' and occurred_at >= $as_of - interval {w} day)"
         f" as {ch}_touches_{w}d"
@@ -105,16 +125,25 @@ def feature_sql(tables: FeatureTables, static_columns: Sequence[str]) -> str:
     outbound = _in_list(OUTBOUND_TYPES)
     static_select = ",\n        ".join(f"c.{col}" for col in static_columns)
     static_select = (static_select + ",") if static_select else ""
+    accounts_union = (
+        f"union all select customer_id, min(created_at) from {tables.accounts} where created_at < $as_of group by 1"
+        if with_accounts else "")
+    restrict = f"where customer_id in (select customer_id from {restrict_to})" if restrict_to else ""
     return f"""
 with universe as (
-    -- customers known at T: they had a touch or a journey stage before T
+    -- customers known at T: a record of any kind before T (touch, journey stage, sale, CRM account);
+    -- the first of them starts the customer's history
     select customer_id, min(first_at) as first_seen_at from (
         select customer_id, min(occurred_at) as first_at from {tables.touchpoints}
         where occurred_at < $as_of group by 1
         union all
         select customer_id, min(entered_at) from {tables.stages}
         where entered_at < $as_of group by 1
-    ) group by 1
+        union all
+        select customer_id, min(traded_at) from {tables.sales}
+        where traded_at < $as_of group by 1
+        {accounts_union}
+    ) {restrict} group by 1
 ),
 touches as (
     select
@@ -175,7 +204,9 @@ sales_agg as (
         count(*) filter (where transaction_type = 'redemption' and traded_at >= $as_of - interval 365 day)
             as redemptions_365d,
         max(traded_at) filter (where transaction_type = 'purchase') as last_purchase_at,
+        max(traded_at) as last_sale_at,
         count(*) filter (where transaction_type = 'purchase') as lifetime_purchases,
+        coalesce(sum(amount) filter (where transaction_type = 'purchase'), 0) as lifetime_purchase_amount,
         count(distinct product_id) filter (where transaction_type = 'purchase') as products_held,
         count(distinct asset_class) filter (where transaction_type = 'purchase') as asset_classes_held,
         avg(amount) filter (where transaction_type = 'purchase') as avg_ticket,
@@ -196,6 +227,8 @@ final as (
              else least(1.0, t.email_opens_90d / t.email_sends_90d) end as email_open_rate_90d,
         coalesce(date_diff('day', t.last_touch_at, $as_of), {NEVER_DAYS}) as days_since_last_touch,
         coalesce(date_diff('day', t.last_engaged_at, $as_of), {NEVER_DAYS}) as days_since_last_engaged,
+        coalesce(date_diff('day', greatest(t.last_touch_at, sa.last_sale_at), $as_of), {NEVER_DAYS})
+            as days_since_last_activity,
         coalesce(date_diff('day', t.last_meeting_at, $as_of), {NEVER_DAYS}) as days_since_last_meeting,
         coalesce(date_diff('day', t.last_webinar_at, $as_of), {NEVER_DAYS}) as days_since_last_webinar,
         coalesce(date_diff('day', t.last_click_at, $as_of), {NEVER_DAYS}) as days_since_last_click,
@@ -207,6 +240,7 @@ final as (
         coalesce(sa.redemptions_365d, 0) as redemptions_365d,
         coalesce(date_diff('day', sa.last_purchase_at, $as_of), {NEVER_DAYS}) as days_since_last_purchase,
         coalesce(sa.lifetime_purchases, 0) as lifetime_purchases,
+        coalesce(sa.lifetime_purchase_amount, 0) as lifetime_purchase_amount,
         coalesce(sa.products_held, 0) as products_held,
         coalesce(sa.asset_classes_held, 0) as asset_classes_held,
         coalesce(sa.avg_ticket, 0) as avg_ticket,
@@ -230,20 +264,67 @@ select * from final order by customer_id
 """
 
 
+def relation_exists(con: duckdb.DuckDBPyConnection, relation: str) -> bool:
+    return bool(_columns(con, relation))
+
+
+def attributes_sql(tables: FeatureTables, restrict_to: str | None = None) -> str:
+    """Per customer and attribute, the latest value known before T (``valid_from`` null = always known)."""
+    restrict = f"and customer_id in (select customer_id from {restrict_to})" if restrict_to else ""
+    return f"""
+select customer_id, attribute, attribute_type, value_number, value_text
+from {tables.attributes}
+where (valid_from is null or valid_from < $as_of) {restrict}
+qualify row_number() over (
+    partition by customer_id, attribute order by valid_from desc nulls last, value_text desc nulls last
+) = 1
+"""
+
+
+def attribute_column(name: str) -> str:
+    """'Monthly Charges' -> 'attr_monthly_charges'."""
+    return ATTRIBUTE_PREFIX + (_NAME_OK.sub("_", name.strip().lower()).strip("_") or "unnamed")
+
+
+def declared_attributes(con: duckdb.DuckDBPyConnection, tables: FeatureTables) -> dict[str, str]:
+    """attribute column -> 'numeric' | 'categorical', for every attribute the data holds (any time).
+    Taken from the whole table, not only values before T, so every snapshot has the same columns."""
+    if not relation_exists(con, tables.attributes):
+        return {}
+    rows = con.execute(f"select distinct attribute, attribute_type from {tables.attributes} order by 1").fetchall()
+    return {attribute_column(name): kind for name, kind in rows}
+
+
+def _pivot_attributes(con: duckdb.DuckDBPyConnection, tables: FeatureTables, as_of: datetime,
+                      declared: dict[str, str], restrict_to: str | None) -> pd.DataFrame:
+    long = con.execute(attributes_sql(tables, restrict_to), {"as_of": as_of}).df()
+    if long.empty:
+        return pd.DataFrame({"customer_id": pd.Series([], dtype="object")})
+    long["column"] = long["attribute"].map(attribute_column)
+    numeric = long[long["attribute_type"] == "numeric"].pivot(
+        index="customer_id", columns="column", values="value_number")
+    categorical = long[long["attribute_type"] != "numeric"].pivot(
+        index="customer_id", columns="column", values="value_text")
+    wide = numeric.join(categorical, how="outer")
+    return wide[[c for c in declared if c in wide.columns]].reset_index()
+
+
 def compute_features(
     con: duckdb.DuckDBPyConnection,
     as_of: datetime | pd.Timestamp,
     tables: FeatureTables | None = None,
+    restrict_to: str | None = None,
 ) -> pd.DataFrame:
     """Features for every customer known before ``as_of``, computed only from events before it.
 
     Returns one row per customer_id with the columns in NUMERIC_FEATURES and CATEGORICAL_FEATURES
-    (a static column missing from dim_customers comes back as 'unknown').
+    (a static column missing from dim_customers comes back as 'unknown'), then one ``attr_<name>``
+    column per customer attribute. ``restrict_to``: a relation with the customer_ids to compute.
     """
     tables = tables or FeatureTables()
     available = _columns(con, tables.customers)
     static = [c for c in tables.static_columns if c in available]
-    sql = feature_sql(tables, static)
+    sql = feature_sql(tables, static, relation_exists(con, tables.accounts), restrict_to)
     as_of_ts = pd.Timestamp(as_of).tz_localize(None) if pd.Timestamp(as_of).tzinfo else pd.Timestamp(as_of)
     frame = con.execute(sql, {"as_of": as_of_ts.to_pydatetime()}).df()
     for col in CATEGORICAL_FEATURES:
@@ -252,9 +333,34 @@ def compute_features(
         frame[col] = frame[col].fillna("unknown").astype(str)
     for col in NUMERIC_FEATURES:
         frame[col] = pd.to_numeric(frame[col], errors="coerce").fillna(0).astype("float64")
-    return frame[["customer_id", "as_of", *NUMERIC_FEATURES, *CATEGORICAL_FEATURES]].reset_index(drop=True)
+    frame = frame[["customer_id", "as_of", *NUMERIC_FEATURES, *CATEGORICAL_FEATURES]].reset_index(drop=True)
+    declared = declared_attributes(con, tables)
+    if not declared:
+        return frame
+    attrs = _pivot_attributes(con, tables, as_of_ts.to_pydatetime(), declared, restrict_to)
+    frame = frame.merge(attrs, on="customer_id", how="left")
+    for col, kind in declared.items():
+        if kind == "numeric":
+            frame[col] = pd.to_numeric(frame.get(col), errors="coerce").astype("float64")
+        else:
+            frame[col] = frame[col].fillna("unknown").astype(str) if col in frame else "unknown"
+    return frame
 
 
-def feature_columns() -> list[str]:
+def attribute_columns(frame: pd.DataFrame) -> tuple[list[str], list[str]]:
+    """(numeric, categorical) attribute columns of a feature frame."""
+    cols = [c for c in frame.columns if c.startswith(ATTRIBUTE_PREFIX)]
+    numeric = [c for c in cols if pd.api.types.is_numeric_dtype(frame[c])]
+    return numeric, [c for c in cols if c not in numeric]
+
+
+def feature_lists(frame: pd.DataFrame | None = None) -> tuple[list[str], list[str]]:
+    """(numeric, categorical) model inputs: the fixed features plus the frame's attribute columns."""
+    num_attrs, cat_attrs = attribute_columns(frame) if frame is not None else ([], [])
+    return [*NUMERIC_FEATURES, *num_attrs], [*CATEGORICAL_FEATURES, *cat_attrs]
+
+
+def feature_columns(frame: pd.DataFrame | None = None) -> list[str]:
     """All model input columns, numeric first."""
-    return [*NUMERIC_FEATURES, *CATEGORICAL_FEATURES]
+    numeric, categorical = feature_lists(frame)
+    return [*numeric, *categorical]

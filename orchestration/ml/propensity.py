@@ -1,12 +1,14 @@
-"""Propensity models: conversion (a prospect's first purchase within 30 days) and churn (an active
-advisor lapses: no purchase within 90 days).
+"""Propensity models: conversion (an active prospect's first purchase) and churn (a buyer who is not
+yet overdue makes no further purchase). Populations, labels and censoring: orchestration/ml/labels.py.
 
 Training rows are point-in-time snapshots: features as of T (features.compute_features) with a label
-from what happened in [T, T + horizon). The split is by time: test snapshots start only after the last
-training label window has closed, so no test outcome is visible in training. HistGradientBoosting is
-compared with a logistic-regression baseline on ROC AUC, PR AUC, Brier score, a calibration table and
-lift by decile. Model files are versioned (joblib) with their feature list, training window, metrics
-and a reference sample of scores and top features for drift (PSI) checks.
+from what happened in [T, T + horizon). The evaluation (orchestration/ml/evaluation.py) holds out
+customers AND time: the model is tested on later snapshots of customers it never saw. HistGradientBoosting
+is the model, a logistic regression on the same features and split is the baseline, and a logistic
+regression on recency alone shows how much of the label is plain activity. The champion (the model that
+scores) is chosen by cross-validation on the training customers, never on the hold-out. Model files are
+versioned (joblib) with their feature list, training window, clock, metrics and a reference sample of
+scores and top features for drift (PSI) checks.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -25,29 +27,18 @@ import numpy as np
 import pandas as pd
 from sklearn.compose import ColumnTransformer
 from sklearn.ensemble import HistGradientBoostingClassifier
+from sklearn.impute import SimpleImputer
 from sklearn.linear_model import LogisticRegression
-from sklearn.metrics import average_precision_score, brier_score_loss, roc_auc_score
+from sklearn.model_selection import GroupKFold
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import FunctionTransformer, OneHotEncoder, OrdinalEncoder, StandardScaler
 from threadpoolctl import threadpool_limits
 
 from orchestration.ml import drift
-from orchestration.ml.features import CATEGORICAL_FEATURES, NUMERIC_FEATURES, FeatureTables, compute_features
+from orchestration.ml import evaluation as ev
+from orchestration.ml.features import FeatureTables, compute_features, feature_lists
+from orchestration.ml.labels import TASKS, Task, population_and_labels
 
-
-@dataclass(frozen=True)
-class Task:
-    name: str
-    horizon_days: int
-    description: str
-
-
-TASKS: dict[str, Task] = {
-    "conversion": Task("conversion", 30, "prospect (no purchase yet) makes a first purchase within 30 days"),
-    "churn": Task("churn", 90, "active advisor (a purchase in the last 180 days) makes no purchase in 90 days"),
-}
-# An advisor is "active" at T with a purchase in this many days before T (churn population).
-ACTIVE_WINDOW_DAYS = 180
 # Number of top features (by |correlation with the score|) watched for drift.
 TOP_FEATURES = 5
 # OpenMP threads for HistGradientBoosting. Measured on the 2-core machine: with 2 threads a 6k-row
@@ -56,51 +47,24 @@ TOP_FEATURES = 5
 OMP_THREADS = 1
 # Rows kept per model file as the drift reference: enough for stable deciles, small on disk.
 REFERENCE_SAMPLE = 5_000
+# Champion selection: folds (grouped by customer) and the most training rows they use. More rows cost
+# time (two fits per fold) without changing which model wins.
+SELECTION_FOLDS = 3
+SELECTION_ROWS = 40_000
+# Categories kept per categorical column by the tree model (the rest share one code); HGB bins at most 255.
+MAX_CATEGORIES = 250
 
 
-# ------------------------------------------------------------------ labels and snapshots
+# ------------------------------------------------------------------ snapshots
 
 
-def label_sql(tables: FeatureTables) -> str:
-    """Per customer: purchases before T (for the populations) and in the label windows after T."""
-    return f"""
-with purchases as (
-    select customer_id, traded_at
-    from {tables.sales}
-    where transaction_type = 'purchase'
-)
-select
-    customer_id,
-    count(*) filter (where traded_at < $as_of) as purchases_before,
-    count(*) filter (where traded_at < $as_of and traded_at >= $as_of - interval {ACTIVE_WINDOW_DAYS} day)
-        as purchases_active_window,
-    count(*) filter (where traded_at >= $as_of and traded_at < $as_of + interval 30 day) as purchases_next_30d,
-    count(*) filter (where traded_at >= $as_of and traded_at < $as_of + interval 90 day) as purchases_next_90d
-from purchases
-group by 1
-"""
-
-
-def population_and_labels(
-    con: duckdb.DuckDBPyConnection, features: pd.DataFrame, as_of: pd.Timestamp, tables: FeatureTables
-) -> dict[str, pd.DataFrame]:
-    """Split a feature frame into each task's population, with a `label` column (may be unknown)."""
-    lab = con.execute(label_sql(tables), {"as_of": pd.Timestamp(as_of).to_pydatetime()}).df()
-    f = features.merge(lab, on="customer_id", how="left")
-    for col in ("purchases_before", "purchases_active_window", "purchases_next_30d", "purchases_next_90d"):
-        f[col] = f[col].fillna(0)
-    conv = f[f["purchases_before"] == 0].copy()
-    conv["label"] = (conv["purchases_next_30d"] > 0).astype(int)
-    churn = f[f["purchases_active_window"] > 0].copy()
-    churn["label"] = (churn["purchases_next_90d"] == 0).astype(int)
-    keep = ["customer_id", "as_of", *NUMERIC_FEATURES, *CATEGORICAL_FEATURES, "label"]
-    return {"conversion": conv[keep], "churn": churn[keep]}
-
-
-def snapshot_dates(start: pd.Timestamp, end: pd.Timestamp, every_days: int, min_history_days: int) -> list:
-    """Snapshot dates from start + min_history to end, every `every_days` (dates at midnight)."""
+def snapshot_dates(start: pd.Timestamp, end: pd.Timestamp, every_days: int, min_history_days: int,
+                   max_snapshots: int | None = None) -> list:
+    """Snapshot dates from start + min_history to end, every ``every_days`` (dates at midnight); at most
+    the latest ``max_snapshots`` of them."""
     first = (pd.Timestamp(start) + pd.Timedelta(days=min_history_days)).normalize()
-    return list(pd.date_range(first, pd.Timestamp(end).normalize(), freq=f"{every_days}D"))
+    dates = list(pd.date_range(first, pd.Timestamp(end).normalize(), freq=f"{every_days}D"))
+    return dates[-max_snapshots:] if max_snapshots else dates
 
 
 def build_training_sets(
@@ -108,38 +72,23 @@ def build_training_sets(
     dates: Sequence[pd.Timestamp],
     data_end: pd.Timestamp,
     tables: FeatureTables,
-    tasks: Sequence[str] = tuple(TASKS),
+    tasks: dict[str, Task] | None = None,
 ) -> dict[str, pd.DataFrame]:
-    """Per task, the stacked snapshots whose label window closes before the data ends (complete
-    labels only). Features are computed once per snapshot date and shared by the tasks."""
+    """Per task, the stacked snapshots whose label window closes by the end of the data (complete
+    labels only: censoring). Features are computed once per snapshot date and shared by the tasks."""
+    tasks = tasks or TASKS
     frames: dict[str, list[pd.DataFrame]] = {t: [] for t in tasks}
     for t in dates:
-        open_tasks = [k for k in tasks if t + pd.Timedelta(days=TASKS[k].horizon_days) <= data_end]
+        open_tasks = {k: v for k, v in tasks.items() if t + pd.Timedelta(days=v.horizon_days) <= data_end}
         if not open_tasks:
             continue
         feats = compute_features(con, t, tables)
-        pops = population_and_labels(con, feats, t, tables)
-        for k in open_tasks:
-            frames[k].append(pops[k])
+        for k, pop in population_and_labels(con, feats, t, tables.sales, open_tasks).items():
+            if len(pop):
+                frames[k].append(pop)
     # A task without a complete snapshot (history shorter than its horizon) is left out: the caller
     # decides whether that is an error.
     return {k: pd.concat(parts, ignore_index=True) for k, parts in frames.items() if parts}
-
-
-def time_split(data: pd.DataFrame, task: str, test_snapshots: int = 2) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Train on early snapshots, test on the last ones; drop training snapshots whose label window
-    overlaps the first test snapshot (their outcomes happen during the test period)."""
-    dates = sorted(data["as_of"].unique())
-    if len(dates) < 2:
-        raise ValueError("need at least two snapshots for a time-based split")
-    test_dates = dates[-min(test_snapshots, len(dates) - 1):]
-    first_test = pd.Timestamp(test_dates[0])
-    horizon = pd.Timedelta(days=TASKS[task].horizon_days)
-    train = data[(data["as_of"] + horizon) <= first_test]
-    if train.empty:  # short histories: fall back to everything strictly before the test dates
-        train = data[data["as_of"] < first_test]
-    test = data[data["as_of"].isin(test_dates)]
-    return train, test
 
 
 # ------------------------------------------------------------------ models
@@ -150,13 +99,13 @@ def _log1p_nonneg(x):
     return np.sign(x) * np.log1p(np.abs(x))
 
 
-def make_model(kind: str, seed: int = 0) -> Pipeline:
-    num, cat = list(NUMERIC_FEATURES), list(CATEGORICAL_FEATURES)
+def make_model(kind: str, numeric: Sequence[str], categorical: Sequence[str], seed: int = 0) -> Pipeline:
+    num, cat = list(numeric), list(categorical)
     if kind == "hgb":
         pre = ColumnTransformer(
             [("num", "passthrough", num),
              ("cat", OrdinalEncoder(handle_unknown="use_encoded_value", unknown_value=-1,
-                                    encoded_missing_value=-1), cat)],
+                                    encoded_missing_value=-1, max_categories=MAX_CATEGORIES), cat)],
             remainder="drop", verbose_feature_names_out=False,
         )
         # Shallow, strongly regularized trees: on the demo data (a few thousand positives) deeper trees
@@ -168,53 +117,43 @@ def make_model(kind: str, seed: int = 0) -> Pipeline:
         )
         return Pipeline([("pre", pre), ("clf", clf)])
     if kind == "logistic":
-        pre = ColumnTransformer(
-            [("num", Pipeline([("log", FunctionTransformer(_log1p_nonneg)), ("scale", StandardScaler())]), num),
-             ("cat", OneHotEncoder(handle_unknown="ignore"), cat)],
-            remainder="drop",
-        )
-        return Pipeline([("pre", pre), ("clf", LogisticRegression(max_iter=1000, C=1.0))])
+        numeric_pipe = Pipeline([("impute", SimpleImputer(strategy="median", add_indicator=True,
+                                                          keep_empty_features=True)),
+                                 ("log", FunctionTransformer(_log1p_nonneg)), ("scale", StandardScaler())])
+        transformers = [("num", numeric_pipe, num)]
+        if cat:
+            transformers.append(("cat", OneHotEncoder(handle_unknown="ignore", min_frequency=5), cat))
+        pre = ColumnTransformer(transformers, remainder="drop")
+        return Pipeline([("pre", pre), ("clf", LogisticRegression(max_iter=2000, C=1.0))])
     raise ValueError(f"unknown model kind {kind!r}")
 
 
-def calibration_table(y: np.ndarray, p: np.ndarray, bins: int = 10) -> list[dict[str, float]]:
-    """Mean predicted vs observed rate in equal-count bins of the score."""
-    order = np.argsort(p, kind="stable")
-    rows = []
-    for i, chunk in enumerate(np.array_split(order, bins)):
-        if len(chunk) == 0:
-            continue
-        rows.append({"bin": i + 1, "n": len(chunk), "mean_predicted": float(p[chunk].mean()),
-                     "observed_rate": float(y[chunk].mean())})
-    return rows
+def _fit_predict(kind: str, numeric: list[str], categorical: list[str], train: pd.DataFrame,
+                 test: pd.DataFrame, seed: int) -> tuple[Pipeline, np.ndarray]:
+    cols = [*numeric, *categorical]
+    with threadpool_limits(limits=OMP_THREADS, user_api="openmp"):
+        model = make_model(kind, numeric, categorical, seed).fit(train[cols], train["label"].to_numpy())
+        return model, model.predict_proba(test[cols])[:, 1]
 
 
-def lift_by_decile(y: np.ndarray, p: np.ndarray) -> list[dict[str, float]]:
-    """Decile 1 = highest scores. Lift = the decile's positive rate / the overall rate."""
-    base = y.mean() if len(y) else 0.0
-    order = np.argsort(-p, kind="stable")
-    rows = []
-    for i, chunk in enumerate(np.array_split(order, 10)):
-        if len(chunk) == 0:
-            continue
-        rate = float(y[chunk].mean())
-        rows.append({"decile": i + 1, "n": len(chunk), "positive_rate": rate,
-                     "lift": float(rate / base) if base > 0 else float("nan")})
-    return rows
-
-
-def evaluate(y: np.ndarray, p: np.ndarray) -> dict[str, Any]:
-    y = np.asarray(y, dtype=int)
-    two_classes = len(np.unique(y)) == 2
-    return {
-        "roc_auc": float(roc_auc_score(y, p)) if two_classes else float("nan"),
-        "pr_auc": float(average_precision_score(y, p)) if two_classes else float("nan"),
-        "brier": float(brier_score_loss(y, p)),
-        "positive_rate": float(y.mean()) if len(y) else float("nan"),
-        "n": len(y),
-        "calibration": calibration_table(y, p),
-        "lift_by_decile": lift_by_decile(y, p),
-    }
+def choose_champion(train: pd.DataFrame, numeric: list[str], categorical: list[str], seed: int = 0,
+                    ) -> tuple[str, dict[str, float]]:
+    """HGB or logistic, by mean ROC AUC over folds grouped by customer on the TRAINING rows (the hold-out
+    is never used to choose). HGB unless the logistic model is better."""
+    sample = train if len(train) <= SELECTION_ROWS else train.sample(SELECTION_ROWS, random_state=seed)
+    groups = sample["customer_id"].astype(str).to_numpy()
+    folds = min(SELECTION_FOLDS, len(np.unique(groups)))
+    scores: dict[str, list[float]] = {"hgb": [], "logistic": []}
+    if folds >= 2:
+        for fit_idx, val_idx in GroupKFold(n_splits=folds).split(sample, groups=groups):
+            fit, val = sample.iloc[fit_idx], sample.iloc[val_idx]
+            if fit["label"].nunique() < 2 or val["label"].nunique() < 2:
+                continue
+            for kind in scores:
+                scores[kind].append(ev.roc_auc(val["label"].to_numpy(), _fit_predict(
+                    kind, numeric, categorical, fit, val, seed)[1]))
+    mean = {k: float(np.mean(v)) if v else float("nan") for k, v in scores.items()}
+    return ("logistic" if mean["logistic"] > mean["hgb"] else "hgb"), mean
 
 
 @dataclass
@@ -224,10 +163,12 @@ class TrainedModel:
     model: Pipeline
     features: list[str]
     training_window: dict[str, str]
-    metrics: dict[str, Any]  # {"hgb": {...}, "logistic": {...}}
+    metrics: dict[str, Any]  # {"hgb": {...}, "logistic": {...}, "recency_only": {...}, "champion": ...}
     reference: dict[str, np.ndarray]  # drift reference: score + top features
     top_features: list[str]
     created_at: str
+    as_of: str = ""  # the journey clock the model was trained at (its data ends there)
+    label: dict[str, Any] = field(default_factory=dict)  # the task definition and its censoring rules
 
     @property
     def champion(self) -> str:
@@ -235,62 +176,91 @@ class TrainedModel:
 
     @property
     def auc(self) -> float:
-        """Test ROC AUC of the model used for scoring."""
+        """holdout_roc_auc: the scoring model's ROC AUC on later snapshots of held-out customers."""
         return float(self.metrics[self.champion]["roc_auc"])
+
+    @property
+    def leak_warning(self) -> str | None:
+        return self.metrics.get("leak_warning")
 
     def summary(self) -> dict[str, Any]:
         return {
-            "task": self.task, "version": self.version, "created_at": self.created_at,
-            "features": self.features, "training_window": self.training_window,
-            "top_features": self.top_features,
-            "champion": self.champion,
+            "task": self.task, "version": self.version, "created_at": self.created_at, "as_of": self.as_of,
+            "label": self.label, "features": self.features, "training_window": self.training_window,
+            "top_features": self.top_features, "champion": self.champion,
             "metrics": {k: ({m: v for m, v in d.items() if m not in ("calibration", "lift_by_decile")}
                             if isinstance(d, dict) else d)
                         for k, d in self.metrics.items()},
         }
 
 
-def _top_features(frame: pd.DataFrame, scores: np.ndarray, n: int) -> list[str]:
+def _top_features(frame: pd.DataFrame, scores: np.ndarray, numeric: list[str], n: int) -> list[str]:
     corr = {}
-    for col in NUMERIC_FEATURES:
+    for col in numeric:
         x = frame[col].to_numpy(dtype="float64")
-        if np.std(x) == 0:
+        ok = ~np.isnan(x)
+        if ok.sum() < 3 or np.std(x[ok]) == 0:
             continue
-        corr[col] = abs(float(np.corrcoef(x, scores)[0, 1]))
+        corr[col] = abs(float(np.corrcoef(x[ok], scores[ok])[0, 1]))
     return sorted(corr, key=corr.get, reverse=True)[:n]
 
 
-def train(task: str, data: pd.DataFrame, seed: int = 0, test_snapshots: int = 2) -> TrainedModel:
-    """Fit HGB and the logistic baseline on a time split; keep HGB as the model, both sets of metrics."""
-    train_df, test_df = time_split(data, task, test_snapshots)
+@dataclass(frozen=True)
+class SplitSpec:
+    """How the hold-out is drawn: the latest snapshot dates and a share of customers."""
+
+    test_snapshots: int = 2
+    test_customer_share: float = 0.3
+
+
+def split(task: Task, data: pd.DataFrame, spec: SplitSpec) -> tuple[pd.DataFrame, pd.DataFrame]:
+    train_df, test_df = ev.time_customer_split(data, task.horizon_days, spec.test_snapshots,
+                                               spec.test_customer_share)
     if train_df["label"].nunique() < 2 or test_df["label"].nunique() < 2:
-        raise ValueError(f"{task}: training or test data has a single class "
-                         f"({len(train_df)} / {len(test_df)} rows)")
-    X_cols = [*NUMERIC_FEATURES, *CATEGORICAL_FEATURES]
+        raise ValueError(f"{task.name}: training or hold-out data has a single class "
+                         f"({len(train_df)} training / {len(test_df)} hold-out rows)")
+    return train_df, test_df
+
+
+def _holdout_metrics(task: Task, train_df: pd.DataFrame, test_df: pd.DataFrame, numeric: list[str],
+                     categorical: list[str], seed: int) -> tuple[dict[str, Any], dict[str, Pipeline]]:
+    y = test_df["label"].to_numpy()
     metrics: dict[str, Any] = {}
     models: dict[str, Pipeline] = {}
     for kind in ("hgb", "logistic"):
-        with threadpool_limits(limits=OMP_THREADS, user_api="openmp"):
-            m = make_model(kind, seed).fit(train_df[X_cols], train_df["label"].to_numpy())
-            p = m.predict_proba(test_df[X_cols])[:, 1]
-        metrics[kind] = evaluate(test_df["label"].to_numpy(), p)
-        models[kind] = m
-    metrics["auc_gain_over_baseline"] = {
-        "roc_auc": metrics["hgb"]["roc_auc"] - metrics["logistic"]["roc_auc"]
-    }
-    # Champion / challenger: HistGradientBoosting scores unless the logistic baseline beat it on the
-    # test snapshots (then the simpler model is the better one; both metrics stay on record).
-    champion = "logistic" if metrics["logistic"]["roc_auc"] > metrics["hgb"]["roc_auc"] else "hgb"
-    metrics["champion"] = champion
+        models[kind], p = _fit_predict(kind, numeric, categorical, train_df, test_df, seed)
+        metrics[kind] = ev.evaluate(y, p)
+    _, p = _fit_predict("logistic", [ev.RECENCY_FEATURE], [], train_df, test_df, seed)
+    metrics["recency_only"] = ev.evaluate(y, p)
+    metrics["single_feature_auc"] = ev.single_feature_aucs(train_df, test_df, numeric, categorical)
+    metrics["leak_warning"] = ev.leak_warning(metrics["single_feature_auc"])
+    return metrics, models
+
+
+def train(task: Task | str, data: pd.DataFrame, seed: int = 0, spec: SplitSpec | None = None,
+          as_of: pd.Timestamp | None = None) -> TrainedModel:
+    """Split by time and customer, choose the champion on the training customers, report both models,
+    the recency-only baseline and the single-feature scan on the hold-out."""
+    task = TASKS[task] if isinstance(task, str) else task
+    spec = spec or SplitSpec()
+    train_df, test_df = split(task, data, spec)
+    numeric, categorical = feature_lists(data)
+    champion, selection = choose_champion(train_df, numeric, categorical, seed)
+    metrics, models = _holdout_metrics(task, train_df, test_df, numeric, categorical, seed)
+    metrics.update({
+        "champion": champion, "selection_cv_roc_auc": selection,
+        "auc_gain_over_baseline": {"roc_auc": metrics[champion]["roc_auc"] - metrics["logistic"]["roc_auc"]},
+        "n_train": len(train_df), "n_test": len(test_df),
+    })
     model = models[champion]
-    # Drift reference: the latest (test) snapshots, the population closest to the one scored next.
-    # The whole training history would show "drift" from history length alone (demo data starts at
-    # one date, so early snapshots have short tenures).
+    # Drift reference: the hold-out snapshots, the population closest to the one scored next. The whole
+    # training history would show "drift" from history length alone.
     rng = np.random.default_rng(seed)
     ref_rows = test_df.iloc[rng.choice(len(test_df), min(len(test_df), REFERENCE_SAMPLE), replace=False)]
+    cols = [*numeric, *categorical]
     with threadpool_limits(limits=OMP_THREADS, user_api="openmp"):
-        ref_scores = model.predict_proba(ref_rows[X_cols])[:, 1]
-    top = _top_features(ref_rows, ref_scores, TOP_FEATURES)
+        ref_scores = model.predict_proba(ref_rows[cols])[:, 1]
+    top = _top_features(ref_rows, ref_scores, numeric, TOP_FEATURES)
     reference = {"score": ref_scores, **{c: ref_rows[c].to_numpy(dtype="float64") for c in top}}
     window = {
         "train_from": str(pd.Timestamp(train_df["as_of"].min())),
@@ -298,11 +268,16 @@ def train(task: str, data: pd.DataFrame, seed: int = 0, test_snapshots: int = 2)
         "test_from": str(pd.Timestamp(test_df["as_of"].min())),
         "test_to": str(pd.Timestamp(test_df["as_of"].max())),
         "train_rows": str(len(train_df)), "test_rows": str(len(test_df)),
+        "train_customers": str(train_df["customer_id"].nunique()),
+        "test_customers": str(test_df["customer_id"].nunique()),
+        "test_customer_share": str(spec.test_customer_share),
     }
     created = datetime.now(UTC).replace(tzinfo=None)
-    digest = hashlib.sha256(json.dumps([task, window, X_cols], sort_keys=True).encode()).hexdigest()[:8]
-    version = f"{task}-{created:%Y%m%dT%H%M%S}-{digest}"
-    return TrainedModel(task, version, model, X_cols, window, metrics, reference, top, created.isoformat())
+    digest = hashlib.sha256(json.dumps([task.name, window, cols], sort_keys=True).encode()).hexdigest()[:8]
+    version = f"{task.name}-{created:%Y%m%dT%H%M%S}-{digest}"
+    label = {"description": task.description, "horizon_days": task.horizon_days, "censoring": task.censoring}
+    return TrainedModel(task.name, version, model, cols, window, metrics, reference, top, created.isoformat(),
+                        str(pd.Timestamp(as_of)) if as_of is not None else "", label)
 
 
 # ------------------------------------------------------------------ model files
@@ -345,6 +320,20 @@ def score(trained: TrainedModel, features: pd.DataFrame) -> np.ndarray:
         return trained.model.predict_proba(features[trained.features])[:, 1]
 
 
+def set_drift_reference(trained: TrainedModel, population: pd.DataFrame, seed: int = 0) -> None:
+    """Make the population scored at training time the drift reference (like with like: later runs
+    compare the population they score with the one this model first scored, at the same kind of clock,
+    so a fresh training has no drift by construction). The top features are picked on it too."""
+    if len(population) == 0:
+        return
+    rng = np.random.default_rng(seed)
+    rows = population.iloc[rng.choice(len(population), min(len(population), REFERENCE_SAMPLE), replace=False)]
+    scores = score(trained, rows)
+    numeric = [c for c in trained.features if pd.api.types.is_numeric_dtype(rows[c])]
+    trained.top_features = _top_features(rows, scores, numeric, TOP_FEATURES)
+    trained.reference = {"score": scores, **{c: rows[c].to_numpy(dtype="float64") for c in trained.top_features}}
+
+
 def drift_report(trained: TrainedModel, features: pd.DataFrame, scores: np.ndarray, threshold: float) -> dict:
     current = {"score": scores, **{c: features[c].to_numpy(dtype="float64") for c in trained.top_features}}
     return drift.psi_report(trained.reference, current, threshold)
@@ -357,13 +346,23 @@ def retrain_decision(
     max_age_days: int,
     force: bool = False,
     min_days_between_retrains: int = 0,
+    clock: pd.Timestamp | None = None,
+    features: Sequence[str] | None = None,
 ) -> tuple[bool, str]:
-    """Continuous learning policy: retrain when there is no model, it is too old, or inputs drifted
-    (drift only once the model is at least `min_days_between_retrains` old)."""
+    """Continuous learning policy: retrain when there is no model, it was trained at another journey
+    clock (a back-test must not use a model that saw the future, and a model from an older clock has
+    not seen the newest data), its feature list no longer matches the data (an attribute came or went),
+    it is too old, or inputs drifted (drift only once the model is at least
+    ``min_days_between_retrains`` old)."""
     if force:
         return True, "forced"
     if trained is None:
         return True, "no_model"
+    if clock is not None and trained.as_of and pd.Timestamp(trained.as_of) != pd.Timestamp(clock):
+        direction = "later" if pd.Timestamp(trained.as_of) > pd.Timestamp(clock) else "earlier"
+        return True, f"clock_moved:trained_at_{direction}_clock"
+    if features is not None and list(features) != list(trained.features):
+        return True, "features_changed"
     age = (pd.Timestamp(now).tz_localize(None) - pd.Timestamp(trained.created_at)).days
     if age > max_age_days:
         return True, f"age_{age}d_over_{max_age_days}d"
@@ -375,6 +374,11 @@ def retrain_decision(
     return False, "fresh"
 
 
+def _naive(ts: datetime | pd.Timestamp) -> pd.Timestamp:
+    t = pd.Timestamp(ts)
+    return t.tz_localize(None) if t.tzinfo else t
+
+
 def score_frame(trained: TrainedModel, population: pd.DataFrame, scored_at: datetime) -> pd.DataFrame:
     """The rows of ml.fct_propensity_scores for one model."""
     return pd.DataFrame({
@@ -382,8 +386,7 @@ def score_frame(trained: TrainedModel, population: pd.DataFrame, scored_at: date
         "model": trained.task,
         "score": score(trained, population).astype("float64"),
         "model_version": trained.version,
-        "scored_at": pd.Timestamp(scored_at).tz_localize(None) if pd.Timestamp(scored_at).tzinfo
-        else pd.Timestamp(scored_at),
+        "scored_at": _naive(scored_at),
     })
 
 
@@ -399,22 +402,36 @@ def empty_score_frame() -> pd.DataFrame:
 
 
 def model_run_row(trained: TrainedModel, retrained: bool, reason: str, drift_by_series: dict,
-                  run_at: datetime) -> dict[str, Any]:
-    """One row of ml.model_runs (metrics as JSON text so the table is engine-neutral)."""
+                  run_at: datetime, clock: pd.Timestamp, auc_floor: float) -> dict[str, Any]:
+    """One row of ml.model_runs (metrics as JSON text so the table is engine-neutral). The headline is
+    holdout_roc_auc: the scoring model on later snapshots of customers held out from training."""
+    m = trained.metrics
+    single = m.get("single_feature_auc") or {}
+    top_single = max(single, key=single.get) if single else None
     return {
-        "run_at": pd.Timestamp(run_at).tz_localize(None) if pd.Timestamp(run_at).tzinfo else pd.Timestamp(run_at),
+        "run_at": _naive(run_at),
+        "as_of": _naive(clock),
         "model": trained.task,
         "model_version": trained.version,
         "retrained": retrained,
         "retrain_reason": reason,
         "champion": trained.champion,
-        "roc_auc": trained.auc,
-        "pr_auc": trained.metrics[trained.champion]["pr_auc"],
-        "brier": trained.metrics[trained.champion]["brier"],
-        "hgb_roc_auc": trained.metrics["hgb"]["roc_auc"],
-        "baseline_roc_auc": trained.metrics["logistic"]["roc_auc"],
+        "holdout_roc_auc": trained.auc,
+        "baseline_roc_auc": m["logistic"]["roc_auc"],
+        "recency_only_roc_auc": m["recency_only"]["roc_auc"],
+        "hgb_roc_auc": m["hgb"]["roc_auc"],
+        "pr_auc": m[trained.champion]["pr_auc"],
+        "brier": m[trained.champion]["brier"],
+        "n_train": int(m["n_train"]),
+        "n_test": int(m["n_test"]),
+        "positive_rate": m[trained.champion]["positive_rate"],
+        "auc_floor": float(auc_floor),
+        "max_single_feature": top_single,
+        "max_single_feature_auc": single[top_single] if top_single else float("nan"),
+        "single_feature_warning": trained.leak_warning,
         "max_psi": max((v["psi"] for v in drift_by_series.values() if v["psi"] == v["psi"]), default=0.0),
         "training_window": json.dumps(trained.training_window),
-        "metrics_json": json.dumps(trained.metrics, default=float),
+        "label_definition": json.dumps(trained.label),
+        "metrics_json": json.dumps(m, default=float),
         "drift_json": json.dumps(drift_by_series, default=float),
     }

@@ -48,8 +48,12 @@ def build(
     seed: int = 7,
     schema: str = "syn",
     start: str = "2025-01-01",
+    fade_days: int = 60,
+    fade: float = 0.25,
 ) -> SyntheticWarehouse:
-    """Create ``schema.{dim_customers, fct_touchpoints, fct_journey_stages, int_customer_sales_mapped}``."""
+    """Create ``schema.{dim_customers, fct_touchpoints, fct_journey_stages, int_customer_sales_mapped}``.
+
+    Lapsing advisors' touch rates are multiplied by ``fade`` in the ``fade_days`` before they lapse."""
     rng = np.random.default_rng(seed)
     t0 = pd.Timestamp(start)
     ids = np.array([f"C{i:07d}" for i in range(n_customers)])
@@ -70,9 +74,9 @@ def build(
         day[None, :] < converts_on[:, None]
     )
     mult = np.where(ramp, 3.0, mult)
-    # Fading engagement in the 60 days before a lapse, near silence afterwards.
-    fade = (lapses_on[:, None] >= 0) & (day[None, :] >= lapses_on[:, None] - 60)
-    mult = np.where(fade, 0.25, mult)
+    # Fading engagement before a lapse, near silence afterwards.
+    fading = (lapses_on[:, None] >= 0) & (day[None, :] >= lapses_on[:, None] - fade_days)
+    mult = np.where(fading, fade, mult)
 
     touch_frames = []
     for ch_i, ch in enumerate(CHANNEL_TYPES):

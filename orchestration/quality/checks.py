@@ -6,7 +6,6 @@ checks on the tables activation reads stop the activation quality gate (and so e
 
 
 from collections.abc import Callable, Sequence
-from datetime import UTC, datetime
 from typing import Any
 
 import dagster as dg
@@ -15,6 +14,7 @@ from pydantic import Field
 from expectations._config import Thresholds
 from orchestration.contract import TABLES, Table
 from orchestration.quality.runner import SuiteResult
+from orchestration.raw_assets import run_started_at
 
 RAW_CHECK_PREFIX = "gx_"
 
@@ -45,6 +45,10 @@ class QualityConfig(dg.ConfigurableResource):
     min_duplicate_key_rows: int = Field(
         default=_DEFAULTS.min_duplicate_key_rows,
         description="... and the key check fails only when at least this many rows repeat a key.")
+    warn_duplicates_removed_rate: float = Field(
+        default=_DEFAULTS.warn_duplicates_removed_rate,
+        description="Share of a raw table's landed rows removed as duplicates (re-sent in a later delivery) "
+                    "above which the run warns with the count.")
     max_rows_per_batch: int = Field(
         default=_DEFAULTS.max_rows_per_batch,
         description="Larger deliveries are validated on a key-hash sample of this size.")
@@ -69,15 +73,6 @@ def result_metadata(results: Sequence[SuiteResult]) -> dict[str, Any]:
         "failed_expectations": len(failures),
         "failures": dg.MetadataValue.md("\n".join(f"- {f}" for f in failures) or "none"),
     }
-
-
-def _run_start(context: dg.AssetCheckExecutionContext) -> datetime | None:
-    try:
-        rec = context.instance.get_run_record_by_id(context.run.run_id)
-        ts = rec.start_time if rec else None
-    except Exception:  # an instance without run records: fall back to the latest batch
-        ts = None
-    return datetime.fromtimestamp(ts, UTC).replace(tzinfo=None) if ts else None
 
 
 def _record(run_id: str, results: list[SuiteResult]) -> None:
@@ -106,7 +101,7 @@ def build_raw_check(key_for: Callable[[Table], dg.AssetKey]) -> dg.AssetChecksDe
         from orchestration.quality.raw import new_deliveries, validate_deliveries
 
         landing = settings.landing_dir()
-        deliveries = new_deliveries(landing, _run_start(context))
+        deliveries = new_deliveries(landing, run_started_at(context))
         results = validate_deliveries(landing, deliveries, quality_config.thresholds())
         _record(context.run.run_id, [r for rs in results.values() for r in rs])
         blocked = []
@@ -147,5 +142,38 @@ def build_mart_check(asset_key: dg.AssetKey, suite: Any, *, description: str = "
         _record(context.run.run_id, [result])
         return dg.AssetCheckResult(passed=result.success, severity=dg.AssetCheckSeverity.ERROR,
                                    description=result.summary()[:1000], metadata=result_metadata([result]))
+
+    return _check
+
+
+DUPLICATES_CHECK = "duplicates_removed_within_share"
+
+
+def duplicate_warnings(rows: Sequence[tuple[str, int, int]], th: Thresholds) -> list[str]:
+    """One sentence per raw table whose removed duplicates are over the share: (table, landed, removed)."""
+    return [f"{table}: {removed:,} duplicate rows removed ({removed / landed:.1%} of {landed:,} landed; "
+            f"warns above {th.warn_duplicates_removed_rate:.1%})"
+            for table, landed, removed in rows if landed and th.too_many_duplicates_removed(removed, landed)]
+
+
+def build_duplicates_check(asset_key: dg.AssetKey) -> dg.AssetChecksDefinition:
+    """A WARN check on agg_ingestion_balance: staging removes duplicates silently (first landed wins);
+    a bulk of them (a source re-sending everything) is worth a warning with the count."""
+
+    @dg.asset_check(asset=asset_key, name=DUPLICATES_CHECK, blocking=False, pool=_writer_pool(),
+                    description="Duplicate rows removed per raw table stay under warn_duplicates_removed_rate "
+                                "of its landed rows (WARN with the count).")
+    def _check(quality_config: QualityConfig) -> dg.AssetCheckResult:
+        from orchestration import settings
+        from orchestration.warehouse_lock import connect_live
+
+        with connect_live(settings.duckdb_path(), read_only=True) as con:
+            rows = con.execute(f"select source_table, rows_landed, duplicates_removed from "
+                               f"{'.'.join(asset_key.path[-2:])} order by 1").fetchall()
+        warnings = duplicate_warnings(rows, quality_config.thresholds())
+        return dg.AssetCheckResult(
+            passed=not warnings, severity=dg.AssetCheckSeverity.WARN,
+            description=" | ".join(warnings) if warnings else "duplicates removed under the share in every table",
+            metadata={"duplicates_removed": sum(r[2] for r in rows), "tables_over": len(warnings)})
 
     return _check

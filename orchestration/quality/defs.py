@@ -18,7 +18,7 @@ import logging
 import dagster as dg
 
 from orchestration.contract import Table
-from orchestration.quality.checks import QualityConfig, build_mart_check, build_raw_check
+from orchestration.quality.checks import QualityConfig, build_duplicates_check, build_mart_check, build_raw_check
 from orchestration.quality.gate import build_gate
 
 log = logging.getLogger(__name__)
@@ -103,6 +103,8 @@ def defs() -> dg.Definitions:
                 key = get_asset_key_for_model([dbt_assets], model)
                 checks.append(build_mart_check(key, suites[suite_name]))
                 gate_upstream.append(key)
+        if "agg_ingestion_balance" in models:
+            checks.append(build_duplicates_check(get_asset_key_for_model([dbt_assets], "agg_ingestion_balance")))
         for model in sorted(m for m in models if m.startswith("aud_") and m not in _message_queues()):
             key = get_asset_key_for_model([dbt_assets], model)
             checks.append(build_mart_check(

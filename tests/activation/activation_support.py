@@ -78,8 +78,11 @@ def write_warehouse(path: Path, persons: list[Person], audience: str = AUDIENCE)
                 "blocked_reasons": [None if p.eligible else "frequency_cap" for p in persons],
             }
         )
+        # One identity node per person, its own component (the forgotten rule reads the component).
         graph = pa.table(
             {
+                "node_id": [f"advisor:{p.customer_id}" for p in persons],
+                "anchor_node_id": [f"advisor:{p.customer_id}" for p in persons],
                 "customer_id": [p.customer_id for p in persons],
                 "is_forgotten": [p.forgotten for p in persons],
             }

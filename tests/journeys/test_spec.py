@@ -91,6 +91,14 @@ def test_step_rules():
         spec_of(ABANDONMENT, steps=[{"id": "a", "action": "nope"}])
 
 
+@pytest.mark.parametrize("reserved", ["control", "all"])
+def test_control_and_all_are_not_arm_names(reserved):
+    # 'all' is the pooled treated arms in agg_journey_performance and agg_experiment_results
+    split = {**ABANDONMENT["split"], "arms": {reserved: 1.0}}
+    with pytest.raises(JourneySpecError, match="other than 'control' and 'all'"):
+        spec_of(ABANDONMENT, split=split, steps=[{"id": "a", "action": "nudge"}])
+
+
 def test_durations():
     assert parse_duration("90m").total_seconds() == 5400
     assert parse_duration("2w").days == 14 and parse_duration(0).total_seconds() == 0

@@ -89,9 +89,11 @@ def test_cjo_status_lists_each_journey_with_its_counts_and_lift():
                 "('application_abandonment', 'all', 9, 9, 0, 0, 8)) "
                 "t(journey, arm, enrolled, active, converted, exited, steps_sent)")
     con.execute("create table marts.agg_experiment_results as select * from (values "
-                "('journey_holdout', 'webinar_no_show', 0.05::double, -0.01::double, 0.11::double), "
-                "('journey_holdout', 'webinar_no_show:treatment', 0.05, -0.01, 0.11)) "
-                "t(experiment_type, experiment_name, lift, lift_ci_low, lift_ci_high)")
+                "('journey_holdout', 'webinar_no_show', 'all', 'goal_rate', "
+                "0.05::double, -0.01::double, 0.11::double), "
+                "('journey_holdout', 'webinar_no_show', 'treatment', 'goal_rate', 0.04, -0.02, 0.10), "
+                "('campaign', 'webinar_no_show', 'treatment', 'purchase_rate', 0.5, 0.4, 0.6)) "
+                "t(experiment_type, experiment_name, arm, metric, lift, lift_ci_low, lift_ci_high)")
     [section] = _status_journeys(con)
     assert section.rows == [("application_abandonment", 9, 9, 0, 0, 8, None, None, None),
                             ("webinar_no_show", 40, 10, 12, 30, 36, 0.05, -0.01, 0.11)]

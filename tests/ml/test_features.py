@@ -95,3 +95,41 @@ def test_hand_made_customer():
     assert row["days_since_last_click"] == F.NEVER_DAYS  # the click is after T
     assert row["tenure_days"] == 69
     assert row["firm_type"] == "ria" and row["persona"] == "newcomer"
+
+
+def test_history_starts_at_the_first_sale_and_attributes_are_point_in_time():
+    """A customer whose sales and CRM account go back years but whose first touch is recent has the
+    long history (issue: 'history shorter than the horizon' for six years of sales). Attributes become
+    typed columns with the latest value known before T; a value that became known after T is not used."""
+    con = duckdb.connect()
+    con.execute("create schema s")
+    con.execute("""create table s.dim_customers as select * from (values ('c1', 'ria', 'seasoned'), ('c2', 'ria', 'x'))
+        t(customer_id, firm_type, persona)""")
+    con.execute("""create table s.fct_touchpoints as select * from (values
+        ('c1', timestamp '2025-03-01 10:00', 'email', 'open'), ('c2', timestamp '2025-03-02 10:00', 'web', 'page_view'))
+        t(customer_id, occurred_at, channel, touchpoint_type)""")
+    con.execute("""create table s.fct_journey_stages as select * from (values
+        ('c1', 'advocacy', timestamp '2025-03-01 10:00', cast(null as timestamp)))
+        t(customer_id, stage, entered_at, exited_at)""")
+    con.execute("""create table s.int_customer_sales_mapped as select * from (values
+        ('c1', 'p1', 'equity', 'purchase', 100.0, timestamp '2019-03-11 09:00'))
+        t(customer_id, product_id, asset_class, transaction_type, amount, traded_at)""")
+    con.execute("""create table s.int_customer_advisors_mapped as select * from (values
+        ('c2', timestamp '2018-03-11 09:00')) t(customer_id, created_at)""")
+    con.execute("""create table s.int_customer_attributes_mapped as select * from (values
+        ('c1', 'contract', 'categorical', null, 'One year', null),
+        ('c1', 'monthly_charges', 'numeric', 50.0, null, timestamp '2025-01-01'),
+        ('c1', 'monthly_charges', 'numeric', 80.0, null, timestamp '2025-03-20'),  -- known after T
+        ('c2', 'monthly_charges', 'numeric', 20.0, null, null))
+        t(customer_id, attribute, attribute_type, value_number, value_text, valid_from)""")
+    tables = F.FeatureTables(customers="s.dim_customers", touchpoints="s.fct_touchpoints",
+                             stages="s.fct_journey_stages", sales="s.int_customer_sales_mapped",
+                             accounts="s.int_customer_advisors_mapped",
+                             attributes="s.int_customer_attributes_mapped")
+    rows = F.compute_features(con, pd.Timestamp("2025-03-11"), tables).set_index("customer_id")
+    assert rows.loc["c1", "tenure_days"] == 6 * 365 + 2  # from the first sale (2019), not the 2025 touch
+    assert rows.loc["c2", "tenure_days"] == 7 * 365 + 2  # from the CRM account
+    assert rows.loc["c1", "attr_monthly_charges"] == 50.0 and rows.loc["c2", "attr_monthly_charges"] == 20.0
+    assert rows.loc["c1", "attr_contract"] == "One year" and rows.loc["c2", "attr_contract"] == "unknown"
+    numeric, categorical = F.feature_lists(rows)
+    assert "attr_monthly_charges" in numeric and "attr_contract" in categorical

@@ -165,7 +165,7 @@ def test_allowed_bad_rows_is_the_share_or_less_than_the_minimum_count():
 
 def test_the_generated_2000_advisor_90_day_seed_5_data_passes_every_raw_check(tmp_path):
     """It failed before (4 of 353 interaction_ids repeated = 1.13% > 1%, no allowance for small files)."""
-    from orchestration.generate import GenerateConfig, generate
+    from cjo_data.generate import GenerateConfig, generate
 
     raw, landing = tmp_path / "raw", tmp_path / "landing"
     generate(GenerateConfig(advisors=2000, days=90, seed=5, out=raw))

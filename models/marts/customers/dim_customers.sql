@@ -52,6 +52,18 @@ clock as (
 
 ),
 
+customer_value as (
+
+    select * from {{ ref('int_customers_value_tiered') }}
+
+),
+
+interests as (
+
+    select * from {{ ref('int_customers_interests_scored') }}
+
+),
+
 consent as (
 
     -- The one consent rule's verdict per channel, one column each (int_customers_consent_resolved).
@@ -117,6 +129,15 @@ joined as (
         coalesce(consent.consent_email, false) as consent_email,
         coalesce(consent.consent_phone, false) as consent_phone,
         coalesce(consent.consent_ads, false) as consent_ads,
+        customer_value.historical_value,
+        customer_value.predicted_clv,
+        customer_value.probability_alive,
+        customer_value.customer_value,
+        customer_value.value_basis,
+        customer_value.value_tier,
+        interests.interest_segment,
+        interests.product_interest,
+        interests.content_interest,
         {{ dbt.datediff('touches.last_engaged_at', 'clock.as_of_at', 'day') }} as days_since_engaged,  -- noqa: LT05
         {{ dbt.datediff('sales.last_purchase_at', 'clock.as_of_at', 'day') }} as days_since_purchase  -- noqa: LT05
     from customers
@@ -134,6 +155,10 @@ joined as (
         on customers.customer_id = consent.customer_id
     left join stages
         on customers.customer_id = stages.customer_id
+    left join customer_value
+        on customers.customer_id = customer_value.customer_id
+    left join interests
+        on customers.customer_id = interests.customer_id
     cross join clock
 
 ),
@@ -230,7 +255,17 @@ final as (
         consent_email and email is not null as is_contactable_email,
         consent_phone and phone_e164 is not null as is_contactable_phone,
         consent_ads and email is not null as is_contactable_ads,
-        (consent_email and email is not null) or (consent_phone and phone_e164 is not null) as is_contactable
+        (consent_email and email is not null) or (consent_phone and phone_e164 is not null) as is_contactable,
+        -- value and interests (models/intermediate/analytics)
+        cast(coalesce(historical_value, 0) as double) as historical_value,
+        cast(predicted_clv as double) as predicted_clv,
+        cast(probability_alive as double) as probability_alive,
+        cast(coalesce(customer_value, 0) as double) as customer_value,
+        coalesce(value_tier, 'prospect') as value_tier,
+        value_basis,
+        interest_segment,
+        product_interest,
+        content_interest
     from scored
 
 )

@@ -1,15 +1,23 @@
--- Lift of treatment over control, with a confidence interval, for every randomized comparison we have:
---   campaign        past campaigns with a randomized control group (marketing campaign_members);
---                   outcome: a purchase between the campaign start and its end + the effect tail.
---   global_holdout  our persistent global control group (dim_customer_holdouts) vs everyone else;
---                   outcome: a purchase in the lookback window before the decision clock.
---   action_holdout  per action, decisions sent vs decisions held out (fct_next_best_actions);
---                   outcome: a purchase within the outcome window after the decision (matured only).
---   journey_holdout per journey (journeys/*.yml), its treated arms together and each arm alone vs the
---                   journey's own control group (fct_journey_enrollments.arm, macros/holdouts.sql);
---                   outcome: the journey's goal within its goal window (metric goal_rate; matured only).
--- Lift = rate_treatment - rate_control; the interval is the normal (Wald) interval of a difference of
--- two proportions: lift +/- z * sqrt(p_t (1 - p_t) / n_t + p_c (1 - p_c) / n_c).
+-- Every arm against its control, for every outcome, for every randomized comparison we have:
+--   campaign        past campaigns with a randomized control group (marketing campaign_members); the
+--                   arms are the member list's assignments ('control' is the control, every other value
+--                   an arm); window: the campaign start to its end + the effect tail.
+--   global_holdout  our persistent global control group (dim_customer_holdouts) vs everyone else, in rows
+--                   of its own; window: the lookback before the decision clock.
+--   action_holdout  per action, decisions sent vs decisions held out (fct_next_best_actions); window:
+--                   the outcome window after the decision (matured decisions only).
+--   journey_holdout per journey (journeys/*.yml), each treated arm and all treated arms together (arm
+--                   'all') vs the journey's own control group (fct_journey_enrollments.arm,
+--                   macros/holdouts.sql); outcome: the journey's goal within its goal window (metric
+--                   goal_rate: the share of enrollments that converted; only enrollments whose goal window
+--                   has closed); window: the earliest entry to the latest goal deadline.
+-- Outcomes (metric): purchase_rate, visit_rate (a web touch), click_rate (an email click): the share of
+-- people with at least one in the window; revenue_per_customer: purchase amount per person; goal_rate
+-- (journeys only): the share of enrollments that reached the journey's goal.
+-- Lift = arm - control. Rates: Wald interval of a difference of two proportions,
+-- lift +/- z * sqrt(p_t (1 - p_t) / n_t + p_c (1 - p_c) / n_c); revenue: Welch interval of a difference
+-- of means, lift +/- z * sqrt(s_t^2 / n_t + s_c^2 / n_c). With more than two arms, arms_compared says how
+-- many comparisons share the control: see docs/decisioning.md for the multiple-comparison guidance.
 
 {%- set z = var('nba_experiment_z') %}
 {%- set tail_days = var('nba_campaign_effect_tail_days') %}
@@ -46,6 +54,12 @@ sales as (
 
 ),
 
+touchpoints as (
+
+    select * from {{ ref('fct_touchpoints') }}
+
+),
+
 customers as (
 
     select * from {{ ref('dim_customers') }}
@@ -76,13 +90,25 @@ journey_enrollments as (
 
 ),
 
-purchases as (
+outcome_events as (
 
+    -- One row per event that counts for an outcome: purchases (with their amount), web visits and
+    -- email clicks.
     select
         customer_id,
-        traded_at
+        traded_at as event_at,
+        'purchase' as outcome,
+        amount
     from sales
     where transaction_type = 'purchase'
+    union all
+    select
+        customer_id,
+        occurred_at as event_at,
+        case when channel = 'web' then 'visit' else 'click' end as outcome,
+        0 as amount
+    from touchpoints
+    where channel = 'web' or (channel = 'email' and touchpoint_type = 'click')
 
 ),
 
@@ -146,90 +172,154 @@ campaign_windows as (
 
 ),
 
-campaign_outcomes as (
+campaign_units as (
 
     select
         'campaign' as experiment_type,
         members.campaign_id as experiment_name,
         campaign_windows.channel,
+        members.assigned_group as arm,
+        members.customer_id,
+        members.campaign_id || ':' || members.customer_id as unit_id,
         campaign_windows.window_start_at,
         campaign_windows.window_end_at,
-        'purchase_rate' as metric,
-        members.assigned_group = 'treatment' as is_treatment,
-        max(case when purchases.customer_id is not null then 1 else 0 end) as converted
+        true as is_start_inclusive
     from members
     inner join campaign_windows
         on members.campaign_id = campaign_windows.campaign_id
-    left join purchases
-        on
-            members.customer_id = purchases.customer_id
-            and campaign_windows.window_start_at <= purchases.traded_at
-            and campaign_windows.window_end_at > purchases.traded_at
-    group by
-        members.campaign_id, campaign_windows.channel, campaign_windows.window_start_at,
-        campaign_windows.window_end_at, members.assigned_group, members.customer_id
 
 ),
 
-global_outcomes as (
+global_units as (
 
     select
         'global_holdout' as experiment_type,
         'global' as experiment_name,
         'all' as channel,
+        case when holdouts.is_global_holdout then 'control' else 'treatment' end as arm,
+        customers.customer_id,
+        customers.customer_id as unit_id,
         {{ dbt.dateadd('day', -lookback_days, 'clock.as_of_at') }} as window_start_at,
         clock.as_of_at as window_end_at,
-        'purchase_rate' as metric,
-        not holdouts.is_global_holdout as is_treatment,
-        max(case when purchases.customer_id is not null then 1 else 0 end) as converted
+        false as is_start_inclusive
     from customers
     inner join holdouts
         on customers.customer_id = holdouts.customer_id
     cross join clock
-    left join purchases
-        on
-            customers.customer_id = purchases.customer_id
-            and purchases.traded_at > {{ dbt.dateadd('day', -lookback_days, 'clock.as_of_at') }}
-            and clock.as_of_at >= purchases.traded_at
-    group by customers.customer_id, clock.as_of_at, holdouts.is_global_holdout
 
 ),
 
-action_decisions as (
-
-    select
-        decisions.decision_id,
-        decisions.action,
-        decisions.channel,
-        decisions.decided_at,
-        decisions.is_holdout,
-        max(case when purchases.customer_id is not null then 1 else 0 end) as converted
-    from decisions
-    cross join clock
-    left join purchases
-        on
-            decisions.customer_id = purchases.customer_id
-            and decisions.decided_at < purchases.traded_at
-            and purchases.traded_at <= {{ dbt.dateadd('day', outcome_days, 'decisions.decided_at') }}
-    -- only decisions whose outcome window has closed
-    where {{ dbt.dateadd('day', outcome_days, 'decisions.decided_at') }} <= clock.as_of_at
-    group by
-        decisions.decision_id, decisions.action, decisions.channel, decisions.decided_at, decisions.is_holdout
-
-),
-
-action_outcomes as (
+action_units as (
 
     select
         'action_holdout' as experiment_type,
-        action as experiment_name,
+        decisions.action as experiment_name,
+        decisions.channel,
+        case when decisions.is_holdout then 'control' else 'treatment' end as arm,
+        decisions.customer_id,
+        decisions.decision_id as unit_id,
+        decisions.decided_at as window_start_at,
+        {{ dbt.dateadd('day', outcome_days, 'decisions.decided_at') }} as window_end_at,
+        false as is_start_inclusive
+    from decisions
+    cross join clock
+    -- only decisions whose outcome window has closed
+    where {{ dbt.dateadd('day', outcome_days, 'decisions.decided_at') }} <= clock.as_of_at
+
+),
+
+units as (
+
+    select * from campaign_units
+    union all
+    select * from global_units
+    union all
+    select * from action_units
+
+),
+
+unit_outcomes as (
+
+    -- Windows: a campaign's is [start, end); after a decision or before the clock it is (start, end]
+    -- (the decision itself is not its outcome; the global lookback ends at the clock).
+    select
+        units.experiment_type,
+        units.experiment_name,
+        units.channel,
+        units.arm,
+        units.unit_id,
+        min(units.window_start_at) as window_start_at,
+        max(units.window_end_at) as window_end_at,
+        max(case when outcome_events.outcome = 'purchase' then 1 else 0 end) as purchased,
+        max(case when outcome_events.outcome = 'visit' then 1 else 0 end) as visited,
+        max(case when outcome_events.outcome = 'click' then 1 else 0 end) as clicked,
+        cast(
+            coalesce(sum(case when outcome_events.outcome = 'purchase' then outcome_events.amount end), 0)
+            as double
+        ) as revenue
+    from units
+    left join outcome_events
+        on
+            units.customer_id = outcome_events.customer_id
+            and units.window_start_at <= outcome_events.event_at
+            and units.window_end_at >= outcome_events.event_at
+            and (units.is_start_inclusive or units.window_start_at < outcome_events.event_at)
+            and (not units.is_start_inclusive or units.window_end_at > outcome_events.event_at)
+    group by units.experiment_type, units.experiment_name, units.channel, units.arm, units.unit_id
+
+),
+
+arms as (
+
+    select
+        experiment_type,
+        experiment_name,
         channel,
-        decided_at as window_start_at,
-        {{ dbt.dateadd('day', outcome_days, 'decided_at') }} as window_end_at,
-        'purchase_rate' as metric,
-        not is_holdout as is_treatment,
-        converted
-    from action_decisions
+        arm,
+        min(window_start_at) as window_start_at,
+        max(window_end_at) as window_end_at,
+        count(*) as n,
+        sum(purchased) as purchasers,
+        sum(visited) as visitors,
+        sum(clicked) as clickers,
+        sum(revenue) as revenue,
+        sum(revenue * revenue) as revenue_squared
+    from unit_outcomes
+    group by experiment_type, experiment_name, channel, arm
+
+),
+
+pairs as (
+
+    -- every arm against the control of the same experiment
+    select
+        treated.experiment_type,
+        treated.experiment_name,
+        treated.channel,
+        treated.arm,
+        least(treated.window_start_at, control.window_start_at) as window_start_at,
+        greatest(treated.window_end_at, control.window_end_at) as window_end_at,
+        treated.n as n_treatment,
+        control.n as n_control,
+        treated.purchasers as purchasers_treatment,
+        control.purchasers as purchasers_control,
+        treated.visitors as visitors_treatment,
+        control.visitors as visitors_control,
+        treated.clickers as clickers_treatment,
+        control.clickers as clickers_control,
+        treated.revenue as revenue_treatment,
+        control.revenue as revenue_control,
+        treated.revenue_squared as revenue_squared_treatment,
+        control.revenue_squared as revenue_squared_control,
+        count(*) over (partition by treated.experiment_type, treated.experiment_name) as arms_compared
+    from arms as treated
+    inner join arms as control
+        on
+            treated.experiment_type = control.experiment_type
+            and treated.experiment_name = control.experiment_name
+            and treated.channel = control.channel
+            and control.arm = 'control'
+    where treated.arm <> 'control'
 
 ),
 
@@ -247,108 +337,112 @@ journey_matured as (
 
 ),
 
-journey_comparisons as (
+journey_arms as (
 
-    -- every treated arm on its own, and all treated arms together, each against the journey's control
-    select distinct
+    -- each arm of a journey, and its treated arms pooled as arm 'all' (the journey's overall effect)
+    select
         journey,
-        arm as compared_arm
+        arm,
+        min(entered_at) as window_start_at,
+        max(goal_deadline_at) as window_end_at,
+        count(*) as n,
+        sum(converted) as conversions
+    from journey_matured
+    group by journey, arm
+    union all
+    select
+        journey,
+        'all' as arm,
+        min(entered_at) as window_start_at,
+        max(goal_deadline_at) as window_end_at,
+        count(*) as n,
+        sum(converted) as conversions
     from journey_matured
     where arm <> 'control'
-    union all
-    select distinct
-        journey,
-        'all' as compared_arm
-    from journey_matured
+    group by journey
 
 ),
 
-journey_outcomes as (
+journey_pairs as (
 
+    -- every treated arm (and the pooled 'all') against the journey's control group; arms_compared counts
+    -- the journey's own treated arms (the pooled row restates them, it is not another arm)
     select
         'journey_holdout' as experiment_type,
-        case
-            when journey_comparisons.compared_arm = 'all' then journey_matured.journey
-            else {{ dbt.concat(['journey_matured.journey', "':'", 'journey_comparisons.compared_arm']) }}
-        end as experiment_name,
+        treated.journey as experiment_name,
+        -- a journey picks each step's channel per person (journeys/*.yml channel: choice)
         'choice' as channel,
-        journey_matured.entered_at as window_start_at,
-        journey_matured.goal_deadline_at as window_end_at,
-        'goal_rate' as metric,
-        journey_matured.arm <> 'control' as is_treatment,
-        journey_matured.converted
-    from journey_matured
-    inner join journey_comparisons
+        treated.arm,
+        sum(case when treated.arm <> 'all' then 1 else 0 end)
+            over (partition by treated.journey) as arms_compared,
+        least(treated.window_start_at, control.window_start_at) as window_start_at,
+        greatest(treated.window_end_at, control.window_end_at) as window_end_at,
+        treated.n as n_treatment,
+        control.n as n_control,
+        treated.conversions as conversions_treatment,
+        control.conversions as conversions_control
+    from journey_arms as treated
+    inner join journey_arms as control
         on
-            journey_matured.journey = journey_comparisons.journey
-            and (
-                journey_matured.arm = 'control'
-                or journey_comparisons.compared_arm = 'all'
-                or journey_matured.arm = journey_comparisons.compared_arm
-            )
+            treated.journey = control.journey
+            and control.arm = 'control'
+    where treated.arm <> 'control'
 
 ),
 
-outcomes as (
+rates as (
 
-    select * from campaign_outcomes
-    union all
-    select * from global_outcomes
-    union all
-    select * from action_outcomes
-    union all
-    select * from journey_outcomes
-
-),
-
-grouped as (
-
+    {%- for metric, column, source in [
+        ('purchase_rate', 'purchasers', 'pairs'),
+        ('visit_rate', 'visitors', 'pairs'),
+        ('click_rate', 'clickers', 'pairs'),
+        ('goal_rate', 'conversions', 'journey_pairs'),
+    ] %}
     select
-        experiment_type,
-        experiment_name,
-        channel,
-        metric,
-        min(window_start_at) as window_start_at,
-        max(window_end_at) as window_end_at,
-        sum(case when is_treatment then 1 else 0 end) as n_treatment,
-        sum(case when not is_treatment then 1 else 0 end) as n_control,
-        sum(case when is_treatment then converted else 0 end) as conversions_treatment,
-        sum(case when not is_treatment then converted else 0 end) as conversions_control
-    from outcomes
-    group by experiment_type, experiment_name, channel, metric
-
-),
-
-rated as (
-
-    select
-        *,
-        cast(conversions_treatment as double) / nullif(n_treatment, 0) as rate_treatment,
-        cast(conversions_control as double) / nullif(n_control, 0) as rate_control
-    from grouped
-
-),
-
-with_error as (
-
-    select
-        *,
-        rate_treatment - rate_control as lift,
+        experiment_type, experiment_name, channel, arm, arms_compared, window_start_at, window_end_at,
+        n_treatment, n_control,
+        '{{ metric }}' as metric,
+        {{ column }}_treatment as conversions_treatment,
+        {{ column }}_control as conversions_control,
+        cast({{ column }}_treatment as double) / nullif(n_treatment, 0) as rate_treatment,
+        cast({{ column }}_control as double) / nullif(n_control, 0) as rate_control,
         sqrt(
-            rate_treatment * (1 - rate_treatment) / nullif(n_treatment, 0)
-            + rate_control * (1 - rate_control) / nullif(n_control, 0)
+            (cast({{ column }}_treatment as double) / nullif(n_treatment, 0))
+            * (1 - cast({{ column }}_treatment as double) / nullif(n_treatment, 0)) / nullif(n_treatment, 0)
+            + (cast({{ column }}_control as double) / nullif(n_control, 0))
+            * (1 - cast({{ column }}_control as double) / nullif(n_control, 0)) / nullif(n_control, 0)
         ) as lift_standard_error
-    from rated
+    from {{ source }}
+    union all
+    {%- endfor %}
+    select
+        experiment_type, experiment_name, channel, arm, arms_compared, window_start_at, window_end_at,
+        n_treatment, n_control,
+        'revenue_per_customer' as metric,
+        cast(null as {{ dbt.type_bigint() }}) as conversions_treatment,
+        cast(null as {{ dbt.type_bigint() }}) as conversions_control,
+        revenue_treatment / nullif(n_treatment, 0) as rate_treatment,
+        revenue_control / nullif(n_control, 0) as rate_control,
+        -- Welch: sample variance per arm, (sum x^2 - n mean^2) / (n - 1)
+        sqrt(
+            greatest(revenue_squared_treatment - revenue_treatment * revenue_treatment / nullif(n_treatment, 0), 0)
+            / nullif(n_treatment - 1, 0) / nullif(n_treatment, 0)
+            + greatest(revenue_squared_control - revenue_control * revenue_control / nullif(n_control, 0), 0)
+            / nullif(n_control - 1, 0) / nullif(n_control, 0)
+        ) as lift_standard_error
+    from pairs
 
 ),
 
 final as (
 
     select
-        {{ cjo.surrogate_key(['experiment_type', 'experiment_name']) }} as experiment_id,
+        {{ cjo.surrogate_key(['experiment_type', 'experiment_name', 'arm', 'metric']) }} as experiment_id,
         experiment_type,
         experiment_name,
         channel,
+        arm,
+        cast(arms_compared as {{ dbt.type_bigint() }}) as arms_compared,
         metric,
         window_start_at,
         window_end_at,
@@ -358,15 +452,17 @@ final as (
         cast(conversions_control as {{ dbt.type_bigint() }}) as conversions_control,
         rate_treatment,
         rate_control,
-        lift,
+        rate_treatment - rate_control as lift,
         lift_standard_error,
-        lift - {{ z }} * lift_standard_error as lift_ci_low,
-        lift + {{ z }} * lift_standard_error as lift_ci_high,
-        lift / nullif(rate_control, 0) as relative_lift,
-        coalesce(lift - {{ z }} * lift_standard_error > 0 or lift + {{ z }} * lift_standard_error < 0, false)
-            as is_significant,
+        rate_treatment - rate_control - {{ z }} * lift_standard_error as lift_ci_low,
+        rate_treatment - rate_control + {{ z }} * lift_standard_error as lift_ci_high,
+        (rate_treatment - rate_control) / nullif(rate_control, 0) as relative_lift,
+        coalesce(
+            rate_treatment - rate_control - {{ z }} * lift_standard_error > 0
+            or rate_treatment - rate_control + {{ z }} * lift_standard_error < 0, false
+        ) as is_significant,
         cast({{ z }} as double) as z_value
-    from with_error
+    from rates
 
 )
 

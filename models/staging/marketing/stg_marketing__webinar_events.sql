@@ -1,5 +1,8 @@
 -- marketing.webinar_events: rows that pass the contract, typed and normalized, one row per event_id.
 -- Dedup: an id delivered again (an exact duplicate or a re-delivered event) is kept once: first landed wins.
+-- A table, not a view: several models and the tests read it; as a view each of them would scan and
+-- deduplicate every landed delivery again (docs/scaling.md).
+{{ config(materialized='table') }}
 
 with base as (
 

@@ -1,0 +1,106 @@
+-- Cross-sell: how customers move from product to product. Each customer's products are ordered by the
+-- day they first bought each one; a flow goes from one product to the next one they adopted. A product
+-- that is the customer's latest so far flows to '(none yet)', so the flows out of a product add up to
+-- the customers who adopted it (from_adopters). Revenue is what the customers bought of the to-product
+-- after adopting it; days is the time between the two adoptions. By persona.
+
+with sales as (
+
+    select * from {{ ref('int_customer_sales_mapped') }}
+    where is_purchase and product_id is not null
+
+),
+
+products as (
+
+    select * from {{ ref('stg_crm__products') }}
+
+),
+
+customers as (
+
+    select * from {{ ref('dim_customers') }}
+
+),
+
+clock as (
+
+    select * from {{ ref('int_journey_clock_resolved') }}
+
+),
+
+adoptions as (
+
+    select
+        sales.customer_id,
+        sales.product_id,
+        min(sales.traded_at) as adopted_at,
+        sum(sales.amount) as product_revenue
+    from sales
+    cross join clock
+    where sales.traded_at <= clock.as_of_at
+    group by sales.customer_id, sales.product_id
+
+),
+
+sequenced as (
+
+    select
+        adoptions.*,
+        lead(adoptions.product_id) over (
+            partition by adoptions.customer_id order by adoptions.adopted_at, adoptions.product_id
+        ) as next_product_id,
+        lead(adoptions.adopted_at) over (
+            partition by adoptions.customer_id order by adoptions.adopted_at, adoptions.product_id
+        ) as next_adopted_at,
+        lead(adoptions.product_revenue) over (
+            partition by adoptions.customer_id order by adoptions.adopted_at, adoptions.product_id
+        ) as next_product_revenue
+    from adoptions
+
+),
+
+flows as (
+
+    select
+        sequenced.product_id as from_product_id,
+        coalesce(sequenced.next_product_id, '(none yet)') as to_product_id,
+        customers.persona,
+        count(*) as customers,
+        sum(coalesce(sequenced.next_product_revenue, 0)) as to_revenue,
+        avg(cast({{ dbt.datediff('sequenced.adopted_at', 'sequenced.next_adopted_at', 'minute') }} as double) / 1440.0)  -- noqa: LT05
+            as mean_days_between
+    from sequenced
+    inner join customers
+        on sequenced.customer_id = customers.customer_id
+    group by sequenced.product_id, coalesce(sequenced.next_product_id, '(none yet)'), customers.persona
+
+),
+
+final as (
+
+    select
+        {{ cjo.surrogate_key(['flows.from_product_id', 'flows.to_product_id', 'flows.persona']) }} as flow_id,
+        flows.from_product_id,
+        from_products.product_name as from_product_name,
+        from_products.asset_class as from_asset_class,
+        flows.to_product_id,
+        coalesce(to_products.product_name, '(none yet)') as to_product_name,
+        coalesce(to_products.asset_class, '(none yet)') as to_asset_class,
+        flows.persona,
+        cast(flows.customers as {{ dbt.type_int() }}) as customers,
+        cast(sum(flows.customers) over (partition by flows.from_product_id, flows.persona) as {{ dbt.type_int() }})
+            as from_adopters,
+        cast(flows.customers as double)
+        / sum(flows.customers) over (partition by flows.from_product_id, flows.persona) as flow_share,
+        cast(flows.to_revenue as double) as to_revenue,
+        cast(flows.mean_days_between as double) as mean_days_between
+    from flows
+    left join products as from_products
+        on flows.from_product_id = from_products.product_id
+    left join products as to_products
+        on flows.to_product_id = to_products.product_id
+
+)
+
+select * from final
