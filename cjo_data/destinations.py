@@ -7,7 +7,8 @@ leaving the warehouse without any outside account.
 - :func:`postgres`: a throwaway PostgreSQL server (``scripts/pg_test_server.py``) when Debian's
   PostgreSQL is installed (``make system-deps``), else None.
 - ``python -m cjo_data.destinations`` starts both, exports the environment variables the repo's sync
-  declarations name (``CJO_ESP_WEBHOOK_URL``, ``CJO_ESP_WEBHOOK_SECRET``, ``CJO_CRM_PG_DSN``), runs every
+  declarations name (``CJO_ESP_WEBHOOK_URL``, ``CJO_ESP_WEBHOOK_SECRET``, the journey channels'
+  ``CJO_JOURNEY_{EMAIL,SMS,IN_APP}_URL``/``_SECRET``, ``CJO_CRM_PG_DSN``), runs every
   declared sync through Dagster (``cjo run --job activate``: recorded in the run history, then published
   so ``cjo status`` shows what was sent and rejected), and stops them. Without PostgreSQL the syncs to it
   are left out, and it says so. ``... -- COMMAND`` runs COMMAND instead (benchmarks).
@@ -34,6 +35,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 SIGNATURE_HEADER = "X-CJO-Signature"
+# The journey syncs' webhook destinations (models/activation: aud_journey_*): the receiver stands in for each.
+JOURNEY_WEBHOOKS = ("EMAIL", "SMS", "IN_APP")
 ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -129,6 +132,12 @@ def postgres() -> Iterator[str | None]:
         server.stop()
 
 
+def webhook_env(url: str, secret: str) -> dict[str, str]:
+    """The environment pointing every journey webhook destination at one receiver."""
+    return {f"CJO_JOURNEY_{ch}_{part}": value for ch in JOURNEY_WEBHOOKS
+            for part, value in (("URL", url), ("SECRET", secret))}
+
+
 def sync_selection(have_postgres: bool) -> list[str]:
     """``cjo run`` arguments selecting every declared sync this machine can reach."""
     from orchestration.activation.spec import load_specs
@@ -144,7 +153,8 @@ def sync_selection(have_postgres: bool) -> list[str]:
 def _run(command: list[str] | None, folder: Path) -> int:
     secret = secrets.token_hex(16)
     with WebhookReceiver(folder / "webhook", secret) as hook, postgres() as dsn:
-        env = {**os.environ, "CJO_ESP_WEBHOOK_URL": hook.url, "CJO_ESP_WEBHOOK_SECRET": secret}
+        env = {**os.environ, "CJO_ESP_WEBHOOK_URL": hook.url, "CJO_ESP_WEBHOOK_SECRET": secret,
+               **webhook_env(hook.url, secret)}
         if dsn:
             env["CJO_CRM_PG_DSN"] = dsn
         print(f"local destinations: webhook {hook.url}, PostgreSQL {dsn or 'not installed (make system-deps)'}",

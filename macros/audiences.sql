@@ -18,3 +18,34 @@
     {%- endfor -%}
     {{ return(audiences) }}
 {%- endmacro %}
+
+{#- The journey messages of a journey audience: its members (CTE `members`, from audience_members) joined
+    to their eligible ledger rows (CTE `ledger`), each with the journey step the ledger row decides (by
+    send_id: the message's key at the destination, so each is delivered once) and the customer's contact
+    fields. Journey audiences select the columns they send from this. -#}
+{% macro journey_messages(members, ledger) -%}
+    select
+        steps.send_id,
+        {{ members }}.customer_id,
+        {{ members }}.action,
+        steps.journey,
+        steps.step_id,
+        {{ ledger }}.channel,
+        customers.email,
+        customers.phone_e164,
+        customers.full_name,
+        customers.wholesaler_id,
+        steps.headline,
+        steps.body,
+        steps.html,
+        steps.cta_label,
+        steps.cta_url,
+        {{ ledger }}.decided_at
+    from {{ members }}
+    inner join {{ ledger }}
+        on {{ members }}.eligibility_id = {{ ledger }}.eligibility_id
+    inner join {{ ref('fct_journey_steps') }} as steps
+        on {{ ledger }}.send_id = steps.send_id
+    inner join {{ ref('dim_customers') }} as customers
+        on {{ members }}.customer_id = customers.customer_id
+{%- endmacro %}

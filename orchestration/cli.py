@@ -31,6 +31,7 @@ from orchestration.formatting import (
     ID,
     SCORE,
     SECONDS,
+    SHARE,
     TIME,
     Col,
     Format,
@@ -350,7 +351,7 @@ def status(
 ) -> None:
     """What happened: the last runs and why each failed or warned (failed steps and checks, from the run
     history of the live Dagster instance), what waits for the writer, quarantined files (landing
-    registry); then row counts, quality, syncs, erasures and quarantined rows from the published copy.
+    registry); then row counts, quality, syncs, erasures, journeys and quarantined rows from the published copy.
 
     Never opens the live warehouse, so it is safe while the pipeline runs.
 
@@ -484,6 +485,7 @@ def _status_tables(fmt: Format) -> list[Section]:
             note("[dim]no quality results published yet[/dim]", fmt)
         out.extend(_status_models(con))
         out.extend(_status_syncs(con, fmt))
+        out.extend(_status_journeys(con))
         out.extend(_status_erasure(con, fmt))
         quarantined = quarantine_counts(con)
         if len(quarantined):
@@ -537,6 +539,25 @@ def _status_syncs(con, fmt: Format) -> list[Section]:
             out.append(Section("open rejected rows by reason", [Col("sync", ID), Col("reason"), Col("rows", COUNT)],
                                reasons, key="sync_rejections"))
     return out
+
+
+def _status_journeys(con) -> list[Section]:
+    """Each journey (all arms): enrolled, still in, converted, exited, and its lift over its own control
+    group (agg_journey_performance, agg_experiment_results), from the published copy."""
+    if not _has_column(con, "marts", "agg_journey_performance", "journey"):
+        return []
+    # the journey's treated arms pooled (arm 'all') against its control, on the journey's goal
+    lift = ("left join marts.agg_experiment_results x on x.experiment_type = 'journey_holdout' "
+            "and x.experiment_name = p.journey and x.arm = 'all' and x.metric = 'goal_rate'"
+            ) if _has_column(con, "marts", "agg_experiment_results", "metric") else ""
+    rows = con.execute(
+        "select p.journey, p.enrolled, p.active, p.converted, p.exited, p.steps_sent, "
+        f"{'x.lift, x.lift_ci_low, x.lift_ci_high' if lift else 'null, null, null'} "
+        f"from marts.agg_journey_performance p {lift} where p.arm = 'all' order by p.journey").fetchall()
+    return [Section("journeys (agg_journey_performance; lift vs the journey's control, agg_experiment_results)",
+                    [Col("journey", ID), Col("enrolled", COUNT), Col("active", COUNT), Col("converted", COUNT),
+                     Col("exited", COUNT), Col("steps sent", COUNT), Col("lift", SHARE),
+                     Col("lift low", SHARE), Col("lift high", SHARE)], rows, key="journeys")]
 
 
 # ------------------------------------------------------------------ doctor

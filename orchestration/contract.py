@@ -132,6 +132,8 @@ _ENUMS = {
     "WEBINAR_EVENT_TYPES": ("marketing.webinar_events", "event_type"),
     "INTERACTION_TYPES": ("advisor.interactions", "interaction_type"),
     "INTERACTION_OUTCOMES": ("advisor.interactions", "outcome"),
+    "APPLICATION_EVENT_TYPES": ("advisor.application_events", "event_type"),
+    "DEVICES": ("advisor.application_events", "device"),
     "CONSENT_CHANNELS": ("privacy.consent_events", "channel"),
     "CONSENT_STATUSES": ("privacy.consent_events", "status"),
     "TRANSACTION_TYPES": ("crm.sales", "transaction_type"),

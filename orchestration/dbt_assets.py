@@ -165,7 +165,11 @@ class CjoTranslator(DagsterDbtTranslator):
         return spec.replace_attributes(group_name=group) if group else spec
 
 
-translator = CjoTranslator(settings=DagsterDbtTranslatorSettings(enable_asset_checks=True))
+# enable_duplicate_source_asset_keys: several sources written by one Python asset (the journey state tables,
+# all written by journeys/state in one transaction) name that asset's key; without it dagster-dbt refuses
+# the definitions as duplicate keys.
+translator = CjoTranslator(settings=DagsterDbtTranslatorSettings(
+    enable_asset_checks=True, enable_duplicate_source_asset_keys=True))
 
 
 def build_dbt_assets(project: DbtProject) -> dg.AssetsDefinition:

@@ -25,7 +25,7 @@ from orchestration.schedules import SCHEDULES
 from orchestration.sensors import SENSORS
 
 # Area packages merged into the code location, each exposing `defs() -> dg.Definitions`.
-AREAS = ("quality", "ml", "activation", "analytics", "dashboard")
+AREAS = ("quality", "ml", "journeys", "activation", "analytics", "dashboard")
 # dbt groups whose models are published to readers (with the ml/ops schemas written by Python).
 PUBLISHED_GROUPS = ("marts", "activation")
 PUBLISHED_PREFIXES = ("ml", "ops")

@@ -26,13 +26,25 @@ FULL_SELECTION = dg.AssetSelection.all() - SYNC_SELECTION
 
 
 
+def journey_selection() -> dg.AssetSelection:
+    """The journey evaluation and the syncs of the journey audiences: what turns new events into messages."""
+    from orchestration.journeys.audiences import journey_sync_names
+    from orchestration.journeys.defs import JOURNEYS_KEY
+
+    syncs = [dg.AssetKey(["activation", f"sync_{name}"]) for name in journey_sync_names()]
+    return dg.AssetSelection.assets(JOURNEYS_KEY, *syncs)
+
+
 def incremental_selection(dbt_assets: dg.AssetsDefinition) -> dg.AssetSelection:
     """New raw data only: landing, the dbt models downstream of it (incremental models read only the new
-    deliveries plus the late-arrival lookback), then publishing. The ML retraining and the syncs stay on
-    the daily full run. The sensor narrows this further to the tables that received files."""
+    deliveries plus the late-arrival lookback), the journey evaluation and the journey syncs (messages go
+    out minutes after the event that triggered them), then publishing. The ML retraining and the daily
+    audiences' syncs stay on the daily full run and their schedules. The sensor narrows this further to
+    what is downstream of the tables that received files."""
     return dg.AssetSelection.assets(raw_landing).downstream() & (
         dg.AssetSelection.assets(raw_landing)
         | dg.AssetSelection.assets(dbt_assets)
+        | journey_selection()
         | dg.AssetSelection.assets(ERASURE_KEY, PUBLISHED_KEY)
     )
 
@@ -46,7 +58,8 @@ def build_jobs(dbt_assets: dg.AssetsDefinition) -> list[dg.UnresolvedAssetJobDef
         ),
         dg.define_asset_job(
             INCREMENTAL, selection=incremental_selection(dbt_assets),
-            description="Land new raw files and rebuild only what is downstream of them in dbt, then publish.",
+            description="Land new raw files, rebuild only what is downstream of them in dbt, evaluate the "
+            "journeys on the new events and send the journey messages through the gate, then publish.",
         ),
         dg.define_asset_job(
             ACTIVATE, selection=SYNC_SELECTION | dg.AssetSelection.assets(ERASURE_KEY, PUBLISHED_KEY),

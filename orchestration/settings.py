@@ -58,6 +58,8 @@ class Settings(BaseSettings):
         "Root of the relative `path` of file and ad-file sync destinations."))
     dbt_manifest: Path = Field(Path("target/manifest.json"), description=(
         "The dbt manifest: where the audiences and their syncs are declared (written by `dbt parse`)."))
+    journeys_dir: Path = Field(Path("journeys"), description=(
+        "Journey files (`*.yml`, one journey each): triggers, steps, split, goal and content."))
     dagster_home: Path = Field(
         Path(".dagster_home"), validation_alias=AliasChoices("DAGSTER_HOME"), description=(
             "The Dagster instance (run history, schedules, the writer pool); `cjo` copies `dagster.yaml` "
@@ -97,6 +99,9 @@ class Settings(BaseSettings):
         "person, so its consumer can remove them; after it the row is erased too (docs/privacy.md)."))
     sync_batch_sleep: float = Field(0.0, ge=0, description=(
         "Seconds a sync sleeps around each batch: a test hook that widens the crash windows. Keep 0."))
+    journey_commit_sleep: float = Field(0.0, ge=0, description=(
+        "Seconds a journey evaluation sleeps before its commit: a test hook that widens the crash window. "
+        "Keep 0."))
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"] = Field("WARNING", description=(
         "What `cjo run` prints of Dagster's event log (the run history keeps every event)."))
     debug: bool = Field(False, description="`cjo` says why optional command groups could not be loaded.")
@@ -107,7 +112,7 @@ class Settings(BaseSettings):
         return value.upper() if isinstance(value, str) else value
 
     @field_validator("duckdb_path", "raw_dir", "landing_dir", "publish_dir", "state_dir", "export_dir",
-                     "dbt_manifest", "dagster_home")
+                     "dbt_manifest", "dagster_home", "journeys_dir")
     @classmethod
     def _from_project_root(cls, value: Path) -> Path:
         return value if value.is_absolute() else PROJECT_ROOT / value

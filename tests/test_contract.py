@@ -113,6 +113,8 @@ def _good(c: Column, i: int) -> str:
         return f" Person{i}@Example.COM "
     if c.normalize == "phone":
         return "(212) 555-0100"
+    if c.type == "integer" and c.min is not None and c.max is not None and c.max - c.min < 30:
+        return str(int(c.min) + i % int(c.max - c.min + 1))  # a narrow declared range (a step 1 to 5)
     return {"integer": str(i % 30), "double": f"{i}.25", "timestamp": GOOD_TS}.get(c.type, f"{c.name}-{i}")
 
 

@@ -132,7 +132,13 @@ def test_jobs_and_their_selections(cjo_defs):
     assert full_keys == materializable - syncs
     published = dg.AssetKey(list(PUBLISHED_KEY_PATH))
     assert published in inc_keys and set(RAW_ASSET_KEYS.values()) <= inc_keys
-    assert inc_keys < full_keys
+    # The journey syncs are the one exception: journey messages go out in the run that landed their events.
+    from orchestration.journeys.audiences import journey_sync_names
+    from orchestration.journeys.defs import JOURNEYS_KEY
+
+    journey_syncs = {dg.AssetKey(["activation", f"sync_{n}"]) for n in journey_sync_names()}
+    assert journey_syncs and journey_syncs <= inc_keys and JOURNEYS_KEY in inc_keys
+    assert inc_keys - journey_syncs < full_keys
     assert not any(k.path[0] == "ml" for k in inc_keys), "ML retraining belongs to the full run"
     sched = {s.name: s for s in cjo_defs.schedules}
     assert sched["daily_full_pipeline"].job_name == "full_pipeline"

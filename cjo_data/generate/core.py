@@ -13,6 +13,7 @@ import pyarrow as pa
 
 from cjo_data.generate import names
 from cjo_data.generate import stages as st
+from cjo_data.generate.applications import ABANDON_LOGIT, RESUME_P, simulate_applications
 from cjo_data.generate.calendar import DAY, Calendar, build_calendar, time_of_day
 from cjo_data.generate.config import GenerateConfig
 from cjo_data.generate.dirt import (
@@ -52,10 +53,12 @@ from cjo_data.generate.write import (
     write_deliveries,
 )
 from orchestration.contract import (
+    APPLICATION_EVENT_TYPES,
     ASSET_CLASSES,
     ASSIGNMENTS,
     CONSENT_CHANNELS,
     CONSENT_STATUSES,
+    DEVICES,
     EMAIL_EVENT_TYPES,
     FIRM_TYPES,
     INTERACTION_OUTCOMES,
@@ -86,6 +89,8 @@ class _Gen:
         self.cfg = cfg
         seeds = np.random.SeedSequence(cfg.seed).spawn(4)
         self.rng_world, self.rng_sim, self.rng_dirt, self.rng_misc = (np.random.default_rng(s) for s in seeds)
+        # A fifth stream for the portal applications: the first four draw exactly as before.
+        self.rng_apps = np.random.default_rng(np.random.SeedSequence(cfg.seed).spawn(5)[4])
         self.cal: Calendar = build_calendar(cfg.last_day, cfg.days)
         self.K = cfg.n_deliveries
         ends = [((k + 1) * cfg.days) // self.K - 1 for k in range(self.K)]
@@ -158,6 +163,7 @@ class _Gen:
         lap("write_marketing")
         self._interactions_sales(w, sim)
         self._privacy(w, sim)
+        self._applications(w, sim)  # last writer of rng_dirt: the files before it are unchanged
         lap("write_other")
         self._ground_truth(w, sim)
         lap("ground_truth")
@@ -467,6 +473,43 @@ class _Gen:
                    case when rec_has_email then {email_sql("rec_email")} end as email,
                    {ts_sql(bad=None)} as requested_at
             from t""", (), late=False)
+
+    # ------------------------------------------------------------------ portal applications
+    def _applications(self, w: World, sim: Simulation) -> None:
+        apps = simulate_applications(self.rng_apps, w, sim, self.cal.end_ts, PURCHASE, POSITIVE)
+        ev = apps.events
+        frame = {"ts": ev["ts"], "app": ev["app"], "type": ev["type"], "step": ev["step"], "device": ev["device"],
+                 "rec_num": w.rec_num[ev["person"]]}
+        self.emit("advisor.application_events", frame, f"""
+            select 'AE' || lpad(_id::varchar, 9, '0') as event_id,
+                   'APP' || lpad((app + 1)::varchar, 8, '0') as application_id,
+                   'ADV' || rec_num::varchar as advisor_id,
+                   {enum_sql("type", APPLICATION_EVENT_TYPES, "start")} as event_type,
+                   case when step < 0 then null else step::int end as step_number,
+                   case when _null then null else {enum_sql("device", DEVICES)} end as device,
+                   {ts_sql()} as occurred_at
+            from t""", (BAD_DATE, BAD_ENUM))
+        gt = self.cfg.out / GROUND_TRUTH
+        gt.mkdir(parents=True, exist_ok=True)
+        pid = "'P' || lpad((person + 1)::varchar, 8, '0')"
+        copy_to(self.con, to_arrow(apps.truth), f"""
+            select 'APP' || lpad((app + 1)::varchar, 8, '0') as application_id, {pid} as person_id,
+                   {ts_sql(bad=None, fmt="0")} as started_at, {enum_sql("device", DEVICES)} as device,
+                   mobile, evening, seasoned, customer, recent_positive_contact, p_abandon, abandoned,
+                   last_step, nudged, resume_p, resumed, submitted,
+                   case when submitted then {ts_sql("submitted_ts", "0", None)} end as submitted_at
+            from t order by app""", gt / "applications.csv", "csv")
+        t = apps.truth
+        ab = t["abandoned"]
+        effect = [{"parameter": f"abandon_logit_{k}", "value": v} for k, v in ABANDON_LOGIT.items()] + [
+            {"parameter": f"resume_p_{k}", "value": v} for k, v in RESUME_P.items()] + [
+            {"parameter": "applications", "value": float(len(ab))},
+            {"parameter": "abandon_rate", "value": round(float(ab.mean()), 5) if len(ab) else None},
+            {"parameter": "resume_rate_nudged",
+             "value": round(float(t["resumed"][ab & t["nudged"]].mean()), 5) if (ab & t["nudged"]).any() else None},
+            {"parameter": "resume_rate_not_nudged",
+             "value": round(float(t["resumed"][ab & ~t["nudged"]].mean()), 5) if (ab & ~t["nudged"]).any() else None}]
+        copy_to(self.con, pa.Table.from_pylist(effect), "select * from t", gt / "application_effects.csv", "csv")
 
     # ------------------------------------------------------------------ ground truth
     def _ground_truth(self, w: World, sim: Simulation) -> None:

@@ -13,6 +13,15 @@
             {'name': 'duration_minutes', 'data_type': 'integer', 'meta': {'min': 0, 'max': 1440}},
             {'name': 'occurred_at', 'data_type': 'timestamp', 'meta': {'nullable': false}}
         ]},
+        {'source': 'advisor', 'table': 'application_events', 'key': 'event_id', 'columns': [
+            {'name': 'event_id', 'data_type': 'varchar', 'meta': {'nullable': false}},
+            {'name': 'application_id', 'data_type': 'varchar', 'meta': {'nullable': false}},
+            {'name': 'advisor_id', 'data_type': 'varchar', 'meta': {'nullable': false}},
+            {'name': 'event_type', 'data_type': 'varchar', 'meta': {'nullable': false, 'accepted_values': ['started', 'step_completed', 'submitted']}},
+            {'name': 'step_number', 'data_type': 'integer', 'meta': {'min': 1, 'max': 5}},
+            {'name': 'device', 'data_type': 'varchar', 'meta': {'accepted_values': ['desktop', 'mobile', 'tablet']}},
+            {'name': 'occurred_at', 'data_type': 'timestamp', 'meta': {'nullable': false}}
+        ]},
         {'source': 'crm', 'table': 'advisors', 'key': 'advisor_id', 'columns': [
             {'name': 'advisor_id', 'data_type': 'varchar', 'meta': {'nullable': false}},
             {'name': 'first_name', 'data_type': 'varchar', 'meta': {'pii': true}},

@@ -1,5 +1,7 @@
 -- The journey clock: one row. var('as_of_ts') when set (reproducible back-testing), else the newest
--- event in the data (demo data ends in the past, so "now" would make everyone lapsed).
+-- event in the data (demo data ends in the past, so "now" would make everyone lapsed). Portal application
+-- events are left out on purpose: a delivery of them would move the clock and so rebuild every mart that
+-- reads it, and the path from such a delivery to the journey's message must stay narrow (docs/journeys.md).
 
 with touchpoints as (
 

@@ -6,8 +6,14 @@
 --                   of its own; window: the lookback before the decision clock.
 --   action_holdout  per action, decisions sent vs decisions held out (fct_next_best_actions); window:
 --                   the outcome window after the decision (matured decisions only).
+--   journey_holdout per journey (journeys/*.yml), each treated arm and all treated arms together (arm
+--                   'all') vs the journey's own control group (fct_journey_enrollments.arm,
+--                   macros/holdouts.sql); outcome: the journey's goal within its goal window (metric
+--                   goal_rate: the share of enrollments that converted; only enrollments whose goal window
+--                   has closed); window: the earliest entry to the latest goal deadline.
 -- Outcomes (metric): purchase_rate, visit_rate (a web touch), click_rate (an email click): the share of
--- people with at least one in the window; revenue_per_customer: purchase amount per person.
+-- people with at least one in the window; revenue_per_customer: purchase amount per person; goal_rate
+-- (journeys only): the share of enrollments that reached the journey's goal.
 -- Lift = arm - control. Rates: Wald interval of a difference of two proportions,
 -- lift +/- z * sqrt(p_t (1 - p_t) / n_t + p_c (1 - p_c) / n_c); revenue: Welch interval of a difference
 -- of means, lift +/- z * sqrt(s_t^2 / n_t + s_c^2 / n_c). With more than two arms, arms_compared says how
@@ -75,6 +81,12 @@ decisions as (
 clock as (
 
     select * from {{ ref('int_journey_clock_resolved') }}
+
+),
+
+journey_enrollments as (
+
+    select * from {{ ref('fct_journey_enrollments') }}
 
 ),
 
@@ -311,10 +323,81 @@ pairs as (
 
 ),
 
+journey_matured as (
+
+    -- enrollments whose goal window has closed: converted or not is final
+    select
+        journey,
+        arm,
+        entered_at,
+        goal_deadline_at,
+        case when is_converted then 1 else 0 end as converted
+    from journey_enrollments
+    where is_goal_window_closed
+
+),
+
+journey_arms as (
+
+    -- each arm of a journey, and its treated arms pooled as arm 'all' (the journey's overall effect)
+    select
+        journey,
+        arm,
+        min(entered_at) as window_start_at,
+        max(goal_deadline_at) as window_end_at,
+        count(*) as n,
+        sum(converted) as conversions
+    from journey_matured
+    group by journey, arm
+    union all
+    select
+        journey,
+        'all' as arm,
+        min(entered_at) as window_start_at,
+        max(goal_deadline_at) as window_end_at,
+        count(*) as n,
+        sum(converted) as conversions
+    from journey_matured
+    where arm <> 'control'
+    group by journey
+
+),
+
+journey_pairs as (
+
+    -- every treated arm (and the pooled 'all') against the journey's control group; arms_compared counts
+    -- the journey's own treated arms (the pooled row restates them, it is not another arm)
+    select
+        'journey_holdout' as experiment_type,
+        treated.journey as experiment_name,
+        -- a journey picks each step's channel per person (journeys/*.yml channel: choice)
+        'choice' as channel,
+        treated.arm,
+        sum(case when treated.arm <> 'all' then 1 else 0 end)
+            over (partition by treated.journey) as arms_compared,
+        least(treated.window_start_at, control.window_start_at) as window_start_at,
+        greatest(treated.window_end_at, control.window_end_at) as window_end_at,
+        treated.n as n_treatment,
+        control.n as n_control,
+        treated.conversions as conversions_treatment,
+        control.conversions as conversions_control
+    from journey_arms as treated
+    inner join journey_arms as control
+        on
+            treated.journey = control.journey
+            and control.arm = 'control'
+    where treated.arm <> 'control'
+
+),
+
 rates as (
 
-    {%- for metric, column in [('purchase_rate', 'purchasers'), ('visit_rate', 'visitors'),
-                               ('click_rate', 'clickers')] %}
+    {%- for metric, column, source in [
+        ('purchase_rate', 'purchasers', 'pairs'),
+        ('visit_rate', 'visitors', 'pairs'),
+        ('click_rate', 'clickers', 'pairs'),
+        ('goal_rate', 'conversions', 'journey_pairs'),
+    ] %}
     select
         experiment_type, experiment_name, channel, arm, arms_compared, window_start_at, window_end_at,
         n_treatment, n_control,
@@ -329,7 +412,7 @@ rates as (
             + (cast({{ column }}_control as double) / nullif(n_control, 0))
             * (1 - cast({{ column }}_control as double) / nullif(n_control, 0)) / nullif(n_control, 0)
         ) as lift_standard_error
-    from pairs
+    from {{ source }}
     union all
     {%- endfor %}
     select

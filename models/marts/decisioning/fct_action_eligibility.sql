@@ -3,6 +3,13 @@
 -- (blocked_reasons, in the order below; blocked_reason is the first). Every audience, journey action and
 -- sync reads it: a row that is not eligible here is never sent anywhere.
 --
+-- What is decided: every customer x every daily action of the catalog (seed actions, trigger = daily), and
+-- every journey step that is due (fct_journey_steps.is_candidate: an action with trigger = journey, on the
+-- channel the journey chose for that customer, keyed by its send_id). Both pass the same rules below, and
+-- both compete for the one contact of the day. A journey row's control split is its journey's control
+-- group (journey_holdout) instead of the per-action one. Journey messages already sent count as outbound
+-- contacts (quiet period, frequency caps, wholesaler load) like the touchpoints the sources report.
+--
 -- Score = P(response) x value - cost, where P(response) = base_response_rate x (the customer's
 -- propensity score / the mean score of that model), capped at 1; base_response_rate when unscored.
 -- Rules, in order (each configurable through a var in dbt_project.yml):
@@ -14,7 +21,8 @@
 --            outranked            an exclusive action that is not the customer's best one today (one
 --                                 contact per customer per day: arbitration by score);
 --            action_holdout       the per-action control split (the winner of an exclusive arbitration,
---                                 or a standing action) is held out, so not sent: the control group.
+--                                 or a standing action) is held out, so not sent: the control group;
+--            journey_holdout      the same for a journey step of a customer in the journey's control group.
 -- A row blocked by a static rule did not compete, so it never lists the three dynamic rules.
 
 {%- set action_share = var('nba_action_holdout_share') %}
@@ -92,6 +100,18 @@ suppressions as (
 
 ),
 
+journey_steps as (
+
+    select * from {{ ref('fct_journey_steps') }}
+
+),
+
+delivery_channels as (
+
+    select * from {{ ref('delivery_channels') }}
+
+),
+
 scores_latest as (
 
     select * from {{ ref('stg_ml__propensity_scores') }}
@@ -149,20 +169,50 @@ compliance as (
 
 ),
 
+contacts as (
+
+    -- The contact history: touchpoints the sources report, and journey messages we sent (as the touch
+    -- their channel counts as, seed delivery_channels; the sources may not have reported them yet).
+    select
+        touchpoints.customer_id,
+        touchpoints.channel,
+        touchpoints.touchpoint_type,
+        touchpoints.occurred_at,
+        touchpoints.wholesaler_id,
+        (touchpoints.channel = 'email' and touchpoints.touchpoint_type = 'send')
+        or touchpoints.channel = 'wholesaler' as is_outbound
+    from touchpoints
+    union all
+    select
+        journey_steps.customer_id,
+        delivery_channels.touch_channel as channel,
+        delivery_channels.touch_type as touchpoint_type,
+        journey_steps.sent_at as occurred_at,
+        case when delivery_channels.touch_channel = 'wholesaler' then customers.wholesaler_id end as wholesaler_id,
+        true as is_outbound
+    from journey_steps
+    inner join delivery_channels
+        on journey_steps.channel = delivery_channels.channel
+    left join customers
+        on journey_steps.customer_id = customers.customer_id
+    where journey_steps.status = 'sent'
+
+),
+
 recent_touches as (
 
     -- Per customer: touches that count against each channel's cap, and the last outbound contact.
     select
-        touchpoints.customer_id,
+        contacts.customer_id,
         {%- for channel, cap in caps.items() %}
         {%- set touch_types = "'" ~ (cap['touch_types'] | join("', '")) ~ "'" %}
         {%- if cap['touch_channel'] is not none %}
         sum(
             case
                 when
-                    touchpoints.channel = '{{ cap["touch_channel"] }}'
-                    and touchpoints.touchpoint_type in ({{ touch_types }})
-                    and touchpoints.occurred_at > {{ dbt.dateadd('day', -cap['window_days'], 'decision_clock.decided_at') }}
+                    contacts.channel = '{{ cap["touch_channel"] }}'
+                    and contacts.touchpoint_type in ({{ touch_types }})
+                    and contacts.occurred_at > {{ dbt.dateadd('day', -cap['window_days'], 'decision_clock.decided_at') }}
                     then 1
                 else 0
             end
@@ -171,20 +221,13 @@ recent_touches as (
         0 as touches_{{ channel }},
         {%- endif %}
         {%- endfor %}
-        max(
-            case
-                when
-                    (touchpoints.channel = 'email' and touchpoints.touchpoint_type = 'send')
-                    or touchpoints.channel = 'wholesaler'
-                    then touchpoints.occurred_at
-            end
-        ) as last_contact_at
-    from touchpoints
+        max(case when contacts.is_outbound then contacts.occurred_at end) as last_contact_at
+    from contacts
     cross join decision_clock
     where
-        touchpoints.occurred_at <= decision_clock.decided_at
-        and touchpoints.occurred_at > {{ dbt.dateadd('day', -90, 'decision_clock.decided_at') }}
-    group by touchpoints.customer_id
+        contacts.occurred_at <= decision_clock.decided_at
+        and contacts.occurred_at > {{ dbt.dateadd('day', -90, 'decision_clock.decided_at') }}
+    group by contacts.customer_id
 
 ),
 
@@ -192,16 +235,45 @@ wholesaler_load as (
 
     -- Calls and meetings each wholesaler already had this week.
     select
-        touchpoints.wholesaler_id,
-        sum(case when touchpoints.touchpoint_type = 'call' then 1 else 0 end) as calls_this_week,
-        sum(case when touchpoints.touchpoint_type = 'meeting' then 1 else 0 end) as meetings_this_week
-    from touchpoints
+        contacts.wholesaler_id,
+        sum(case when contacts.touchpoint_type = 'call' then 1 else 0 end) as calls_this_week,
+        sum(case when contacts.touchpoint_type = 'meeting' then 1 else 0 end) as meetings_this_week
+    from contacts
     cross join decision_clock
     where
-        touchpoints.channel = 'wholesaler'
-        and touchpoints.occurred_at >= decision_clock.week_start_at
-        and touchpoints.occurred_at <= decision_clock.decided_at
-    group by touchpoints.wholesaler_id
+        contacts.channel = 'wholesaler'
+        and contacts.occurred_at >= decision_clock.week_start_at
+        and contacts.occurred_at <= decision_clock.decided_at
+    group by contacts.wholesaler_id
+
+),
+
+pairs as (
+
+    -- What is decided today: every customer x every daily action, and every due journey step (its action
+    -- on the channel the journey chose, so consent and caps are those of that channel).
+    select
+        customers.customer_id,
+        actions.action,
+        actions.channel,
+        actions.requires_consent,
+        cast(null as {{ dbt.type_string() }}) as journey,
+        cast(null as {{ dbt.type_string() }}) as send_id,
+        cast(null as boolean) as is_journey_control
+    from customers
+    cross join actions
+    where coalesce(actions.trigger, 'daily') = 'daily'
+    union all
+    select
+        journey_steps.customer_id,
+        journey_steps.action,
+        journey_steps.channel,
+        journey_steps.requires_consent,
+        journey_steps.journey,
+        journey_steps.send_id,
+        journey_steps.is_control as is_journey_control
+    from journey_steps
+    where journey_steps.is_candidate
 
 ),
 
@@ -210,7 +282,11 @@ candidates as (
     select
         customers.customer_id,
         actions.action,
-        actions.channel,
+        pairs.channel,
+        pairs.requires_consent,
+        pairs.journey,
+        pairs.send_id,
+        pairs.is_journey_control,
         actions.arbitration,
         decision_clock.decided_at,
         decision_clock.decided_date,
@@ -226,19 +302,19 @@ candidates as (
         ) as p_response,
         actions.value,
         actions.cost,
-        case actions.channel
+        case pairs.channel
             {%- for channel in caps %}
             when '{{ channel }}' then coalesce(recent_touches.touches_{{ channel }}, 0)
             {%- endfor %}
         end as recent_channel_touches,
-        case actions.channel
+        case pairs.channel
             {%- for channel, cap in caps.items() %}
             when '{{ channel }}' then {{ cap['max_touches'] if cap['touch_channel'] is not none else 'null' }}
             {%- endfor %}
         end as channel_touch_cap,
         {{ dbt.datediff('recent_touches.last_contact_at', 'decision_clock.decided_at', 'day') }}
             as days_since_last_contact,
-        case actions.channel
+        case pairs.channel
             when 'wholesaler_call' then {{ capacity['wholesaler_call'] }} - coalesce(wholesaler_load.calls_this_week, 0)
             when 'wholesaler_meeting' then {{ capacity['wholesaler_meeting'] }} - coalesce(wholesaler_load.meetings_this_week, 0)
         end as wholesaler_slots_left,
@@ -255,20 +331,23 @@ candidates as (
         or {{ dbt.position(dbt.concat(["'|'", 'customers.persona', "'|'"]),
                            dbt.concat(["'|'", 'actions.eligible_personas', "'|'"])) }} > 0 as is_persona_eligible,
         -- Consent comes from the one consent model; an action that needs none ('none') needs no consent.
-        case when actions.requires_consent = 'none' then true else consent.has_consent end as has_consent,
-        case actions.requires_consent
+        case when pairs.requires_consent = 'none' then true else consent.has_consent end as has_consent,
+        case pairs.requires_consent
             when 'phone' then customers.phone_e164 is not null
             when 'none' then true
             else customers.email is not null
         end as has_contact_point,
         holdouts.is_global_holdout
-    from customers
-    cross join actions
+    from pairs
+    inner join customers
+        on pairs.customer_id = customers.customer_id
+    inner join actions
+        on pairs.action = actions.action
     cross join decision_clock
     left join consent
         on
             customers.customer_id = consent.customer_id
-            and actions.requires_consent = consent.channel
+            and pairs.requires_consent = consent.channel
     left join scores
         on
             customers.customer_id = scores.customer_id
@@ -381,7 +460,10 @@ held_out as (
         passes_static
         and not lost_wholesaler_slot
         and (eligible_rank = 1 or arbitration = 'standing')
-        and {{ cjo.is_held_out(['action', 'customer_id'], action_share) }} as is_holdout
+        and case
+            when journey is not null then coalesce(is_journey_control, false)
+            else {{ cjo.is_held_out(['action', 'customer_id'], action_share) }}
+        end as is_holdout
     from arbitrated
 
 ),
@@ -396,7 +478,7 @@ reasoned as (
                 nullif(static_reasons, ''),
                 case when lost_wholesaler_slot then 'wholesaler_capacity' end,
                 case when eligible_rank > 1 then 'outranked' end,
-                case when is_holdout then 'action_holdout' end
+                case when is_holdout then case when journey is null then 'action_holdout' else 'journey_holdout' end end
             ),
             ''
         ) as blocked_reasons
@@ -411,6 +493,9 @@ final as (
         customer_id,
         action,
         channel,
+        requires_consent,
+        journey,
+        send_id,
         arbitration,
         decided_at,
         decided_date,
