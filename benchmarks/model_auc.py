@@ -64,7 +64,7 @@ def shoppers(path: Path) -> list[dict]:
     data["as_of"] = pd.to_datetime([f"2025-{MONTHS[m]:02d}-01" for m in raw["Month"]])
     train, test = ev.time_customer_split(data, horizon_days=0, test_snapshots=2, test_share=0.3)
     numeric, categorical = [*SHOPPER_NUMERIC, ev.RECENCY_FEATURE], SHOPPER_CATEGORICAL
-    champion, _ = prop.choose_champion(train, numeric, categorical)
+    champion, _ = prop.choose_champion(train, numeric, categorical, horizon_days=0)
     y = test["label"].to_numpy()
     scores = {kind: prop._fit_predict(kind, numeric, categorical, train, test, 0)[1] for kind in ("hgb", "logistic")}
     recency = prop._fit_predict("logistic", [ev.RECENCY_FEATURE], [], train, test, 0)[1]

