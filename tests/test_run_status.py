@@ -63,7 +63,7 @@ def test_status_after_a_failed_run_shows_why_without_a_published_copy(instance_w
     result = runner.invoke(app, ["status"], env={"COLUMNS": "250"})
     assert result.exit_code == 0, result.output
     assert "nothing published yet" in result.output
-    assert f"last run {run_id}" in result.output and "FAILED" in result.output
+    assert f"last run {run_id}" in result.output and "FAILURE" in result.output  # the same word as cjo run
     assert "amount not a number in 40%" in result.output
     assert "100,000 duplicate rows removed" in result.output
 
