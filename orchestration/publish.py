@@ -6,8 +6,8 @@ reader schemas, copying only the tables whose content changed (a fingerprint per
 
 - ``<publish_dir>/versions/<schema>/<table>/<fingerprint>.parquet``: an immutable file per version of a
   table, written only when the table changed; versions used by neither the current nor the previous
-  publication are removed, and the previous publication's too when someone was forgotten since it was
-  made (its files may hold their data: docs/privacy.md);
+  publication are removed, and the previous publication's too once anyone has been forgotten (its files
+  may hold their data: docs/privacy.md);
 - ``<publish_dir>/cjo.duckdb``: a small DuckDB file of views over those versions, built under a
   temporary name, then ``os.replace``d over the old one (atomic on POSIX: a reader sees the old or the
   new set of tables, never a mix; a reader that has the old file open keeps reading the old versions);
@@ -83,7 +83,7 @@ def fingerprint(con: duckdb.DuckDBPyConnection, relation: str) -> tuple[str, int
 def _publish(live_path: Path, publish_dir: Path) -> dict:
     if not live_path.exists():
         raise FileNotFoundError(f"live warehouse {live_path} does not exist: run the pipeline first")
-    started, started_at = time.perf_counter(), datetime.now(UTC)
+    started = time.perf_counter()
     publish_dir.mkdir(parents=True, exist_ok=True)
     previous = read_manifest(publish_dir) or {}
     before = previous.get("fingerprints", {})
@@ -116,7 +116,6 @@ def _publish(live_path: Path, publish_dir: Path) -> dict:
     os.replace(tmp_db, publish_dir / PUBLISHED_DB)
     manifest = {
         "published_at": datetime.now(UTC).isoformat(timespec="seconds"),
-        "started_at": started_at.isoformat(),  # exact: erasures after it forget the previous versions
         "live_path": str(live_path),
         "database": str(publish_dir / PUBLISHED_DB),
         "tables": tables,
@@ -127,22 +126,18 @@ def _publish(live_path: Path, publish_dir: Path) -> dict:
     tmp_manifest = publish_dir / f".{MANIFEST}.tmp-{os.getpid()}"
     tmp_manifest.write_text(json.dumps(manifest, indent=2) + "\n")
     os.replace(tmp_manifest, publish_dir / MANIFEST)
-    # A reader that opened the previous copy keeps working, unless someone was forgotten since: then
-    # nothing of theirs may stay in any file, and the previous versions go at once.
-    forgotten = _forgotten_since(previous.get("started_at") or previous.get("published_at"))
-    _prune(publish_dir, keep=[prints] if forgotten else [prints, before])
+    # A reader that opened the previous copy keeps working, unless someone has been forgotten: then no
+    # earlier version is kept (an older version may hold their data, or their sync state before the
+    # destination confirmed the removal).
+    _prune(publish_dir, keep=[prints] if _anyone_forgotten() else [prints, before])
     return manifest
 
 
-def _forgotten_since(started_at: str | None) -> bool:
-    """True when the erasure ledger has a row newer than the start of the previous publication."""
+def _anyone_forgotten() -> bool:
+    """True once the erasure ledger has a row (docs/privacy.md)."""
     from orchestration.privacy import ledger
 
-    if not started_at:
-        return False
-    since = datetime.fromisoformat(started_at).astimezone(UTC).replace(tzinfo=None)
-    erased = ledger.read(settings.state_dir()).column("erased_at").to_pylist()
-    return any(e is not None and e >= since for e in erased)
+    return ledger.read(settings.state_dir()).num_rows > 0
 
 
 def _version_path(publish_dir: Path, schema: str, table: str, print_: str) -> Path:

@@ -48,13 +48,15 @@ def test_every_declared_sync_is_selected_and_postgres_ones_only_with_postgres(db
 def test_the_activate_job_runs_every_sync_then_publishes(cjo_defs):
     from orchestration.jobs import PUBLISHED_KEY
 
+    erasure = dg.AssetKey(["ops", "erasure"])  # the erasure pass runs before publishing (docs/privacy.md)
+
     graph = cjo_defs.resolve_asset_graph()
     job = cjo_defs.resolve_job_def("activate")
     selected = set(job.asset_layer.selected_asset_keys)
     syncs = {k for k in graph.get_all_asset_keys() if k.path[0] == "activation" and k.path[-1].startswith("sync_")}
-    assert syncs and syncs | {PUBLISHED_KEY} == selected
-    # Publishing waits for the syncs, so the published copy holds their log.
-    assert syncs <= set(graph.get(PUBLISHED_KEY).parent_keys)
+    assert syncs and syncs | {erasure, PUBLISHED_KEY} == selected
+    # Publishing waits for the syncs (through the erasure pass), so the published copy holds their log.
+    assert syncs <= set(graph.get(erasure).parent_keys) and erasure in graph.get(PUBLISHED_KEY).parent_keys
     assert isinstance(job, dg.JobDefinition)
 
 

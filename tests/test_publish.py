@@ -93,8 +93,8 @@ def test_republish_copies_only_changed_tables(tmp_path):
 
 def test_a_forgotten_person_leaves_no_earlier_version_behind(tmp_path, monkeypatch):
     """Publishing keeps the previous version of a table for readers that still have it open, but not
-    when someone was forgotten since: the erasure pass cleaned the live tables, and the older version
-    may still hold the person's data."""
+    once anyone has been forgotten: an older version may still hold their data (or their sync state from
+    before the destination confirmed the removal)."""
     from datetime import UTC, datetime
 
     from orchestration.privacy import ledger
@@ -113,5 +113,5 @@ def test_a_forgotten_person_leaves_no_earlier_version_behind(tmp_path, monkeypat
     (only,) = (out / "versions/marts/dim_x").glob("*.parquet")
     assert duckdb.sql(f"select count(*) from read_parquet('{only}')").fetchall() == [(2,)]
     _live(live, 6)
-    publish(live, out)  # nobody forgotten since the last publication: the previous version is kept again
-    assert len(list((out / "versions/marts/dim_x").glob("*.parquet"))) == 2
+    publish(live, out)
+    assert len(list((out / "versions/marts/dim_x").glob("*.parquet"))) == 1

@@ -139,15 +139,20 @@ def predict(model: ClvFit, summary: pd.DataFrame, horizon: float, discount_rate:
     bgf = model.bgf
     amount = expected_average_amount(model, summary["frequency"], summary["monetary_value"])
     clv = np.zeros(len(summary))
+    alive = np.asarray(bgf.conditional_probability_alive(f, r, t), float)
     periods = int(np.ceil(horizon / period_length))
     previous = np.zeros(len(summary))
     for i in range(1, periods + 1):
         end = min(i * period_length, horizon)
         cumulative = np.asarray(bgf.conditional_expected_number_of_purchases_up_to_time(end, f, r, t), float)
+        # lifetimes' hypergeometric term overflows for some customers without a repeat purchase (NaN):
+        # they get the population's expectation for the same time, weighted by their probability alive.
+        fallback = float(bgf.expected_number_of_purchases_up_to_time(end)) * alive
+        cumulative = np.where(np.isfinite(cumulative), cumulative, fallback)
         clv += (cumulative - previous) * amount / (1 + discount_rate) ** i
         previous = cumulative
     return pd.DataFrame({
-        "probability_alive": np.asarray(bgf.conditional_probability_alive(f, r, t), float),
+        "probability_alive": alive,
         "expected_purchases": previous,
         "expected_average_amount": amount,
         "predicted_clv": clv,
