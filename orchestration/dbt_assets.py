@@ -21,6 +21,7 @@ under ``dg dev`` a reload of the code location re-checks it, so an edited model 
 # No `from __future__ import annotations`: Dagster reads the context annotation of the asset function.
 import json
 import logging
+import os
 import shutil
 import sys
 from collections.abc import Iterable, Mapping
@@ -148,6 +149,24 @@ def prune_invocation_targets(target_root: Path, keep: int = KEEP_INVOCATION_TARG
     return removed
 
 
+def keep_partial_parse(invocation_target: Path, project_target: Path) -> bool:
+    """Copy an invocation's ``partial_parse.msgpack`` back to the project's target folder, atomically.
+
+    dagster-dbt gives every invocation a target folder of its own and seeds it with the project's
+    ``target/partial_parse.msgpack``; the one there was written by ``dbt parse`` (ensure_manifest) without
+    the settings' ``--vars``, so dbt threw it away and parsed the whole project again in every step (about
+    a minute on a busy 2-core machine). Keeping the newest one makes the next step's parse partial. dbt
+    still checks the vars, profile and file hashes itself and parses afresh when anything changed."""
+    src = invocation_target / "partial_parse.msgpack"
+    if not src.is_file():
+        return False
+    project_target.mkdir(parents=True, exist_ok=True)
+    tmp = project_target / f".partial_parse.msgpack.tmp-{os.getpid()}"
+    shutil.copyfile(src, tmp)
+    os.replace(tmp, project_target / "partial_parse.msgpack")
+    return True
+
+
 def group_for(dbt_resource_props: Mapping[str, Any]) -> str | None:
     """The model's top folder under models/ when it is one of MODEL_GROUPS, else None (default)."""
     if dbt_resource_props.get("resource_type") != "model":
@@ -208,6 +227,7 @@ def build_dbt_assets(project: DbtProject) -> dg.AssetsDefinition:
             yield from invocation.stream()
             # Still under the lock: no other dbt step runs now, so no pruned folder is in use.
             prune_invocation_targets(Path(invocation.target_path).parent, protect=Path(invocation.target_path))
+            keep_partial_parse(Path(invocation.target_path), Path(invocation.target_path).parent)
         _log_dbt_elapsed(context, invocation)
         if not invocation.is_successful():
             raise invocation.get_error() or RuntimeError("dbt build failed")

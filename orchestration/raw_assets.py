@@ -40,19 +40,37 @@ NO_FILE_QUARANTINED = "no_file_quarantined"
 LANDING_SIDE_KEYS = (PARSE_REJECTS_KEY, QUARANTINED_FILES_KEY)
 
 
-def run_started_at(context) -> datetime | None:
-    """When this run started (naive UTC), from the instance's run record; None without one."""
+# The raw-file sensor splits one new file set into runs (the journey path first, then the rest) that
+# share this tag; "landed in this run" then means landed since the first of them started.
+BATCH_TAG = "cjo/batch"
+
+
+def _start(instance, run_id: str) -> float | None:
     try:
-        rec = context.instance.get_run_record_by_id(context.run.run_id)
-        ts = rec.start_time if rec else None
+        rec = instance.get_run_record_by_id(run_id)
+        return rec.start_time if rec else None
     except Exception:  # an instance without run records: callers fall back to the latest batch
-        ts = None
+        return None
+
+
+def run_started_at(context) -> datetime | None:
+    """When this run started (naive UTC), from the instance's run record; None without one. A run of a
+    sensor batch (tag ``cjo/batch``) counts from the start of the batch's earliest run."""
+    ts = _start(context.instance, context.run.run_id)
+    batch = (getattr(context.run, "tags", None) or {}).get(BATCH_TAG)
+    if ts is not None and batch:
+        try:
+            runs = context.instance.get_run_records(filters=dg.RunsFilter(tags={BATCH_TAG: batch}))
+        except Exception:
+            runs = []
+        ts = min([ts, *(r.start_time for r in runs if r.start_time)])
     return datetime.fromtimestamp(ts, UTC).replace(tzinfo=None) if ts else None
 
 
 def landed_in_this_run(context) -> bool:
-    """Did this run's landing record anything new (a delivery landed or a file quarantined)? Landing
-    appends to its manifest only for files it has not seen before."""
+    """Did this run's landing (or, for a run of a sensor batch, the batch's) record anything new (a
+    delivery landed or a file quarantined)? Landing appends to its manifest only for files it has not
+    seen before."""
     from orchestration import settings
 
     since = run_started_at(context)

@@ -1,5 +1,11 @@
 """``new_raw_files_sensor``: start the incremental job once per new set of raw files.
 
+Journey path first: when the new files reach a journey, the set gets two runs of the incremental job,
+queued in this order (one run at a time, instance/dagster.yaml): first landing and only the models, the
+journey evaluation and the journey syncs that the journeys' messages need, so a message goes out minutes
+after its event; then everything else downstream of the new files, the erasure pass and publishing. Both
+carry the tag ``cjo/batch`` (the set's run key): the second run's dbt step knows the first one landed.
+
 Cursor: JSON ``{"files": {"<relative path>": [size, mtime_ns], ...}}`` of every raw file already handed
 to a run. A file is new when its path is not in the cursor or its size/mtime changed (a re-delivered
 file under the same name is a new delivery; landing identifies deliveries by content hash, so an
@@ -24,11 +30,12 @@ from pathlib import Path
 import dagster as dg
 
 from orchestration import landing
-from orchestration.jobs import INCREMENTAL
-from orchestration.raw_assets import LANDING_SIDE_KEYS, RAW_ASSET_KEYS
+from orchestration.jobs import INCREMENTAL, journey_selection
+from orchestration.raw_assets import BATCH_TAG, LANDING_SIDE_KEYS, RAW_ASSET_KEYS
 
-# How often the daemon evaluates the sensor. Lower means faster pickup and more directory scans.
-MIN_INTERVAL_SECONDS = 60
+# How often the daemon evaluates the sensor. Lower means faster pickup and more directory scans (one
+# listing of the raw folders: milliseconds). With the default settle time a file waits 10-25 s.
+MIN_INTERVAL_SECONDS = 15
 
 
 @dataclass(frozen=True)
@@ -72,15 +79,22 @@ def run_key(batch: list[RawFile]) -> str:
     return "raw-" + h.hexdigest()[:24]
 
 
-def _asset_selection(context: dg.SensorEvaluationContext, tables: list[str]) -> list[dg.AssetKey] | None:
-    """The landing outputs of the tables with new files, and what the incremental job rebuilds below them."""
+def _asset_selections(context: dg.SensorEvaluationContext, tables: list[str]
+                      ) -> list[list[dg.AssetKey] | None]:
+    """What the incremental job rebuilds below the tables with new files (their landing outputs
+    included), as one selection, or two when a journey is below them: the journey path (what the
+    journey syncs need), then the rest. ``[None]`` (the job's whole selection) without a repository."""
     start = [RAW_ASSET_KEYS[t] for t in tables] + list(LANDING_SIDE_KEYS)
     repo = getattr(context, "repository_def", None)
     if repo is None:
-        return None  # the job's whole selection
+        return [None]
+    graph = repo.asset_graph
     in_job = set(repo.get_job(INCREMENTAL).asset_layer.selected_asset_keys)
-    below = dg.AssetSelection.assets(*start).downstream().resolve(repo.asset_graph)
-    return sorted(below & in_job, key=lambda k: k.to_user_string())
+    below = dg.AssetSelection.assets(*start).downstream().resolve(graph) & in_job
+    journeys = journey_selection().resolve(graph) & below
+    path = below & journey_selection().upstream().resolve(graph) if journeys else set()
+    parts = [path, below - path] if path and below - path else [below]
+    return [sorted(p, key=lambda k: k.to_user_string()) for p in parts]
 
 
 @dg.sensor(
@@ -88,7 +102,8 @@ def _asset_selection(context: dg.SensorEvaluationContext, tables: list[str]) -> 
     job_name=INCREMENTAL,
     minimum_interval_seconds=MIN_INTERVAL_SECONDS,
     default_status=dg.DefaultSensorStatus.STOPPED,
-    description="New files under the raw folder -> one incremental run per new file set.",
+    description="New files under the raw folder -> incremental runs for the new file set: the journey "
+    "path first when a journey is below the new files, then the rest.",
 )
 def new_raw_files_sensor(context: dg.SensorEvaluationContext):
     from orchestration import settings
@@ -104,12 +119,17 @@ def new_raw_files_sensor(context: dg.SensorEvaluationContext):
         seen[f.path] = [f.size, f.mtime_ns]
     tables = sorted({f.table for f in batch})
     context.update_cursor(dump_cursor(seen))
-    return dg.RunRequest(
-        run_key=run_key(batch),
-        asset_selection=_asset_selection(context, tables),
-        tags={"cjo/trigger": "new_raw_files", "cjo/tables": ",".join(tables)[:1000],
-              "cjo/files": str(len(batch))},
-    )
+    key = run_key(batch)
+    selections = _asset_selections(context, tables)
+    tags = {"cjo/trigger": "new_raw_files", "cjo/tables": ",".join(tables)[:1000],
+            "cjo/files": str(len(batch)), BATCH_TAG: key}
+    if len(selections) == 1:
+        return dg.RunRequest(run_key=key, asset_selection=selections[0], tags=tags)
+    return [
+        dg.RunRequest(run_key=f"{key}-journeys", asset_selection=selections[0],
+                      tags={**tags, "cjo/part": "journey path"}),
+        dg.RunRequest(run_key=key, asset_selection=selections[1], tags={**tags, "cjo/part": "the rest"}),
+    ]
 
 
 SENSORS = (new_raw_files_sensor,)

@@ -92,7 +92,7 @@ class Settings(BaseSettings):
     writer_file_lock: bool = Field(True, description=(
         "Hold the OS writer lock next to the warehouse whenever it is opened. Off only in the one-writer "
         "test's control case: without it overlapping writers fail."))
-    sensor_settle_seconds: float = Field(30.0, ge=0, description=(
+    sensor_settle_seconds: float = Field(10.0, ge=0, description=(
         "The raw-file sensor leaves out files modified more recently than this (they may still be copying)."))
     erasure_notice_days: float = Field(7.0, ge=0, description=(
         "How long an export file keeps the delete instruction (`_op=delete`, the key) of a forgotten "

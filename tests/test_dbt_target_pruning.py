@@ -25,3 +25,20 @@ def test_keeps_the_newest_invocations_the_current_one_and_everything_else(tmp_pa
     left = sorted(p.name for p in target.iterdir())
     assert left == sorted(["compiled", "manifest.json", folders[0].name, folders[4].name, folders[5].name])
     assert prune_invocation_targets(tmp_path / "missing") == []
+
+
+def test_the_newest_partial_parse_is_kept_for_the_next_step(tmp_path):
+    """A step's partial_parse.msgpack replaces the project's one (atomically, no temp file left), so the
+    next dbt step parses only what changed; without one nothing is touched."""
+    from orchestration.dbt_assets import keep_partial_parse
+
+    target = tmp_path / "target"
+    invocation = target / "cjo_dbt_assets-abc"
+    invocation.mkdir(parents=True)
+    (target / "partial_parse.msgpack").write_bytes(b"old")
+    assert not keep_partial_parse(invocation, target)
+    assert (target / "partial_parse.msgpack").read_bytes() == b"old"
+    (invocation / "partial_parse.msgpack").write_bytes(b"new")
+    assert keep_partial_parse(invocation, target)
+    assert (target / "partial_parse.msgpack").read_bytes() == b"new"
+    assert sorted(p.name for p in target.iterdir()) == ["cjo_dbt_assets-abc", "partial_parse.msgpack"]

@@ -108,8 +108,9 @@ def test_run_request_selects_only_what_is_downstream_of_the_new_tables(raw, cjo_
 
     _drop(raw, "crm/firms/firms_1.csv", "firm_id\nF1\n")
     result, _ = _tick(None, definitions=cjo_defs)
-    assert isinstance(result, dg.RunRequest)
-    selected = set(result.asset_selection)
+    requests = result if isinstance(result, list) else [result]
+    assert all(isinstance(r, dg.RunRequest) for r in requests)
+    selected = set().union(*(r.asset_selection for r in requests))
     assert RAW_ASSET_KEYS["crm.firms"] in selected
     assert RAW_ASSET_KEYS["crm.advisors"] not in selected
     assert get_asset_key_for_model([cjo_dbt_assets], "stg_crm__firms") in selected
@@ -117,3 +118,34 @@ def test_run_request_selects_only_what_is_downstream_of_the_new_tables(raw, cjo_
     assert not any(k.path[0] == "ml" for k in selected)
     incremental = set(cjo_defs.resolve_job_def("incremental").asset_layer.selected_asset_keys)
     assert selected <= incremental
+
+
+def test_a_delivery_that_reaches_a_journey_runs_the_journey_path_first(raw, cjo_defs):
+    """Two runs for one file set: landing, the journey path and the journey syncs first; then the rest of
+    what is below the new files and publishing. Disjoint, together the whole, one batch tag."""
+    from dagster_dbt import get_asset_key_for_model
+
+    from orchestration.dbt_assets import cjo_dbt_assets
+    from orchestration.jobs import journey_selection
+    from orchestration.publish import PUBLISHED_KEY_PATH
+    from orchestration.raw_assets import BATCH_TAG, RAW_ASSET_KEYS
+
+    _drop(raw, "advisor/application_events/apps_1.csv", "event_id\nX1\n")
+    result, _ = _tick(None, definitions=cjo_defs)
+    assert isinstance(result, list) and len(result) == 2
+    first, rest = (set(r.asset_selection) for r in result)
+    graph = cjo_defs.get_repository_def().asset_graph
+    syncs = journey_selection().resolve(graph)
+    model = lambda name: get_asset_key_for_model([cjo_dbt_assets], name)  # noqa: E731
+    assert RAW_ASSET_KEYS["advisor.application_events"] in first
+    assert syncs <= first and not syncs & rest
+    assert model("stg_advisor__application_events") in first
+    assert model("fct_action_eligibility") in first
+    assert dg.AssetKey(list(PUBLISHED_KEY_PATH)) in rest
+    assert not first & rest
+    # nothing in the first run that the journey syncs do not need
+    assert first <= journey_selection().upstream().resolve(graph)
+    assert result[0].tags[BATCH_TAG] == result[1].tags[BATCH_TAG]
+    assert result[0].run_key != result[1].run_key
+    incremental = set(cjo_defs.resolve_job_def("incremental").asset_layer.selected_asset_keys)
+    assert first | rest <= incremental
