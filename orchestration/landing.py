@@ -261,6 +261,11 @@ def _already_landed(landing_dir: Path) -> dict[str, str]:
     return out
 
 
+def is_landed(path: Path, landing_dir: Path) -> bool:
+    """Is this raw file's content landed already (as it is, or as an erasure's rewrite of a delivery)?"""
+    return delivery_id(path) in _already_landed(landing_dir)
+
+
 def record_rewritten_delivery(landing_dir: Path, t: Table, new_id: str, landed_as: str) -> None:
     """A raw file landed as ``landed_as`` was rewritten (erasure) and now hashes to ``new_id``: landing
     treats it as already landed."""

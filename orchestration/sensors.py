@@ -72,6 +72,18 @@ def new_files(files: list[RawFile], seen: dict[str, list[int]], now: float, sett
     ]
 
 
+def split_rewrites(batch: list[RawFile], seen: dict[str, list[int]], raw_dir: Path, landing_dir: Path
+                   ) -> tuple[list[RawFile], list[RawFile]]:
+    """(new deliveries, files that changed but hold content already landed). The erasure pass rewrites
+    the raw deliveries of a forgotten person, and landing records the rewrite: such a file is not new
+    data, and must not make the next tick rebuild everything below its table. Only files already in the
+    cursor are hashed (a changed file is rare; a new name always gets its run)."""
+    new, known = [], []
+    for f in batch:
+        (known if f.path in seen and landing.is_landed(raw_dir / f.path, landing_dir) else new).append(f)
+    return new, known
+
+
 def run_key(batch: list[RawFile]) -> str:
     h = hashlib.sha256()
     for f in sorted(batch, key=lambda f: f.path):
@@ -113,10 +125,14 @@ def new_raw_files_sensor(context: dg.SensorEvaluationContext):
     seen = parse_cursor(context.cursor)
     # A file modified less than settle seconds ago may still be being copied in: next tick.
     batch = new_files(scan(raw_dir), seen, time.time(), config.sensor_settle_seconds)
-    if not batch:
-        return dg.SkipReason(f"no new raw files under {raw_dir}")
-    for f in batch:
+    batch, rewritten = split_rewrites(batch, seen, raw_dir, config.landing_dir)
+    for f in batch + rewritten:
         seen[f.path] = [f.size, f.mtime_ns]
+    if not batch:
+        if rewritten:
+            context.update_cursor(dump_cursor(seen))
+        return dg.SkipReason(f"no new raw files under {raw_dir}" + (
+            f" ({len(rewritten)} rewritten by the erasure pass, already landed)" if rewritten else ""))
     tables = sorted({f.table for f in batch})
     context.update_cursor(dump_cursor(seen))
     key = run_key(batch)

@@ -149,3 +149,31 @@ def test_a_delivery_that_reaches_a_journey_runs_the_journey_path_first(raw, cjo_
     assert result[0].run_key != result[1].run_key
     incremental = set(cjo_defs.resolve_job_def("incremental").asset_layer.selected_asset_keys)
     assert first | rest <= incremental
+
+
+def test_a_raw_file_the_erasure_rewrote_is_not_a_new_delivery(raw, tmp_path, monkeypatch):
+    """The erasure pass rewrites a landed raw file without the forgotten person, and landing records the
+    rewrite: the sensor takes the changed file into its cursor without a run. A real re-delivery under
+    the same name (content not landed) still gets its run."""
+    import json
+
+    from orchestration import landing
+
+    landing_dir = tmp_path / "landing"
+    landing_dir.mkdir()
+    monkeypatch.setenv("CJO_LANDING_DIR", str(landing_dir))
+    path = _drop(raw, "crm/advisors/advisors_1.csv", "advisor_id\nA1\nA2\n")
+    first, cursor = _tick(None)
+    assert isinstance(first, dg.RunRequest)
+
+    _drop(raw, "crm/advisors/advisors_1.csv", "advisor_id\nA1\n", age_seconds=60)  # A2 erased
+    (landing_dir / landing.REWRITTEN).write_text(json.dumps(
+        {"delivery_id": landing.delivery_id(path), "table": "crm.advisors", "landed_as": "x"}) + "\n")
+    result, cursor2 = _tick(cursor)
+    assert isinstance(result, dg.SkipReason) and "rewritten by the erasure" in result.skip_message
+    assert parse_cursor(cursor2)["crm/advisors/advisors_1.csv"] != parse_cursor(cursor)["crm/advisors/advisors_1.csv"]
+    assert isinstance(_tick(cursor2)[0], dg.SkipReason)
+
+    _drop(raw, "crm/advisors/advisors_1.csv", "advisor_id\nA1\nA3\n", age_seconds=30)  # a real re-delivery
+    result, _ = _tick(cursor2)
+    assert isinstance(result, dg.RunRequest)
