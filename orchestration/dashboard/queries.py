@@ -315,7 +315,9 @@ def funnel(con, f: Filters) -> tuple[pd.DataFrame, Clause]:
     c = clause(f, PEOPLE_COLUMNS, "cohort_month")
     sums = ", ".join(f"coalesce(sum(reached_{s}), 0) as {s}" for s in FUNNEL_STAGES)
     wide = _df(
-        con, f"select {sums}, coalesce(sum(reached_lapsed), 0) as lapsed from marts.agg_journey_funnel where {c.sql}", c.params
+        con,
+        f"select {sums}, coalesce(sum(reached_lapsed), 0) as lapsed from marts.agg_journey_funnel where {c.sql}",
+        c.params,
     )
     rows = [(i + 1, s, int(wide[s].iloc[0] or 0)) for i, s in enumerate(FUNNEL_STAGES)]
     out = pd.DataFrame(rows, columns=["stage_order", "stage", "reached"])

@@ -988,6 +988,7 @@ def experiments(con, f: q.Filters) -> View:
 
 def wholesalers(con, f: q.Filters) -> View:
     eff, c = q.wholesaler_effects(con, f)
+    books = q.people_by(con, f, "wholesaler_id")  # every covered customer, fitted effect or not
     eff = eff.sort_values("effect")
     colors = [
         "#31a354" if a else "#de2d26" if b else "#6baed6"
@@ -1029,8 +1030,8 @@ def wholesalers(con, f: q.Filters) -> View:
             ("wholesalers", count(len(eff))),
             ("clearly above average", count(int(eff["is_above_average"].fillna(False).sum()))),
             ("clearly below average", count(int(eff["is_below_average"].fillna(False).sum()))),
-            ("their books (customers in the filters)", count(int(eff["book"].sum()))),
-            ("of them at risk", count(int(eff["book_at_risk"].sum()))),
+            ("customers with a wholesaler (filters)", count(int(books.loc[books["value"].notna(), "customers"].sum()))),
+            ("of them at risk", count(int(books.loc[books["value"].notna(), "at_risk"].sum()))),
         ],
         [
             Chart(
