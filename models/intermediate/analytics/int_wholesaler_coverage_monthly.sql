@@ -104,7 +104,7 @@ spine as (
         months.month_start
     from first_contacts
     inner join months
-        on months.month_start >= first_contacts.first_month
+        on first_contacts.first_month <= months.month_start
 
 ),
 

@@ -63,7 +63,7 @@ spine as (
         months.as_of_at
     from journeys
     inner join months
-        on months.month_start >= journeys.first_month
+        on journeys.first_month <= months.month_start
 
 ),
 

@@ -1,43 +1,126 @@
 -- Summed over every slice, each sliced mart has its unsliced total: a slice added to a mart must split
 -- its rows, never drop or double them. One row per total that disagrees.
---   funnel          customers            = customers with a journey (fct_journey_stages)
---   stage durations entries              = stage entries (fct_journey_stages)
---                   stalled_customers    = stalled customers (fct_stage_stalls)
---   improvement     reached_from (step 1) = customers with a forward stage; value sums likewise
---   cross-sell      customers            = product adoptions of known customers
---   revenue/stage   revenue              = purchase amount of the sales in a stage
---   dim slices      customers            = dim_customers
 
-with totals as (
+with funnel as (
 
-    select 'funnel customers' as total, (select sum(customers) from {{ ref('agg_journey_funnel') }}) as sliced,
-        (select count(distinct customer_id) from {{ ref('fct_journey_stages') }}) as unsliced
+    select sum(customers) as customers from {{ ref('agg_journey_funnel') }}
+
+),
+
+durations as (
+
+    select
+        sum(entries) as entries,
+        sum(stalled_customers) as stalled
+    from {{ ref('agg_stage_durations') }}
+
+),
+
+improvement as (
+
+    select
+        sum(case when step_order = 1 then reached_from else 0 end) as reached_first,
+        sum(stopped + reached_to) as stopped_or_converted,
+        sum(reached_from) as reached_from
+    from {{ ref('agg_improvement_value') }}
+
+),
+
+cross_sell as (
+
+    select sum(customers) as customers from {{ ref('agg_cross_sell_flows') }}
+
+),
+
+slices as (
+
+    select count(*) as customers from {{ ref('dim_customer_slices') }}
+
+),
+
+stages as (
+
+    select
+        count(*) as entries,
+        count(distinct customer_id) as customers,
+        count(distinct case when stage != 'lapsed' then customer_id end) as forward_customers
+    from {{ ref('fct_journey_stages') }}
+
+),
+
+stalls as (
+
+    select count(*) as stalled
+    from {{ ref('fct_stage_stalls') }}
+    where is_stalled
+
+),
+
+adoptions as (
+
+    select count(*) as adoptions
+    from (
+        select distinct
+            sales.customer_id,
+            sales.product_id
+        from {{ ref('int_customer_sales_mapped') }} as sales
+        inner join {{ ref('dim_customers') }} as customers
+            on sales.customer_id = customers.customer_id
+        cross join {{ ref('int_journey_clock_resolved') }} as clock
+        where sales.is_purchase and sales.product_id is not null and sales.traded_at <= clock.as_of_at
+    ) as adopted
+
+),
+
+customers as (
+
+    select count(*) as customers from {{ ref('dim_customers') }}
+
+),
+
+totals as (
+
+    select
+        'funnel customers' as total,
+        funnel.customers as sliced,
+        stages.customers as unsliced
+    from funnel cross join stages
     union all
-    select 'stage entries', (select sum(entries) from {{ ref('agg_stage_durations') }}),
-        (select count(*) from {{ ref('fct_journey_stages') }})
+    select
+        'stage entries' as total,
+        durations.entries as sliced,
+        stages.entries as unsliced
+    from durations cross join stages
     union all
-    select 'stalled customers', (select sum(stalled_customers) from {{ ref('agg_stage_durations') }}),
-        (select count(*) from {{ ref('fct_stage_stalls') }} where is_stalled)
+    select
+        'stalled customers' as total,
+        durations.stalled as sliced,
+        stalls.stalled as unsliced
+    from durations cross join stalls
     union all
-    select 'improvement reached awareness',
-        (select sum(reached_from) from {{ ref('agg_improvement_value') }} where step_order = 1),
-        (select count(distinct customer_id) from {{ ref('fct_journey_stages') }} where stage != 'lapsed')
+    select
+        'improvement: reached the first step' as total,
+        improvement.reached_first as sliced,
+        stages.forward_customers as unsliced
+    from improvement cross join stages
     union all
-    select 'improvement stopped + reached_to = reached_from',
-        (select sum(stopped + reached_to) from {{ ref('agg_improvement_value') }}),
-        (select sum(reached_from) from {{ ref('agg_improvement_value') }})
+    select
+        'improvement: stopped + converted = reached' as total,
+        improvement.stopped_or_converted as sliced,
+        improvement.reached_from as unsliced
+    from improvement
     union all
-    select 'cross-sell adoptions', (select sum(customers) from {{ ref('agg_cross_sell_flows') }}),
-        (select count(*) from (
-            select distinct sales.customer_id, sales.product_id
-            from {{ ref('int_customer_sales_mapped') }} as sales
-            inner join {{ ref('dim_customers') }} as customers on sales.customer_id = customers.customer_id
-            cross join {{ ref('int_journey_clock_resolved') }} as clock
-            where sales.is_purchase and sales.product_id is not null and sales.traded_at <= clock.as_of_at
-        ) as adoptions)
+    select
+        'cross-sell adoptions' as total,
+        cross_sell.customers as sliced,
+        adoptions.adoptions as unsliced
+    from cross_sell cross join adoptions
     union all
-    select 'slices customers', (select count(*) from {{ ref('dim_customer_slices') }}),
-        (select count(*) from {{ ref('dim_customers') }})
+    select
+        'slices customers' as total,
+        slices.customers as sliced,
+        customers.customers as unsliced
+    from slices cross join customers
 
 )
 
