@@ -66,6 +66,8 @@ def render_table(t: views.Table) -> html.Div:
 def render_view(v: views.View, audience_names: list[str] | None = None) -> list:
     out = [
         html.H2(v.title),
+        # beside the filter bar: the filters in use this page cannot apply, and why
+        html.P(v.not_applied_note(), className="note", id="not-applied", hidden=not v.not_applied),
         html.Div([html.B("Suggested next step: "), v.suggestion], className="suggestion", id="suggestion"),
         html.Div(
             [html.Div([html.B(val), html.Small(label)], className="kpi") for label, val in v.kpis],
@@ -73,13 +75,7 @@ def render_view(v: views.View, audience_names: list[str] | None = None) -> list:
             id="kpis",
         ),
     ]
-    if v.not_applied:
-        out.append(
-            html.P(
-                f"This page's data has no {', '.join(v.not_applied)} slice: those filters are not applied here.",
-                className="note",
-            )
-        )
+
     if audience_names is not None:
         out.append(
             html.Div(

@@ -47,6 +47,8 @@ GROUP_COLUMNS = (
     "wholesaler_id",
     "interest_segment",
     "audience",
+    "status_month",
+    "stage_entered",
 )
 PREVIEW_COLUMNS = (
     "customer_id",
@@ -254,12 +256,36 @@ def kpis_by_month(con, f: Filters) -> pd.DataFrame:
     )
 
 
-def people_by(con, f: Filters, column: str, where: str = "true") -> pd.DataFrame:
+def status_month(con, f: Filters) -> date | None:
+    """The month whose statuses a page shows when the date range ends before the data does: the month of
+    the range's end (None: the latest month, i.e. ``people.status``)."""
+    if not f.end:
+        return None
+    got = con.execute(
+        "select max(month_start) from marts.fct_customer_monthly where month_start <= cast(? as date)", [f.end]
+    ).fetchone()[0]
+    return got
+
+
+def _people_at(month: date | None) -> tuple[str, list]:
+    """`people`, or `people` with each customer's status in `month` (fct_customer_monthly) and only the
+    customers whose journey had begun by then."""
+    if month is None:
+        return "people", []
+    return (
+        "(select p.* replace (m.status as status) from people p "
+        "join marts.fct_customer_monthly m on m.customer_id = p.customer_id and m.month_start = ?)",
+        [month],
+    )
+
+
+def people_by(con, f: Filters, column: str, where: str = "true", month: date | None = None) -> pd.DataFrame:
     """Customers per value of a `people` column, with how many are reachable and eligible and their
-    value. `column` must be one of GROUP_COLUMNS."""
+    value (statuses as of `month` when given, see ``status_month``). `column` must be one of GROUP_COLUMNS."""
     if column not in GROUP_COLUMNS:
         raise ValueError(f"unknown people column {column!r}")
     c = clause(f, PEOPLE_COLUMNS)
+    source, source_params = _people_at(month)
     return _df(
         con,
         f"""
@@ -272,9 +298,9 @@ def people_by(con, f: Filters, column: str, where: str = "true") -> pd.DataFrame
                coalesce(sum(predicted_clv), 0) as predicted_clv,
                avg(probability_alive) as mean_probability_alive,
                coalesce(sum(customer_value), 0) as customer_value
-        from people where {c.sql} and {where}
+        from {source} where {c.sql} and {where}
         group by 1 order by customers desc""",
-        c.params,
+        [*source_params, *c.params],
     )
 
 
@@ -286,10 +312,12 @@ FUNNEL_STAGES = ("awareness", "consideration", "purchase", "onboarding", "retent
 def funnel(con, f: Filters) -> tuple[pd.DataFrame, Clause]:
     """Customers who reached each forward stage (the funnel mart's rule), for journeys started in the
     date range (cohort month)."""
-    c = clause(f, {"persona": "persona", "channel": "acquisition_channel"}, "cohort_month")
-    sums = ", ".join(f"sum(reached_{s}) as {s}" for s in FUNNEL_STAGES)
+    c = clause(f, PEOPLE_COLUMNS, "cohort_month")
+    sums = ", ".join(f"coalesce(sum(reached_{s}), 0) as {s}" for s in FUNNEL_STAGES)
     wide = _df(
-        con, f"select {sums}, sum(reached_lapsed) as lapsed from marts.agg_journey_funnel where {c.sql}", c.params
+        con,
+        f"select {sums}, coalesce(sum(reached_lapsed), 0) as lapsed from marts.agg_journey_funnel where {c.sql}",
+        c.params,
     )
     rows = [(i + 1, s, int(wide[s].iloc[0] or 0)) for i, s in enumerate(FUNNEL_STAGES)]
     out = pd.DataFrame(rows, columns=["stage_order", "stage", "reached"])
@@ -302,8 +330,9 @@ DURATION_BUCKETS = ("stays_0_7_days", "stays_7_30_days", "stays_30_90_days", "st
 
 
 def stage_durations(con, f: Filters) -> tuple[pd.DataFrame, Clause]:
-    """Completed stays per stage by length (the histogram adds up across slices)."""
-    c = clause(f, {"persona": "persona", "channel": "acquisition_channel"})
+    """Completed stays per stage by length, for stays begun in the date range (the histogram adds up across
+    slices and months)."""
+    c = clause(f, PEOPLE_COLUMNS, "month_start")
     sums = ", ".join(f"sum({b}) as {b}" for b in DURATION_BUCKETS)
     return _df(
         con,
@@ -318,8 +347,9 @@ def stage_durations(con, f: Filters) -> tuple[pd.DataFrame, Clause]:
 
 def stalls(con, f: Filters) -> pd.DataFrame:
     """Customers now in each stage that can still move forward, stalled ones, and how many of those are
-    reachable and eligible (people: the stall mart and the ledger)."""
-    c = clause(f, PEOPLE_COLUMNS, alias="p")
+    reachable and eligible (people: the stall mart and the ledger); the date range picks who entered
+    their stage in it."""
+    c = clause(f, PEOPLE_COLUMNS, "s.entered_at", alias="p")
     return _df(
         con,
         f"""
@@ -399,7 +429,7 @@ def valuable_at_risk(con, f: Filters, tiers: Sequence[str] = ("platinum", "gold"
 def revenue_by_origin(con, f: Filters, by: str = "acquisition_channel") -> tuple[pd.DataFrame, Clause]:
     if by not in ("acquisition_channel", "acquisition_stage", "first_asset_class", "journey_path"):
         raise ValueError(by)
-    c = clause(f, {"persona": "persona", "tier": "value_tier", "channel": "acquisition_channel"})
+    c = clause(f, PEOPLE_COLUMNS, "first_purchase_month")
     return _df(
         con,
         f"""
@@ -412,7 +442,7 @@ def revenue_by_origin(con, f: Filters, by: str = "acquisition_channel") -> tuple
 
 
 def revenue_by_stage(con, f: Filters) -> tuple[pd.DataFrame, Clause]:
-    c = clause(f, {"persona": "persona", "tier": "value_tier", "channel": "acquisition_channel"}, "month_start")
+    c = clause(f, PEOPLE_COLUMNS, "month_start")
     return _df(
         con,
         f"""
@@ -424,7 +454,8 @@ def revenue_by_stage(con, f: Filters) -> tuple[pd.DataFrame, Clause]:
 
 
 def cross_sell(con, f: Filters, top: int = 25) -> tuple[pd.DataFrame, Clause]:
-    c = clause(f, {"persona": "persona"})
+    """Flows from product to product, for first adoptions in the date range."""
+    c = clause(f, PEOPLE_COLUMNS, "adopted_month")
     return _df(
         con,
         f"""
@@ -436,17 +467,24 @@ def cross_sell(con, f: Filters, top: int = 25) -> tuple[pd.DataFrame, Clause]:
 
 
 def improvement_value(con, f: Filters) -> tuple[pd.DataFrame, Clause]:
-    """What one point of conversion on each funnel step is worth, summed over the chosen personas."""
-    c = clause(f, {"persona": "persona"})
+    """What one point of conversion on each funnel step is worth, for the customers in the filters (journeys
+    begun in the date range): the mart's formulas applied to its summed components."""
+    c = clause(f, PEOPLE_COLUMNS, "cohort_month")
     return _df(
         con,
         f"""
-        select step_order, step, from_stage, to_stage, sum(reached_from) as reached_from,
-               sum(reached_to) as reached_to, sum(reached_to) / nullif(sum(reached_from), 0) as conversion_rate,
-               sum(extra_conversions_per_point) as extra_conversions_per_point,
-               sum(value_of_one_point) as value_of_one_point
-        from marts.agg_improvement_value where {c.sql}
-        group by 1, 2, 3, 4 order by step_order""",
+        with pooled as (
+            select step_order, step, from_stage, to_stage, sum(reached_from) as reached_from,
+                   sum(reached_to) as reached_to,
+                   sum(value_converted) / nullif(sum(reached_to), 0)
+                     - coalesce(sum(value_stopped) / nullif(sum(stopped), 0), 0) as value_per_conversion
+            from marts.agg_improvement_value where {c.sql}
+            group by 1, 2, 3, 4)
+        select step_order, step, from_stage, to_stage, reached_from, reached_to,
+               reached_to / nullif(reached_from, 0) as conversion_rate,
+               0.01 * reached_from as extra_conversions_per_point,
+               0.01 * reached_from * value_per_conversion as value_of_one_point
+        from pooled order by step_order""",
         c.params,
     ), c
 
@@ -664,7 +702,24 @@ def sync_errors(con, limit: int = 20) -> pd.DataFrame:
 
 
 def _group_where(spec: Mapping[str, object]) -> tuple[str, list]:
+    """A group as SQL over `people`. Two keys are not columns: ``status_month`` makes ``status`` the status
+    in that month (fct_customer_monthly); ``stage_entered`` [first, last] (dates or null) keeps those who
+    entered their current stage in that range."""
     parts, params = [], []
+    spec = dict(spec)
+    if "status_month" in spec:
+        parts.append(
+            "customer_id in (select customer_id from marts.fct_customer_monthly "
+            "where month_start = cast(? as date) and status = ?)"
+        )
+        params += [str(spec.pop("status_month")), str(spec.pop("status", ""))]
+    if "stage_entered" in spec:
+        first, last = spec.pop("stage_entered")
+        parts.append(
+            "cast(current_stage_since as date) between coalesce(cast(? as date), date '0001-01-01') "
+            "and coalesce(cast(? as date), date '9999-12-31')"
+        )
+        params += [first, last]
     for col, value in spec.items():
         if col not in GROUP_COLUMNS:
             raise ValueError(f"a group cannot filter on {col!r}")

@@ -76,8 +76,15 @@ class View:
     kpis: list[tuple[str, str]] = field(default_factory=list)
     charts: list[Chart] = field(default_factory=list)
     tables: list[Table] = field(default_factory=list)
-    not_applied: tuple[str, ...] = ()  # filters this page's marts cannot apply
+    not_applied: tuple[str, ...] = ()  # filters in use that this page cannot apply (shown beside them)
     selected: str | None = None  # the audience previewed (audiences page)
+    why_not_applied: str = "this page's data has no slice for them"
+
+    def not_applied_note(self) -> str:
+        """The visible notice for the filters in use this page does not apply ('' when it applies all)."""
+        if not self.not_applied:
+            return ""
+        return f"Not applied on this page: {', '.join(self.not_applied)} ({self.why_not_applied})."
 
 
 def _plain(value) -> str:
@@ -121,6 +128,11 @@ def _layout(fig: go.Figure, title: str, x: str | None = None, y: str | None = No
 def _stage_rank(stage: str) -> int:
     order = [*q.FUNNEL_STAGES, "lapsed"]
     return order.index(stage) if stage in order else len(order)
+
+
+def _dated(f: q.Filters) -> tuple[str, ...]:
+    """("date",) when a date range is in use: for the pages that show customers as they are now."""
+    return ("date",) if (f.start or f.end) else ()
 
 
 def _not_applied(*clauses: q.Clause) -> tuple[str, ...]:
@@ -191,8 +203,10 @@ def _kpi_figures(k) -> tuple[go.Figure, go.Figure]:
 
 def overview(con, f: q.Filters) -> View:
     k = q.kpis_by_month(con, f)
-    status = q.people_by(con, f, "status")
-    personas = q.people_by(con, f, "persona")
+    month = q.status_month(con, f)  # statuses at the end of the date range
+    status = q.people_by(con, f, "status", month=month)
+    personas = q.people_by(con, f, "persona", month=month)
+    when = "this month" if month is None else f"in {month:%b %Y}"
     last = k.iloc[-1] if not k.empty else None
     kpis = [
         (
@@ -203,7 +217,7 @@ def overview(con, f: q.Filters) -> View:
         ("churn, last month", pct(last["churn_rate"]) if last is not None else "n/a"),
         ("revenue in the period", money(k["revenue"].sum())),
         ("new customers in the period", count(k["new_customers"].sum())),
-        ("at risk now", count(status.loc[status["value"] == "at_risk", "customers"].sum())),
+        (f"at risk {when}", count(status.loc[status["value"] == "at_risk", "customers"].sum())),
     ]
     rates, revenue = _kpi_figures(k)
     order = ["prospect", "new", "active", "retained", "reactivated", "at_risk", "lapsed"]
@@ -212,13 +226,15 @@ def overview(con, f: q.Filters) -> View:
         go.Bar(
             x=status["value"],
             y=status["customers"],
-            customdata=[group(status=s) for s in status["value"]],
+            customdata=[
+                group(status=s) if month is None else group(status=s, status_month=month) for s in status["value"]
+            ],
             text=[count(v) for v in status["customers"]],
             textposition="outside",
             hovertemplate="%{x}: %{y:,} customers<extra>click: who are they</extra>",
         )
     )
-    _layout(bars, "Customers by status this month (count)", "status", "customers")
+    _layout(bars, f"Customers by status {when} (count)", "status", "customers")
     return View(
         "overview",
         "Overview",
@@ -239,7 +255,8 @@ def overview(con, f: q.Filters) -> View:
             Chart(
                 "status",
                 bars,
-                "How many customers are in each status in their latest month; click a bar to see who they are.",
+                "How many customers are in each status in the last month of the date range (the latest month "
+                "without one); click a bar to see who they are.",
                 clickable=True,
             ),
         ],
@@ -281,6 +298,12 @@ def _durations_figure(durations) -> go.Figure:
     return dur
 
 
+def _stall_group(f: q.Filters, stage: str) -> str:
+    if f.start or f.end:  # the chart counts those who entered the stage in the date range
+        return group(current_stage=stage, is_stalled=True, stage_entered=[f.start, f.end])
+    return group(current_stage=stage, is_stalled=True)
+
+
 def funnel(con, f: q.Filters) -> View:
     stages, c1 = q.funnel(con, f)
     durations, c2 = q.stage_durations(con, f)
@@ -302,7 +325,7 @@ def funnel(con, f: q.Filters) -> View:
                 y=stall[col],
                 name=name,
                 marker_color=color,
-                customdata=[group(current_stage=s, is_stalled=True) for s in stall["stage"]],
+                customdata=[_stall_group(f, s) for s in stall["stage"]],
                 hovertemplate="%{x}: %{y:,} " + name + "<extra>click: who are they</extra>",
             )
             for col, name, color in (
@@ -584,6 +607,8 @@ def clv(con, f: q.Filters) -> View:
             ("top tiers slipping (p alive < 50%)", count(risk["customers"].sum())),
         ],
         charts,
+        not_applied=_dated(f),
+        why_not_applied="CLV and value tiers are predictions as of now",
     )
 
 
@@ -858,6 +883,8 @@ def segments(con, f: q.Filters) -> View:
             ),
         ],
         tables,
+        _dated(f),
+        why_not_applied="segments and customer value are as of now",
     )
 
 
@@ -952,6 +979,7 @@ def experiments(con, f: q.Filters) -> View:
             )
         ],
         c.not_applied,
+        why_not_applied="results are per experiment: no mart holds them by customer slice yet",
     )
 
 
@@ -960,6 +988,7 @@ def experiments(con, f: q.Filters) -> View:
 
 def wholesalers(con, f: q.Filters) -> View:
     eff, c = q.wholesaler_effects(con, f)
+    books = q.people_by(con, f, "wholesaler_id")  # every covered customer, fitted effect or not
     eff = eff.sort_values("effect")
     colors = [
         "#31a354" if a else "#de2d26" if b else "#6baed6"
@@ -1001,6 +1030,8 @@ def wholesalers(con, f: q.Filters) -> View:
             ("wholesalers", count(len(eff))),
             ("clearly above average", count(int(eff["is_above_average"].fillna(False).sum()))),
             ("clearly below average", count(int(eff["is_below_average"].fillna(False).sum()))),
+            ("customers with a wholesaler (filters)", count(int(books.loc[books["value"].notna(), "customers"].sum()))),
+            ("of them at risk", count(int(books.loc[books["value"].notna(), "at_risk"].sum()))),
         ],
         [
             Chart(
@@ -1019,6 +1050,7 @@ def wholesalers(con, f: q.Filters) -> View:
             )
         ],
         c.not_applied,
+        why_not_applied="the effects are fitted over the whole panel; the other filters change each book",
     )
 
 
@@ -1091,6 +1123,8 @@ def audiences(con, f: q.Filters, audience: str | None = None) -> View:
             Chart("now", bar, "Members now and how many of them have consent to be contacted. Click a bar.", True),
         ],
         tables,
+        not_applied=_dated(f),
+        why_not_applied="it applies to the size-over-time chart; the other counts are members now",
         selected=chosen,
     )
 

@@ -14,6 +14,7 @@ AUDIENCES = {
     "aud_newcomer_onboarding_nurture": "consent_email",
     "aud_webinar_invite_consideration": "consent_email",
     "aud_churn_risk_retention": "consent_email",
+    "aud_key_account_retention": "consent_email",
     "aud_wholesaler_call_list": "consent_phone",
     "aud_paid_media_seed": "consent_ads",
 }

@@ -17,6 +17,7 @@ def test_repo_specs_load_and_name_their_audience_models():
         "newcomer_onboarding_nurture",
         "webinar_invite_consideration",
         "churn_risk_retention",
+        "key_account_retention",
         "wholesaler_call_list",
         "paid_media_seed",
     } <= set(specs)

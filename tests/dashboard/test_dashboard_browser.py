@@ -94,8 +94,11 @@ def test_a_filter_changes_the_numbers(browser, dashboard):
     page.locator("#f-persona").click()
     page.get_by_role("option", name="newcomer").click()
     page.keyboard.press("Escape")
-    page.wait_for_function("b => document.querySelector('#kpis') && document.querySelector('#kpis').innerText !== b",
-                           arg=before, timeout=RENDER_TIMEOUT_MS)
+    page.wait_for_function(
+        "b => document.querySelector('#kpis') && document.querySelector('#kpis').innerText !== b",
+        arg=before,
+        timeout=RENDER_TIMEOUT_MS,
+    )
     page.locator(".card.chart .main-svg").first.wait_for(timeout=RENDER_TIMEOUT_MS)
     page.wait_for_timeout(500)
     after = _kpis(page)
@@ -175,3 +178,96 @@ def test_the_report_opens_offline_with_every_chart(browser, built_warehouse):
     assert [s.get_attribute("id") for s in page.locator("section").all()] == [k for k, _, _ in PAGES]
     page.screenshot(path=str(SHOTS / "report.png"), full_page=False)
     assert not errors, "\n".join(errors)
+
+
+# What the page shows, as one string: the headline numbers, the "not applied" notice and every chart's data.
+FINGERPRINT_JS = """() => {
+  const kpis = document.querySelector('#kpis') ? document.querySelector('#kpis').innerText : '';
+  const note = document.querySelector('#not-applied') ? document.querySelector('#not-applied').innerText : '';
+  const data = [...document.querySelectorAll('.js-plotly-plot')].map(g => JSON.stringify((g.data || []).map(
+    t => [t.x, t.y, t.z, t.value, t.link ? t.link.value : null])));
+  return kpis + '|' + note + '|' + data.join('|');
+}"""
+
+
+def _filter_values(built_warehouse) -> dict[str, list[str]]:
+    import duckdb
+
+    con = duckdb.connect(str(built_warehouse.publish_dir / "cjo.duckdb"), read_only=True)
+    try:
+        cols = {"persona": "persona", "segment": "segment_name", "tier": "value_tier", "channel": "acquisition_channel"}
+        # the rarest value of each filter: the one most likely to change every number
+        return {
+            dim: [
+                r[0]
+                for r in con.execute(
+                    f"select {col} from marts.dim_customer_slices group by 1 order by count(*), 1"
+                ).fetchall()
+            ]
+            for dim, col in cols.items()
+        }
+    finally:
+        con.close()
+
+
+def _apply(page, dim: str, value: str, start: str) -> None:
+    if dim == "date":
+        field = page.locator("input#f-date")  # Dash 4: the range's start input carries the component's id
+        field.click()
+        field.fill(start)
+        field.press("Enter")
+        page.keyboard.press("Escape")
+        return
+    page.locator(f"#f-{dim}").click()
+    page.get_by_role("option", name=value, exact=True).click()
+    page.keyboard.press("Escape")
+
+
+def test_every_filter_changes_every_page_or_the_page_says_it_does_not_apply(browser, dashboard, built_warehouse):
+    """For each page and each filter: choosing it changes the numbers (headline numbers or chart data), or
+    the page shows, beside the filters, that it does not apply that filter."""
+    import duckdb
+
+    values = _filter_values(built_warehouse)
+    con = duckdb.connect(str(built_warehouse.publish_dir / "cjo.duckdb"), read_only=True)
+    last = con.execute("select max(month_start) from marts.fct_customer_monthly").fetchone()[0]
+    con.close()
+    start = last.isoformat()  # the last month only
+    page, errors = _page(browser)
+    outcome: dict[tuple[str, str], str] = {}
+    for key, _, _ in PAGES:
+        for dim in ("date", "persona", "segment", "tier", "channel"):
+            if dim != "date" and len(values[dim]) < 2:
+                outcome[(key, dim)] = "one value in the data: nothing to filter"
+                continue
+            _open(page, f"{dashboard}/{key}")
+            before = page.evaluate(FINGERPRINT_JS)
+            _apply(page, dim, values.get(dim, [""])[0], start)
+            try:
+                page.wait_for_function(
+                    f"([b, dim]) => {{ const f = ({FINGERPRINT_JS})(); "
+                    "const note = document.querySelector('#not-applied'); "
+                    "return f !== b || (note && !note.hidden && note.innerText.includes(dim)); }",
+                    arg=[before, dim],
+                    timeout=RENDER_TIMEOUT_MS,
+                )
+            except Exception as exc:  # name the page and the filter that neither changed nor said so
+                page.screenshot(path=str(SHOTS / f"filter_failed_{key}_{dim}.png"), full_page=True)
+                raise AssertionError(f"{key}: the {dim} filter changed nothing and no notice says so") from exc
+            note = page.locator("#not-applied")
+            shown = note.is_visible() and dim in note.inner_text()
+            outcome[(key, dim)] = "not applied (notice shown)" if shown else "numbers changed"
+            if (key, dim) in {("funnel", "tier"), ("money", "date"), ("money", "segment"), ("overview", "date")}:
+                page.wait_for_timeout(500)
+                page.screenshot(path=str(SHOTS / f"filter_{key}_{dim}.png"), full_page=True)
+            if shown and dim not in ("date",):
+                page.screenshot(path=str(SHOTS / f"notice_{key}_{dim}.png"), full_page=False)
+    (SHOTS / "filters_by_page.txt").write_text(
+        "\n".join(f"{k:12} {d:8} {v}" for (k, d), v in sorted(outcome.items())) + "\n"
+    )
+    assert not errors, "\n".join(errors)
+    # every page applies the customer filters, except the experiments page (per-experiment results)
+    for key, _, _ in PAGES:
+        for dim in ("persona", "tier", "channel"):
+            if key != "experiments":
+                assert outcome[(key, dim)] == "numbers changed", (key, dim, outcome[(key, dim)])

@@ -91,13 +91,18 @@ def test_date_filter_keeps_only_months_in_range(con):
     assert kept["month_start"].min() == start and len(kept) == len(months) - 1
 
 
-def test_funnel_matches_the_funnel_mart_and_names_filters_it_cannot_apply(con, persona):
-    stages, c = q.funnel(con, q.Filters(persona=(persona,), tier=("gold",)))
+def test_funnel_matches_the_funnel_mart_in_every_slice(con, persona):
+    """The funnel mart is sliced by persona, segment, tier and channel: every filter applies (it once
+    could not apply segment or tier)."""
+    stages, c = q.funnel(con, q.Filters(persona=(persona,), tier=("bronze",), segment=("unsegmented",)))
     expected = con.execute("select sum(reached_awareness), sum(reached_purchase) from marts.agg_journey_funnel "
-                           "where persona = ?", [persona]).fetchone()
+                           "where persona = ? and value_tier = 'bronze' and segment_name = 'unsegmented'",
+                           [persona]).fetchone()
     assert stages.set_index("stage")["reached"][["awareness", "purchase"]].tolist() == list(expected)
-    assert c.not_applied == ("tier",)
+    assert expected[0] > 0 and c.not_applied == ()
     assert (stages["reached"].diff().dropna() <= 0).all()  # a funnel only narrows
+    empty, _ = q.funnel(con, q.Filters(persona=(persona,), tier=("no-such-tier",)))
+    assert empty["reached"].sum() == 0
 
 
 def test_stalls_count_the_stall_mart_and_the_ledger(con):

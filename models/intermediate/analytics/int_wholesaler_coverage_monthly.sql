@@ -45,16 +45,13 @@ sales as (
 
 clock as (
 
-    select
-        as_of_at,
-        cast({{ dbt.date_trunc('month', 'as_of_at') }} as date) as clock_month
-    from {{ ref('int_journey_clock_resolved') }}
+    select * from {{ ref('int_journey_clock_resolved') }}
 
 ),
 
-month_offsets as (
+months as (
 
-    {{ dbt.generate_series(var('analytics_max_months')) }}
+    select * from {{ ref('int_journey_months_listed') }}
 
 ),
 
@@ -104,13 +101,10 @@ spine as (
 
     select
         first_contacts.customer_id,
-        cast({{ dbt.dateadd('month', 'month_offsets.generated_number - 1', 'first_contacts.first_month') }} as date)
-            as month_start
+        months.month_start
     from first_contacts
-    cross join month_offsets
-    cross join clock
-    where {{ dbt.dateadd('month', 'month_offsets.generated_number - 1', 'first_contacts.first_month') }}
-        <= clock.clock_month
+    inner join months
+        on first_contacts.first_month <= months.month_start
 
 ),
 

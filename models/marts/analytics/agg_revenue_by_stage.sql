@@ -1,6 +1,7 @@
 -- Where in the journey the money comes in: every sale up to the clock, by the journey stage the customer
--- was in when they traded (the first purchase counts in 'purchase', whose entry it triggers), month,
--- persona, acquisition channel and value tier. Sums add up across slices.
+-- was in when they traded (the first purchase counts in 'purchase', whose entry it triggers), month
+-- and the customer slices of dim_customer_slices (persona, segment, value tier, acquisition channel). Sums
+-- add up across slices; customers (distinct buyers) do not.
 
 with sales as (
 
@@ -14,9 +15,9 @@ stages as (
 
 ),
 
-customers as (
+slices as (
 
-    select * from {{ ref('dim_customers') }}
+    select * from {{ ref('dim_customer_slices') }}
 
 ),
 
@@ -46,26 +47,28 @@ final as (
 
     select
         {{ cjo.surrogate_key(['staged_sales.stage', 'cast(' ~ dbt.date_trunc('month', 'staged_sales.traded_at') ~ ' as date)',
-                              'customers.persona', "coalesce(customers.acquisition_channel, 'unattributed')",
-                              'customers.value_tier']) }} as stage_revenue_cell_id,
+                              'slices.persona', 'slices.segment_name', 'slices.acquisition_channel',
+                              'slices.value_tier']) }} as stage_revenue_cell_id,
         staged_sales.stage,
         cast({{ dbt.date_trunc('month', 'staged_sales.traded_at') }} as date) as month_start,
-        customers.persona,
-        coalesce(customers.acquisition_channel, 'unattributed') as acquisition_channel,
-        customers.value_tier,
+        slices.persona,
+        slices.segment_name,
+        slices.acquisition_channel,
+        slices.value_tier,
         cast(count(distinct staged_sales.customer_id) as {{ dbt.type_int() }}) as customers,
         cast(sum(case when staged_sales.is_purchase then 1 else 0 end) as {{ dbt.type_int() }}) as purchases,
         cast(sum(case when staged_sales.is_purchase then staged_sales.amount else 0 end) as double) as revenue,
         cast(sum(staged_sales.signed_amount) as double) as net_flows
     from staged_sales
-    inner join customers
-        on staged_sales.customer_id = customers.customer_id
+    inner join slices
+        on staged_sales.customer_id = slices.customer_id
     group by
         staged_sales.stage,
         cast({{ dbt.date_trunc('month', 'staged_sales.traded_at') }} as date),
-        customers.persona,
-        coalesce(customers.acquisition_channel, 'unattributed'),
-        customers.value_tier
+        slices.persona,
+        slices.segment_name,
+        slices.acquisition_channel,
+        slices.value_tier
 
 )
 

@@ -1,6 +1,8 @@
--- Time in each journey stage by persona and acquisition channel: the distribution of completed stays
--- (percentiles and a histogram in days), plus the customers in the stage now and how many of them
--- stall (fct_stage_stalls). Histogram buckets and counts add up across slices; percentiles do not.
+-- Time in each journey stage by the month the stay began (month_start) and the customer slices of
+-- dim_customer_slices (persona, segment, value tier, acquisition channel): the distribution of completed
+-- stays (percentiles and a histogram in days), plus the customers in the stage now and how many of them
+-- stall (fct_stage_stalls, by the month they entered the stage). Histogram buckets and counts add up
+-- across slices and months; means are recomputed from mean_days x completed_stays; percentiles do not.
 
 {%- set buckets = [[0, 7], [7, 30], [30, 90], [90, 180], [180, none]] %}
 
@@ -10,9 +12,9 @@ with stages as (
 
 ),
 
-customers as (
+slices as (
 
-    select * from {{ ref('dim_customers') }}
+    select * from {{ ref('dim_customer_slices') }}
 
 ),
 
@@ -29,11 +31,14 @@ stays as (
         stages.stage_order,
         stages.days_in_stage,
         stages.exited_at is not null as is_completed,
-        customers.persona,
-        coalesce(customers.acquisition_channel, 'unattributed') as acquisition_channel
+        cast({{ dbt.date_trunc('month', 'stages.entered_at') }} as date) as month_start,
+        slices.persona,
+        slices.segment_name,
+        slices.value_tier,
+        slices.acquisition_channel
     from stages
-    inner join customers
-        on stages.customer_id = customers.customer_id
+    inner join slices
+        on stages.customer_id = slices.customer_id
 
 ),
 
@@ -41,7 +46,10 @@ completed as (
 
     select
         stage,
+        month_start,
         persona,
+        segment_name,
+        value_tier,
         acquisition_channel,
         max(stage_order) as stage_order,
         count(*) as entries,
@@ -59,7 +67,7 @@ completed as (
         {%- endfor %}
     -- noqa: enable=LT02
     from stays
-    group by stage, persona, acquisition_channel
+    group by stage, month_start, persona, segment_name, value_tier, acquisition_channel
 
 ),
 
@@ -67,24 +75,33 @@ stalled as (
 
     select
         stage,
+        cast({{ dbt.date_trunc('month', 'entered_at') }} as date) as month_start,
         persona,
+        segment_name,
+        value_tier,
         acquisition_channel,
         sum(case when is_stalled then 1 else 0 end) as stalled_customers,
         sum(case when is_stalled and is_contactable then 1 else 0 end) as stalled_contactable_customers,
         max(stall_threshold_days) as stall_threshold_days
     from stalls
-    group by stage, persona, acquisition_channel
+    group by
+        stage, cast({{ dbt.date_trunc('month', 'entered_at') }} as date), persona, segment_name, value_tier,
+        acquisition_channel
 
 ),
 
 final as (
 
     select
-        {{ cjo.surrogate_key(['completed.stage', 'completed.persona', 'completed.acquisition_channel']) }}
+        {{ cjo.surrogate_key(['completed.stage', 'completed.month_start', 'completed.persona',
+                              'completed.segment_name', 'completed.value_tier', 'completed.acquisition_channel']) }}
             as stage_cell_id,
         completed.stage,
         cast(completed.stage_order as {{ dbt.type_int() }}) as stage_order,
+        completed.month_start,
         completed.persona,
+        completed.segment_name,
+        completed.value_tier,
         completed.acquisition_channel,
         cast(completed.entries as {{ dbt.type_int() }}) as entries,
         cast(completed.completed_stays as {{ dbt.type_int() }}) as completed_stays,
@@ -107,7 +124,10 @@ final as (
     left join stalled
         on
             completed.stage = stalled.stage
+            and completed.month_start = stalled.month_start
             and completed.persona = stalled.persona
+            and completed.segment_name = stalled.segment_name
+            and completed.value_tier = stalled.value_tier
             and completed.acquisition_channel = stalled.acquisition_channel
 
 )

@@ -15,9 +15,9 @@
 
 {%- set live = "('new', 'retained', 'reactivated', 'active', 'at_risk')" %}
 
-with customers as (
+with slices as (
 
-    select * from {{ ref('dim_customers') }}
+    select * from {{ ref('dim_customer_slices') }}
 
 ),
 
@@ -39,24 +39,9 @@ opportunities as (
 
 ),
 
-segments as (
+months as (
 
-    select * from {{ ref('stg_ml__customer_segments') }}
-
-),
-
-clock as (
-
-    select
-        as_of_at,
-        cast({{ dbt.date_trunc('month', 'as_of_at') }} as date) as clock_month
-    from {{ ref('int_journey_clock_resolved') }}
-
-),
-
-month_offsets as (
-
-    {{ dbt.generate_series(var('analytics_max_months')) }}
+    select * from {{ ref('int_journey_months_listed') }}
 
 ),
 
@@ -74,16 +59,11 @@ spine as (
 
     select
         journeys.customer_id,
-        cast({{ dbt.dateadd('month', 'month_offsets.generated_number - 1', 'journeys.first_month') }} as date)
-            as month_start,
-        clock.as_of_at
+        months.month_start,
+        months.as_of_at
     from journeys
-    cross join month_offsets
-    cross join clock
-    where
-        {{ dbt.dateadd('month', 'month_offsets.generated_number - 1', 'journeys.first_month') }} <= clock.clock_month
-        and {{ dbt.dateadd('month', 'month_offsets.generated_number - 1', 'journeys.first_month') }}
-        > {{ dbt.dateadd('month', -1 * var('analytics_max_months'), 'clock.clock_month') }}
+    inner join months
+        on journeys.first_month <= months.month_start
 
 ),
 
@@ -287,15 +267,13 @@ final as (
         cast(with_previous.won_amount as double) as won_amount,
         cast(with_previous.won_cycle_days as double) as won_cycle_days,
         -- customer attributes, as of now
-        customers.persona,
-        coalesce(segments.segment_name, 'unsegmented') as segment_name,
-        customers.value_tier,
-        coalesce(customers.acquisition_channel, 'unattributed') as acquisition_channel
+        slices.persona,
+        slices.segment_name,
+        slices.value_tier,
+        slices.acquisition_channel
     from with_previous
-    inner join customers
-        on with_previous.customer_id = customers.customer_id
-    left join segments
-        on with_previous.customer_id = segments.customer_id
+    inner join slices
+        on with_previous.customer_id = slices.customer_id
 
 )
 

@@ -16,6 +16,12 @@ customers as (
 
 ),
 
+slices as (
+
+    select * from {{ ref('dim_customer_slices') }}
+
+),
+
 stays as (
 
     select
@@ -52,13 +58,16 @@ final as (
         cast(coalesce(thresholds.completed_stays, 0) as {{ dbt.type_int() }}) as completed_stays,
         coalesce(stays.days_in_stage > thresholds.stall_threshold_days, false) as is_stalled,
         stays.persona,
-        coalesce(customers.acquisition_channel, 'unattributed') as acquisition_channel,
-        customers.value_tier,
+        slices.segment_name,
+        slices.acquisition_channel,
+        slices.value_tier,
         customers.preferred_channel,
         customers.is_contactable
     from stays
     inner join customers
         on stays.customer_id = customers.customer_id
+    inner join slices
+        on stays.customer_id = slices.customer_id
     left join thresholds
         on stays.stage = thresholds.stage and stays.persona = thresholds.persona
     where stays.is_current and stays.stage not in ('advocacy', 'lapsed')

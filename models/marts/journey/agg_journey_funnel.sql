@@ -1,5 +1,7 @@
 -- The journey funnel by cohort month (month the customer entered the journey: their first touch or, with
--- no touch before it, their first purchase), persona and acquisition channel (channel of the first touch).
+-- no touch before it, their first purchase), persona, behavioural segment, value tier and acquisition
+-- channel (channel of the first touch): the slices of dim_customer_slices. Counts add up across slices;
+-- the rates and medians are per row.
 -- A customer "reached" a forward stage when they entered it or any later forward stage (a first touch
 -- that is already an engagement skips awareness, but that customer was aware). Lapsed is counted apart.
 -- Median days between consecutive stages use each customer's first entry into both stages, in fractional
@@ -13,9 +15,9 @@ with stages as (
 
 ),
 
-customers as (
+slices as (
 
-    select * from {{ ref('dim_customers') }}
+    select * from {{ ref('dim_customer_slices') }}
 
 ),
 
@@ -44,11 +46,13 @@ enriched as (
         / 1440.0 as days_{{ previous }}_to_{{ stage }},
         {%- endfor %}
         cast({{ dbt.date_trunc('month', 'per_customer.journey_started_at') }} as date) as cohort_month,
-        coalesce(customers.persona, 'unknown') as persona,
-        coalesce(customers.acquisition_channel, 'unattributed') as acquisition_channel
+        slices.persona,
+        slices.segment_name,
+        slices.value_tier,
+        slices.acquisition_channel
     from per_customer
-    inner join customers
-        on per_customer.customer_id = customers.customer_id
+    inner join slices
+        on per_customer.customer_id = slices.customer_id
 
 ),
 
@@ -66,9 +70,11 @@ aggregated as (
         count(*) as customers,
         cohort_month,
         persona,
+        segment_name,
+        value_tier,
         acquisition_channel
     from enriched
-    group by cohort_month, persona, acquisition_channel
+    group by cohort_month, persona, segment_name, value_tier, acquisition_channel
 
 ),
 
@@ -76,9 +82,12 @@ final as (
 
     -- Columns in the order of the YAML contract.
     select
-        {{ cjo.surrogate_key(['cohort_month', 'persona', 'acquisition_channel']) }} as funnel_segment_id,
+        {{ cjo.surrogate_key(['cohort_month', 'persona', 'segment_name', 'value_tier', 'acquisition_channel']) }}
+            as funnel_segment_id,
         cohort_month,
         persona,
+        segment_name,
+        value_tier,
         acquisition_channel,
         cast(customers as {{ dbt.type_int() }}) as customers,
         {%- for stage in funnel %}

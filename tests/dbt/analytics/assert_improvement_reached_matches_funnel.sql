@@ -1,9 +1,14 @@
--- agg_improvement_value counts the customers who reached each stage with agg_journey_funnel's rule.
+-- agg_improvement_value counts the customers who reached each stage with agg_journey_funnel's rule, in
+-- every cohort month and slice (both are sliced the same way).
 
 with funnel as (
 
     select
+        cohort_month,
         persona,
+        segment_name,
+        value_tier,
+        acquisition_channel,
         sum(reached_awareness) as reached_awareness,
         sum(reached_consideration) as reached_consideration,
         sum(reached_purchase) as reached_purchase,
@@ -11,7 +16,7 @@ with funnel as (
         sum(reached_retention) as reached_retention,
         sum(reached_advocacy) as reached_advocacy
     from {{ ref('agg_journey_funnel') }}
-    group by persona
+    group by cohort_month, persona, segment_name, value_tier, acquisition_channel
 
 ),
 
@@ -23,12 +28,18 @@ improvements as (
 
 select
     improvements.step,
+    improvements.cohort_month,
     improvements.persona,
     improvements.reached_from,
     improvements.reached_to
 from improvements
 inner join funnel
-    on improvements.persona = funnel.persona
+    on
+        improvements.cohort_month = funnel.cohort_month
+        and improvements.persona = funnel.persona
+        and improvements.segment_name = funnel.segment_name
+        and improvements.value_tier = funnel.value_tier
+        and improvements.acquisition_channel = funnel.acquisition_channel
 where
     improvements.reached_from != case improvements.from_stage
         when 'awareness' then funnel.reached_awareness
