@@ -151,12 +151,19 @@ def erased(built_warehouse, cjo_defs, tmp_path_factory):
     # 'advisor:' sorts first); test_the_run_erased_them checks the graph agreed.
     cid = hashlib.md5(f"advisor:{PERSON['advisor_id']}".encode()).hexdigest()
     simulate_earlier_sync(db, Path(env["CJO_EXPORT_DIR"]), cid)
+    from orchestration.journeys.audiences import journey_sync_names
+
     with pytest.MonkeyPatch.context() as mp:
         for k, v in env.items():
             mp.setenv(k, v)
         home = prepare_dagster_home(Path(env["DAGSTER_HOME"]))
         instance = dg.DagsterInstance.from_config(str(home))
-        result = cjo_defs.resolve_job_def("incremental").execute_in_process(instance=instance, raise_on_error=False)
+        job = cjo_defs.resolve_job_def("incremental")
+        # The journey syncs need webhook and PostgreSQL destinations this test does not start (their own
+        # tests do); a failed sync would skip the erasure pass below it.
+        journey_syncs = {f"sync_{n}" for n in journey_sync_names()}
+        keys = [k for k in job.asset_layer.selected_asset_keys if k.path[-1] not in journey_syncs]
+        result = job.execute_in_process(instance=instance, raise_on_error=False, asset_selection=keys)
         after_run = {"live": search_database(db, needles(cid)),
                      "published": search_database(publish.published_path(Path(env["CJO_PUBLISH_DIR"])),
                                                   needles(cid))}

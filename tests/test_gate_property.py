@@ -156,7 +156,9 @@ def test_one_contact_per_customer_and_wholesaler_capacity(built):
 def test_the_population_exercises_every_rule(built):
     """Not vacuous: for each rule, someone the catalog would otherwise target is blocked by it."""
     _, people = built
-    catalog = _catalog()
+    # The daily actions: a journey action's channel is the customer's channel of choice, decided per
+    # journey step (tests/journeys); this population has no journey events.
+    catalog = {a: r for a, r in _catalog().items() if r["trigger"] == "daily"}
     seen = Counter(rule for p in people for action, a in catalog.items()
                    for rule in violations(p, action, a["channel"], a["requires_consent"], a["arbitration"]))
     for rule in ("deletion request", "compliance hold", "no email consent", "no phone consent", "no ads consent",
