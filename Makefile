@@ -23,11 +23,12 @@ export DBT_SEND_ANONYMOUS_USAGE_STATS := false
 export DAGSTER_HOME ?= $(CURDIR)/.dagster_home
 export PYTHONUNBUFFERED := 1
 
-.PHONY: help setup demo test lint ruff sqlfluff fixture pytest bench bench-all dev manifest system-deps spark-check test-spark clean
+.PHONY: help setup demo test test-scale lint ruff sqlfluff fixture pytest bench bench-all dev manifest system-deps spark-check test-spark clean
 
 help:
 	@echo "make demo   - set up, generate the demo data ($(DEMO_ADVISORS) advisors x $(DEMO_DAYS) days), run the whole pipeline"
 	@echo "make test   - set up, lint (ruff, sqlfluff), dbt build on a small fixture, pytest"
+	@echo "make test-scale - the recovery tests on demo-scale generated worlds (wholesaler skill, personas)"
 	@echo "make dev    - the Dagster UI (dg dev) on http://127.0.0.1:3000; Ctrl-C stops it"
 	@echo "make bench  - the scale benchmark (BENCH_SCALE advisors, default 1M) -> benchmarks/results/pipeline_<n>.json"
 
@@ -79,6 +80,11 @@ fixture: setup
 
 pytest: setup manifest
 	CJO_FIXTURE_DIR=$(CURDIR)/$(FIXTURE_DIR) $(BIN)/pytest -q
+
+# Recovery of planted structure on demo-scale generated worlds (wholesaler skill on the demo's 20,000
+# advisors, personas on 3,000 advisors x a year): several minutes each, so not part of `make test`.
+test-scale: setup manifest
+	$(BIN)/pytest -q -m scale
 
 # The scale benchmark: BENCH_SCALE advisors (default 1M: about an hour on 2 cores; BENCH_SCALE=100000 for
 # a few minutes). Writes benchmarks/results/pipeline_<BENCH_SCALE>.json. `make bench-all` runs every

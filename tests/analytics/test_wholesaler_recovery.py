@@ -24,7 +24,7 @@ from orchestration.analytics import assets as A
 ADVISORS, SEED = 20000, 42  # the demo's (Makefile DEMO_ADVISORS, DEMO_SEED)
 SPEARMAN_FLOOR = 0.8  # the bar; measured 0.852
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.scale]
 
 
 @pytest.fixture(scope="module")

@@ -24,6 +24,8 @@ from orchestration.ml import segmentation as sg
 
 ADVISORS, DAYS, SEED = 3000, 365, 11
 ARI_FLOOR = 0.35  # measured 0.61
+
+pytestmark = [pytest.mark.slow, pytest.mark.scale]  # about 2.5 minutes: make test-scale
 # The models compute_features reads (feat.FeatureTables), and everything upstream of them.
 FEATURE_MODELS = "+dim_customers +fct_touchpoints +fct_journey_stages +int_customer_sales_mapped"
 
