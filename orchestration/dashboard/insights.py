@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from orchestration.dashboard.numbers import count, money, pct
+from orchestration.dashboard.numbers import count, lift, money, pct
 
 NOTHING = "Nothing to suggest: no data in these filters."
 
@@ -152,27 +152,32 @@ def segments(matrix: pd.DataFrame) -> str:
 
 
 def experiments(results: pd.DataFrame) -> str:
-    """Scale the best significant win; otherwise say which experiment needs more data."""
+    """Scale the clearest significant win; otherwise say which experiment needs more data. Lifts are in
+    their metric's unit (money per customer or rate points), so wins are ranked by lift over the half-width
+    of their interval, which has no unit."""
     if results.empty:
         return "No experiment results yet: every action keeps a holdout, so results appear after the first runs."
+    half = (results["lift_ci_high"] - results["lift_ci_low"]) / 2
+    clarity = (results["lift"] / half.where(half > 0)).fillna(0)
+
+    def said(w) -> str:
+        return f"{w['metric']} {lift(w['lift'], w['metric'])}"
+
     wins = results[(results["is_significant"]) & (results["lift"] > 0)]
     if not wins.empty:
-        w = wins.sort_values("lift", ascending=False).iloc[0]
+        w = wins.loc[clarity[wins.index].idxmax()]
         return (
-            f"Scale {w['experiment_name']}: {w['metric']} {pct(w['lift'], points=True)} against its holdout "
-            f"(95% interval {pct(w['lift_ci_low'], points=True)} to {pct(w['lift_ci_high'], points=True)})."
+            f"Scale {w['experiment_name']}: {said(w)} against its holdout (95% interval "
+            f"{lift(w['lift_ci_low'], w['metric'])} to {lift(w['lift_ci_high'], w['metric'])})."
         )
     losses = results[(results["is_significant"]) & (results["lift"] < 0)]
     if not losses.empty:
-        w = losses.sort_values("lift").iloc[0]
-        return (
-            f"Stop or rethink {w['experiment_name']}: {w['metric']} {pct(w['lift'], points=True)} against its "
-            f"holdout, significantly worse."
-        )
-    wide = results.assign(width=results["lift_ci_high"] - results["lift_ci_low"]).sort_values("width").iloc[-1]
+        w = losses.loc[clarity[losses.index].idxmin()]
+        return f"Stop or rethink {w['experiment_name']}: {said(w)} against its holdout, significantly worse."
+    wide = results.loc[clarity.abs().idxmin()]
     return (
         f"No significant lift yet; {wide['experiment_name']} ({wide['metric']}) is the least certain "
-        f"(interval {pct(wide['lift_ci_low'], points=True)} to {pct(wide['lift_ci_high'], points=True)}): "
+        f"(interval {lift(wide['lift_ci_low'], wide['metric'])} to {lift(wide['lift_ci_high'], wide['metric'])}): "
         f"keep it running before deciding."
     )
 

@@ -25,6 +25,17 @@ def pct(value, points: bool = False) -> str:
     return human(value, SHARE)
 
 
+# Experiment metrics measured in money per person (agg_experiment_results); every other metric is a rate.
+MONEY_METRICS = frozenset({"revenue_per_customer"})
+
+
+def lift(value, metric: str) -> str:
+    """An experiment's lift in its metric's unit: +$12 per customer for money, +1.2 pts for a rate."""
+    if metric not in MONEY_METRICS or _missing(value):
+        return pct(value, points=True)
+    return ("+" if float(value) >= 0 else "") + money(value) + " per customer"
+
+
 def money(value) -> str:
     """$1,234 below a million, $1.23M and $1.23B above."""
     if _missing(value):

@@ -17,7 +17,7 @@ import plotly.graph_objects as go
 
 from orchestration.dashboard import insights
 from orchestration.dashboard import queries as q
-from orchestration.dashboard.numbers import count, days, money, pct
+from orchestration.dashboard.numbers import MONEY_METRICS, count, days, money, pct
 
 # A small template instead of plotly_white: plotly.py deep-copies a figure's template, and the full one
 # (settings for every trace type) cost more than the queries of a page (benchmarks/bench_dashboard.py).
@@ -891,7 +891,7 @@ def segments(con, f: q.Filters) -> View:
 # ------------------------------------------------------------------ experiments
 
 
-def _forest_figure(res) -> go.Figure:
+def _forest_figure(res, money_axis: bool = False) -> go.Figure:
     label = res["experiment_name"] + " · " + res["metric"] if len(res) else pd.Series(dtype=str)
     colors = [
         "#31a354" if (sig and lift > 0) else "#de2d26" if sig else "#6baed6"
@@ -910,43 +910,47 @@ def _forest_figure(res) -> go.Figure:
                 "arrayminus": (res["lift"] - res["lift_ci_low"]) if len(res) else [],
             },
             customdata=res[["n_treatment", "n_control"]].values if len(res) else None,
-            hovertemplate="%{y}: %{x:+.2%} (n %{customdata[0]:,} vs %{customdata[1]:,})<extra></extra>",
+            hovertemplate="%{y}: %{x:" + ("+$,.2f" if money_axis else "+.2%")
+            + "} (n %{customdata[0]:,} vs %{customdata[1]:,})<extra></extra>",
         )
     )
     fig.add_vline(x=0, line_dash="dash", line_color="#666")
     _layout(
         fig,
-        "Experiments: lift over the holdout with 95% intervals (percentage points)",
-        "lift (treatment - control)",
+        "Experiments: revenue per customer over the holdout with 95% intervals (USD)" if money_axis
+        else "Experiments: lift over the holdout with 95% intervals (percentage points)",
+        "lift (treatment - control)" + (", USD per customer" if money_axis else ""),
         None,
         height=max(320, 34 * len(res) + 140),
     )
-    fig.update_xaxes(tickformat="+.1%")
+    fig.update_xaxes(tickformat="+$,.0f" if money_axis else "+.1%")
     return fig
 
 
+EXPERIMENT_COLUMNS = ["experiment_name", "metric", "n_treatment", "n_control", "rate_treatment", "rate_control",
+                      "lift", "lift_ci_low", "lift_ci_high", "is_significant"]
+
+
 def experiments(con, f: q.Filters) -> View:
+    """Rates (purchase, visit, click, goal) in percentage points; revenue per customer in dollars, in a
+    chart and a table of its own: one axis never mixes the two units."""
     res, c = q.experiments(con, f)
-    fig = _forest_figure(res)
-    table = (
-        res[
-            [
-                "experiment_name",
-                "metric",
-                "n_treatment",
-                "n_control",
-                "rate_treatment",
-                "rate_control",
-                "lift",
-                "lift_ci_low",
-                "lift_ci_high",
-                "is_significant",
-            ]
-        ]
-        if len(res)
-        else res
-    )
+    is_money = res["metric"].isin(MONEY_METRICS)
+    rates, revenue = res[~is_money], res[is_money]
     pts = lambda v: pct(v, points=True)  # noqa: E731
+    usd = lambda v: ("+" if not pd.isna(v) and v >= 0 else "") + money(v)  # noqa: E731
+    count_cols = {"n_treatment": count, "n_control": count}
+    charts = [Chart("lift", _forest_figure(rates), "Each dot is an experiment's lift on one rate with its 95% "
+                    "interval; green intervals clear zero upward, red downward, blue are not significant.")]
+    tables = [Table("Results: rates", rates[EXPERIMENT_COLUMNS], {
+        **count_cols, "rate_treatment": pct, "rate_control": pct, "lift": pts, "lift_ci_low": pts,
+        "lift_ci_high": pts})]
+    if len(revenue):
+        charts.append(Chart("revenue_lift", _forest_figure(revenue, money_axis=True), "Revenue per customer in "
+                            "the treated arm minus the control, with its 95% (Welch) interval, in dollars."))
+        tables.append(Table("Results: revenue per customer", revenue[EXPERIMENT_COLUMNS], {
+            **count_cols, "rate_treatment": money, "rate_control": money, "lift": usd, "lift_ci_low": usd,
+            "lift_ci_high": usd}))
     return View(
         "experiments",
         "Experiments",
@@ -955,29 +959,8 @@ def experiments(con, f: q.Filters) -> View:
             ("experiment results", count(len(res))),
             ("significant", count(int(res["is_significant"].sum()) if len(res) else 0)),
         ],
-        [
-            Chart(
-                "lift",
-                fig,
-                "Each dot is an experiment's lift on one metric with its 95% interval; green intervals clear "
-                "zero upward, red downward, blue are not significant.",
-            )
-        ],
-        [
-            Table(
-                "Results",
-                table,
-                {
-                    "n_treatment": count,
-                    "n_control": count,
-                    "rate_treatment": pct,
-                    "rate_control": pct,
-                    "lift": pts,
-                    "lift_ci_low": pts,
-                    "lift_ci_high": pts,
-                },
-            )
-        ],
+        charts,
+        tables,
         c.not_applied,
         why_not_applied="results are per experiment: no mart holds them by customer slice yet",
     )

@@ -89,6 +89,19 @@ def test_experiments_scale_a_win_or_wait_for_data():
     assert insights.experiments(none).startswith("No significant lift yet; B (purchase_rate) is the least certain")
 
 
+def test_experiment_lifts_are_in_their_metrics_unit_and_ranked_without_one():
+    """A revenue lift is dollars per customer, never "+5173151.8 pts"; a $500 lift with a wide interval
+    does not outrank a clear 2-point lift just because its number is bigger."""
+    rows = {"experiment_name": ["A", "C"], "metric": ["purchase_rate", "revenue_per_customer"],
+            "lift": [0.02, 500.0], "lift_ci_low": [0.015, 10.0], "lift_ci_high": [0.025, 990.0],
+            "is_significant": [True, True]}
+    assert insights.experiments(pd.DataFrame(rows)).startswith("Scale A: purchase_rate +2.0 pts")
+    only_revenue = pd.DataFrame({k: v[1:] for k, v in rows.items()})
+    text = insights.experiments(only_revenue)
+    assert text.startswith("Scale C: revenue_per_customer +$500 per customer against its holdout (95% interval +$10")
+    assert "pts" not in text
+
+
 def test_wholesalers_coach_the_biggest_book_below_average():
     eff = pd.DataFrame({"wholesaler_name": ["Ann", "Bob", "Cy"], "effect": [0.2, -0.3, -0.25],
                         "effect_pct": [0.22, -0.26, -0.22], "is_above_average": [True, False, False],
