@@ -84,6 +84,6 @@ def test_nba_ranks_by_uplift_times_value_when_asked(uplift_warehouse, tmp_path):
 def test_nba_default_ranking_is_unchanged(built_warehouse):
     """The fixture is built with the default var: every row is ranked by propensity, as before."""
     with duckdb.connect(str(built_warehouse.duckdb_path), read_only=True) as con:
-        bases = {r[0] for r in con.execute("select distinct ranking_basis from marts.fct_action_eligibility").fetchall()}
-        decided = {r[0] for r in con.execute("select distinct ranking_basis from marts.fct_next_best_actions").fetchall()}
+        bases, decided = ({r[0] for r in con.execute(f"select distinct ranking_basis from marts.{t}").fetchall()}
+                          for t in ("fct_action_eligibility", "fct_next_best_actions"))
     assert bases == {"propensity"} and decided <= {"propensity"}
