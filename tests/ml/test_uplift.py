@@ -96,6 +96,8 @@ def test_model_finds_the_planted_effect_and_beats_propensity_and_random(trained_
     # the model's top decile is moved more than the average member and than the propensity top decile
     assert m["model"]["uplift_top_decile"] > m["average_uplift"] + 0.05, m
     assert m["model"]["uplift_top_decile"] > m["propensity"]["uplift_top_decile"], m
+    # the level is anchored on the measured average uplift (value x uplift must mean something)
+    assert abs(m["mean_predicted_uplift"] - m["average_uplift"]) < 0.05, m
     # the planted responders are ranked above everyone else, for each campaign channel
     predicted = trained.model.predict(data)
     moved = data["true_uplift"].to_numpy() > 0
