@@ -213,6 +213,31 @@ def test_control_share_and_planted_effects_are_recorded(con: duckdb.DuckDBPyConn
     assert 0.08 < share < 0.22
 
 
+def test_planted_purchase_effect_depends_on_persona_and_channel(con: duckdb.DuckDBPyConnection) -> None:
+    """The ground truth holds every member's planted lift: the campaign's lift x the persona's factor for
+    its channel (digital campaigns move newcomers, wholesaler campaigns seasoned advisors)."""
+    from cjo_data.generate.simulate import CAMPAIGN_CHANNELS, PURCHASE_LIFT_BY_PERSONA
+    from cjo_data.generate.world import NEWCOMER, SEASONED
+
+    rows = _q(con, """
+        select c.campaign_id, c.channel, c.purchase_lift_daily::double, p.persona,
+               min(m.purchase_lift_daily::double), max(m.purchase_lift_daily::double)
+        from gt_campaign_member_effects m join gt_campaign_effects c using (campaign_id)
+        join gt_people p using (person_id) group by all""")
+    assert rows
+    column = {"newcomer": NEWCOMER, "seasoned": SEASONED}
+    for campaign, channel, lift, persona, low, high in rows:
+        expected = lift * float(PURCHASE_LIFT_BY_PERSONA[CAMPAIGN_CHANNELS.index(channel), column[persona]])
+        assert low == pytest.approx(expected, abs=2e-6) and high == pytest.approx(expected, abs=2e-6), campaign
+    # the effect differs between the personas of the same campaign (heterogeneous, not one number; a
+    # nurture campaign reaches newcomers only)
+    by_campaign: dict[str, set[float]] = {}
+    for campaign, _, lift, _, low, _ in rows:
+        if lift > 0:
+            by_campaign.setdefault(campaign, set()).add(round(low, 6))
+    assert sum(len(v) == 2 for v in by_campaign.values()) >= 3, by_campaign
+
+
 def test_funnel_has_drop_off_and_history_is_consistent(con: duckdb.DuckDBPyConnection) -> None:
     reached = dict(_q(con, "select stage, count(distinct person_id) from gt_stage_history group by stage"))
     order = ["awareness", "consideration", "purchase", "onboarding", "retention", "advocacy"]

@@ -638,6 +638,22 @@ class _Gen:
                 "purchase_rate_treatment": rate(bought, tr), "purchase_rate_control": rate(bought, ~tr),
             })
         copy_to(self.con, pa.Table.from_pylist(rows), "select * from t", gt / "campaign_effects.csv", "csv")
+        self._member_truth(gt, c)
+
+    def _member_truth(self, gt: Path, c) -> None:
+        """Per campaign member, the planted daily purchase lift they would get when treated (the campaign's
+        lift x their persona's factor for its channel, simulate.PURCHASE_LIFT_BY_PERSONA): what an uplift
+        model should rank. The lift is active from the campaign start to its end + EFFECT_TAIL_DAYS."""
+        sizes = [len(m) for m in c.members]
+        frame = {"campaign": np.repeat(np.arange(c.n), sizes).astype(np.int64),
+                 "person": np.concatenate(c.members or [np.zeros(0, np.int64)]).astype(np.int64),
+                 "treated": np.concatenate(c.treated or [np.zeros(0, bool)]),
+                 "lift": np.concatenate(c.member_buy_lift or [np.zeros(0, np.float32)]).astype(np.float64)}
+        pid = "'P' || lpad((person + 1)::varchar, 8, '0')"
+        copy_to(self.con, to_arrow(frame), f"""
+            select 'CMP' || lpad((campaign + 1)::varchar, 4, '0') as campaign_id, {pid} as person_id,
+                   treated as is_treated, round(lift, 6) as purchase_lift_daily
+            from t order by campaign, person""", gt / "campaign_member_effects.csv", "csv")
 
 
 def generate(cfg: GenerateConfig) -> dict:

@@ -34,6 +34,16 @@ C_EMAIL, C_WEBINAR, C_SOCIAL, C_WHOLESALER = range(4)
 OBJECTIVES = ("awareness", "nurture", "conversion", "retention")
 O_AWARE, O_NURTURE, O_CONVERT, O_RETAIN = range(4)
 EFFECT_TAIL_DAYS = 14  # the planted effect lasts from the campaign start to 14 days after its end
+# Who a campaign moves (the planted heterogeneous purchase effect): a treated member's daily purchase lift
+# is the campaign's buy_lift x the channel's factor for their persona, so an uplift model has something
+# to find that a propensity model does not. Digital campaigns (email, webinar, paid social) move the
+# digital-first newcomers and barely move seasoned advisors; wholesaler campaigns are the reverse (a
+# seasoned advisor answers to a meeting). Rows: CAMPAIGN_CHANNELS; columns: world.persona (NEWCOMER,
+# SEASONED). Written to the ground truth (campaign_member_effects.csv); 1.0 everywhere would make the
+# effect the same for everyone (no uplift model could beat random).
+PURCHASE_LIFT_BY_PERSONA = np.zeros((len(CAMPAIGN_CHANNELS), 2), np.float32)
+PURCHASE_LIFT_BY_PERSONA[:, NEWCOMER] = (2.0, 2.0, 2.0, 0.5)
+PURCHASE_LIFT_BY_PERSONA[:, SEASONED] = (0.3, 0.3, 0.3, 1.8)
 WEBINAR_DELAY_DAYS = 10  # the webinar takes place this many days after the invitation
 # Daily multipliers by phase (0 unaware, 1 aware, 2 engaged, 3 customer; +4 dormant)
 WEB_MULT = np.array([0.2, 1.0, 2.0, 2.5, 0.07, 0.2, 0.4, 0.5], np.float32)  # web visits
@@ -75,9 +85,15 @@ class Campaigns:
     end_day: np.ndarray
     control_share: np.ndarray
     visit_lift: np.ndarray  # planted: absolute lift of the daily web-visit probability of treated members
-    buy_lift: np.ndarray  # planted: absolute lift of the daily purchase probability (treated, engaged)
+    buy_lift: np.ndarray  # planted: the campaign's daily purchase lift (treated, engaged), before the
+    # member's persona factor (PURCHASE_LIFT_BY_PERSONA)
     members: list[np.ndarray] = field(default_factory=list)  # person ids, filled at the start day
     treated: list[np.ndarray] = field(default_factory=list)  # bool per member
+    member_buy_lift: list[np.ndarray] = field(default_factory=list)  # per member: the planted daily lift
+
+    def purchase_lift(self, c: int, persona: np.ndarray) -> np.ndarray:
+        """The daily purchase lift campaign ``c`` plants in treated members of these personas."""
+        return (self.buy_lift[c] * PURCHASE_LIFT_BY_PERSONA[self.channel[c]][persona]).astype(np.float32)
 
     @property
     def n(self) -> int:
@@ -253,7 +269,7 @@ class Agenda:
     """What is planned for later days: lift changes, sends, webinars and who registered or opened."""
 
     starts_on: dict[int, list[int]] = field(default_factory=dict)
-    lift_changes: dict[int, list[tuple[int, np.ndarray, float]]] = field(default_factory=dict)
+    lift_changes: dict[int, list[tuple[int, np.ndarray, np.ndarray, float]]] = field(default_factory=dict)
     sends: dict[int, list[tuple[int, np.ndarray]]] = field(default_factory=dict)
     webinar_day: dict[int, list[tuple[int, int]]] = field(default_factory=dict)  # day -> [(webinar, campaign)]
     registered: dict[int, list[np.ndarray]] = field(default_factory=dict)  # webinar -> registrants
@@ -347,12 +363,14 @@ class _Journey:
             treated = rng.random(len(m)) >= camp.control_share[c]
             camp.members.append(m)
             camp.treated.append(treated)
+            camp.member_buy_lift.append(camp.purchase_lift(c, self.w.persona[m]))
             self.ev.members.add(person=m, rec=self.record_for(m), campaign=c, treated=treated,
                                 ts=day.t0 - DAY + time_of_day(rng, len(m)))  # lists are built the day before
             tm = m[treated]
             eff_end = min(int(camp.end_day[c]) + EFFECT_TAIL_DAYS, self.D)
-            agenda.lift_changes.setdefault(d, []).append((c, tm, 1.0))
-            agenda.lift_changes.setdefault(eff_end, []).append((c, tm, -1.0))
+            lift = camp.member_buy_lift[-1][treated]
+            agenda.lift_changes.setdefault(d, []).append((c, tm, lift, 1.0))
+            agenda.lift_changes.setdefault(eff_end, []).append((c, tm, lift, -1.0))
             ch = camp.channel[c]
             if ch in (C_EMAIL, C_WEBINAR):
                 agenda.sends.setdefault(d, []).append((c, tm))
@@ -364,9 +382,9 @@ class _Journey:
 
     def apply_lift_changes(self, day: Day) -> None:
         st, camp = self.st, self.camp
-        for c, tm, sign in self.agenda.lift_changes.pop(day.d, []):
+        for c, tm, lift, sign in self.agenda.lift_changes.pop(day.d, []):
             st.visit_lift[tm] += sign * camp.visit_lift[c]
-            st.buy_lift[tm] += sign * camp.buy_lift[c]
+            st.buy_lift[tm] += sign * lift
             if camp.channel[c] == C_SOCIAL:
                 st.social_campaign[tm] = c if sign > 0 else -1
             if camp.channel[c] == C_WHOLESALER:

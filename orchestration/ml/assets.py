@@ -23,6 +23,7 @@ from orchestration.ml import features as feat
 from orchestration.ml import labels
 from orchestration.ml import propensity as prop
 from orchestration.ml import segmentation as seg
+from orchestration.ml import uplift as upl
 from orchestration.warehouse_lock import connect_live
 
 ML_GROUP = "ml"
@@ -30,9 +31,12 @@ SEGMENTS_KEY = dg.AssetKey(["ml", "customer_segments"])
 # The segmentation writes two tables; each is its own asset key (dbt sources may not share one).
 PROFILES_KEY = dg.AssetKey(["ml", "segment_profiles"])
 PROPENSITY_KEY = dg.AssetKey(["ml", "propensity_scores"])
+UPLIFT_KEY = dg.AssetKey(["ml", "uplift_scores"])
 # dbt models the assets read; resolved to asset keys with get_asset_key_for_model, never typed.
 UPSTREAM_MODELS = ("dim_customers", "fct_touchpoints", "fct_journey_stages", "int_customer_sales_mapped",
                    "int_customer_advisors_mapped", "int_customer_attributes_mapped")
+# The uplift model also reads the past campaigns' members and outcomes.
+UPLIFT_MODELS = (*UPSTREAM_MODELS, "fct_campaign_member_outcomes")
 
 
 # ------------------------------------------------------------------ config
@@ -91,6 +95,19 @@ class PropensityConfig(dg.Config):
 
     def split(self) -> prop.SplitSpec:
         return prop.SplitSpec(self.test_snapshots, self.test_customer_share)
+
+
+class UpliftConfig(dg.Config):
+    test_campaign_share: float = Field(
+        0.3, description="Share of past campaigns (the latest by start, at least one) whose members are the "
+        "hold-out; training uses the campaigns that started before them.")
+    test_customer_share: float = Field(
+        0.3, description="Share of customers held out (by a hash of their id): no hold-out customer is in "
+        "training.")
+    seed: int = Field(0, description="Random seed of the learners, the bootstrap and the random rankings.")
+
+    def split(self) -> upl.UpliftSplit:
+        return upl.UpliftSplit(self.test_campaign_share, self.test_customer_share)
 
 
 # ------------------------------------------------------------------ helpers
@@ -312,6 +329,54 @@ def run_propensity(con: duckdb.DuckDBPyConnection, state_dir: Path, config: Prop
     return report
 
 
+def run_uplift(con: duckdb.DuckDBPyConnection, state_dir: Path, config: UpliftConfig,
+               tables: feat.FeatureTables | None = None, as_of: datetime | None = None,
+               outcomes: str = "marts.fct_campaign_member_outcomes") -> dict[str, Any]:
+    """Train the uplift model on the past campaigns, evaluate it on the hold-out, score every customer
+    per campaign channel; write ml.fct_uplift_scores (always: empty without a model), ml.uplift_runs and
+    state_dir/models/uplift/latest.json. Returns the run report (``skipped`` when no model could be
+    trained: too few campaigns, no control group or no purchase)."""
+    tables = tables or feat.FeatureTables()
+    now_clock = clock(con, tables, as_of)
+    now = datetime.now(UTC).replace(tzinfo=None)
+    data = upl.campaign_rows(con, tables, outcomes) if feat.relation_exists(con, outcomes) else pd.DataFrame()
+    try:
+        if data.empty:
+            raise ValueError(f"no closed campaign with members in {outcomes}")
+        trained = upl.train(data, config.seed, config.split())
+    except ValueError as exc:
+        write_table(con, "ml.fct_uplift_scores", upl.empty_score_frame())
+        return {"skipped": str(exc), "rows": len(data)}
+    population = feat.compute_features(con, now_clock, tables)
+    scores = upl.score_frame(trained, population, now)
+    write_table(con, "ml.fct_uplift_scores", scores)
+    write_table(con, "ml.uplift_runs", pd.DataFrame([upl.run_row(trained, now, now_clock)]), mode="append")
+    folder = state_dir / "models" / "uplift"
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "latest.json").write_text(json.dumps(trained.summary(), indent=2, default=float))
+    return {"model_version": trained.version, "metrics": trained.metrics, "scored_rows": len(scores),
+            "training_window": trained.training_window, "as_of": str(now_clock)}
+
+
+def uplift_metadata(report: dict[str, Any]) -> dict[str, Any]:
+    if "skipped" in report:
+        return {"skipped": report["skipped"]}
+    m = report["metrics"]
+    return {
+        "qini": dg.FloatMetadataValue(m["model"]["qini"]), "qini_se": dg.FloatMetadataValue(m["model"]["qini_se"]),
+        "propensity_qini": dg.FloatMetadataValue(m["propensity"]["qini"]),
+        "random_qini": dg.FloatMetadataValue(m["random"]["qini"]),
+        "random_qini_sd": dg.FloatMetadataValue(m["random"]["qini_se"]),
+        "uplift_top_decile": dg.FloatMetadataValue(m["model"]["uplift_top_decile"]),
+        "propensity_uplift_top_decile": dg.FloatMetadataValue(m["propensity"]["uplift_top_decile"]),
+        "average_uplift": dg.FloatMetadataValue(m["average_uplift"]),
+        "learner": m["learner"], "split": m["split"], "selection_qini": dg.JsonMetadataValue(m["selection_qini"]),
+        "n_train": dg.IntMetadataValue(int(m["n_train"])), "n_test": dg.IntMetadataValue(int(m["n_test"])),
+        "model_version": report["model_version"], "scored_rows": report["scored_rows"],
+        "training_window": dg.JsonMetadataValue(report["training_window"]),
+    }
+
+
 def write_run_report(state_dir: Path, report: dict[str, dict[str, Any]], expected: list[str],
                      as_of: pd.Timestamp) -> Path:
     """The one file the model checks read (they never open the warehouse): every expected model, trained,
@@ -327,7 +392,7 @@ def write_run_report(state_dir: Path, report: dict[str, dict[str, Any]], expecte
 # ------------------------------------------------------------------ Dagster
 
 
-def _upstream_keys() -> list[dg.AssetKey]:
+def _upstream_keys(models: tuple[str, ...] = UPSTREAM_MODELS) -> list[dg.AssetKey]:
     try:
         from dagster_dbt import get_asset_key_for_model
 
@@ -335,7 +400,7 @@ def _upstream_keys() -> list[dg.AssetKey]:
     except ImportError:  # the dbt assets module is not there yet (parallel development)
         return []
     keys = []
-    for model in UPSTREAM_MODELS:
+    for model in models:
         try:
             keys.append(get_asset_key_for_model([cjo_dbt_assets], model))
         except Exception:  # a model not in the manifest: no lineage edge rather than a broken load
@@ -389,6 +454,23 @@ def build_assets() -> tuple[list[dg.AssetsDefinition], list[dg.AssetChecksDefini
             (context.log.warning if line.startswith("WARNING") else context.log.info)(line)
         return dg.MaterializeResult(metadata=propensity_metadata(report))
 
+    @dg.asset(key=UPLIFT_KEY, deps=_upstream_keys(UPLIFT_MODELS), group_name=ML_GROUP, pool=DUCKDB_WRITER_POOL,
+              kinds={"python", "scikitlearn", "duckdb"},
+              description="Uplift scores per customer and campaign channel (ml.fct_uplift_scores), learned from "
+              "past randomised campaigns, and the run log (ml.uplift_runs, headline: the hold-out Qini "
+              "coefficient beside the propensity ranking's and random rankings').")
+    def uplift_scores(context: dg.AssetExecutionContext, config: UpliftConfig) -> dg.MaterializeResult:
+        with warehouse() as con:
+            report = run_uplift(con, settings.state_dir(), config, as_of=settings.journey_clock())
+        if "skipped" in report:
+            context.log.warning(f"uplift: no model ({report['skipped']})")
+        else:
+            m = report["metrics"]
+            context.log.info(f"uplift: {m['learner']} Qini {m['model']['qini']:.3f} +/- {m['model']['qini_se']:.3f}, "
+                             f"propensity ranking {m['propensity']['qini']:.3f}, random {m['random']['qini']:.3f} "
+                             f"+/- {m['random']['qini_se']:.3f} ({m['n_test']} hold-out rows)")
+        return dg.MaterializeResult(metadata=uplift_metadata(report))
+
     @dg.asset_check(asset=PROPENSITY_KEY, description="Every expected model exists and its holdout ROC AUC "
                     "(held-out customers, later snapshots) is at or above the configured floor.")
     def propensity_auc_above_floor() -> dg.AssetCheckResult:
@@ -399,7 +481,8 @@ def build_assets() -> tuple[list[dg.AssetsDefinition], list[dg.AssetChecksDefini
     def propensity_drift_below_threshold() -> dg.AssetCheckResult:
         return _check_result(drift_verdict(read_run_report(settings.state_dir())), dg.AssetCheckSeverity.WARN)
 
-    return [customer_segments, propensity_scores], [propensity_auc_above_floor, propensity_drift_below_threshold]
+    checks = [propensity_auc_above_floor, propensity_drift_below_threshold]
+    return [customer_segments, propensity_scores, uplift_scores], checks
 
 
 def propensity_log_lines(report: dict[str, dict[str, Any]]) -> list[str]:

@@ -1,7 +1,8 @@
 -- Every arm against its control, for every outcome, for every randomized comparison we have:
---   campaign        past campaigns with a randomized control group (marketing campaign_members); the
---                   arms are the member list's assignments ('control' is the control, every other value
---                   an arm); window: the campaign start to its end + the effect tail.
+--   campaign        past campaigns with a randomized control group (fct_campaign_member_outcomes: the
+--                   members resolved to people and their outcomes in the campaign's window, the start to
+--                   its end + the effect tail); the arms are the member list's assignments ('control' is
+--                   the control, every other value an arm).
 --   global_holdout  our persistent global control group (dim_customer_holdouts) vs everyone else, in rows
 --                   of its own; window: the lookback before the decision clock.
 --   action_holdout  per action, decisions sent vs decisions held out (fct_next_best_actions); window:
@@ -20,31 +21,13 @@
 -- many comparisons share the control: see docs/decisioning.md for the multiple-comparison guidance.
 
 {%- set z = var('nba_experiment_z') %}
-{%- set tail_days = var('nba_campaign_effect_tail_days') %}
 {%- set outcome_days = var('nba_holdout_outcome_days') %}
 {%- set lookback_days = var('nba_global_holdout_lookback_days') %}
 
-with campaigns as (
+with campaign_members as (
 
-    select * from {{ ref('stg_marketing__campaigns') }}
-
-),
-
-campaign_members as (
-
-    select * from {{ ref('stg_marketing__campaign_members') }}
-
-),
-
-advisor_records as (
-
-    select * from {{ ref('int_customer_advisors_mapped') }}
-
-),
-
-identity_graph as (
-
-    select * from {{ ref('int_identity_graph') }}
+    -- each campaign member's group and outcomes in the campaign's window (the one definition)
+    select * from {{ ref('fct_campaign_member_outcomes') }}
 
 ),
 
@@ -92,101 +75,7 @@ journey_enrollments as (
 
 outcome_events as (
 
-    -- One row per event that counts for an outcome: purchases (with their amount), web visits and
-    -- email clicks.
-    select
-        customer_id,
-        traded_at as event_at,
-        'purchase' as outcome,
-        amount
-    from sales
-    where transaction_type = 'purchase'
-    union all
-    select
-        customer_id,
-        occurred_at as event_at,
-        case when channel = 'web' then 'visit' else 'click' end as outcome,
-        0 as amount
-    from touchpoints
-    where channel = 'web' or (channel = 'email' and touchpoint_type = 'click')
-
-),
-
-email_nodes as (
-
-    select
-        node_value as email,
-        min(customer_id) as customer_id
-    from identity_graph
-    where node_type = 'email' and not is_forgotten
-    group by node_value
-
-),
-
-member_people as (
-
-    -- A member list row names a CRM record (else an email): resolve it to the person.
-    select
-        campaign_members.campaign_id,
-        coalesce(advisor_records.customer_id, email_nodes.customer_id) as customer_id,
-        campaign_members.assignment
-    from campaign_members
-    left join advisor_records
-        on campaign_members.advisor_id = advisor_records.advisor_id
-    left join email_nodes
-        on campaign_members.email = email_nodes.email
-
-),
-
-members as (
-
-    -- One row per campaign and person; a person listed in both groups (two CRM records) is
-    -- contaminated and left out.
-    select
-        campaign_id,
-        customer_id,
-        min(assignment) as assigned_group
-    from member_people
-    where customer_id is not null
-    group by campaign_id, customer_id
-    having count(distinct assignment) = 1
-
-),
-
-campaign_windows as (
-
-    select
-        campaigns.campaign_id,
-        campaigns.channel,
-        {{ dbt.date_trunc('day', 'campaigns.start_at') }} as window_start_at,
-        case
-            when
-                {{ dbt.dateadd('day', tail_days + 1, dbt.date_trunc('day', 'campaigns.end_at')) }}
-                > {{ dbt.dateadd('day', 1, dbt.date_trunc('day', 'clock.as_of_at')) }}
-                then {{ dbt.dateadd('day', 1, dbt.date_trunc('day', 'clock.as_of_at')) }}
-            else {{ dbt.dateadd('day', tail_days + 1, dbt.date_trunc('day', 'campaigns.end_at')) }}
-        end as window_end_at
-    from campaigns
-    cross join clock
-    where campaigns.start_at is not null and campaigns.end_at is not null
-
-),
-
-campaign_units as (
-
-    select
-        'campaign' as experiment_type,
-        members.campaign_id as experiment_name,
-        campaign_windows.channel,
-        members.assigned_group as arm,
-        members.customer_id,
-        members.campaign_id || ':' || members.customer_id as unit_id,
-        campaign_windows.window_start_at,
-        campaign_windows.window_end_at,
-        true as is_start_inclusive
-    from members
-    inner join campaign_windows
-        on members.campaign_id = campaign_windows.campaign_id
+    {{ cjo.experiment_outcome_events('sales', 'touchpoints') }}
 
 ),
 
@@ -200,8 +89,7 @@ global_units as (
         customers.customer_id,
         customers.customer_id as unit_id,
         {{ dbt.dateadd('day', -lookback_days, 'clock.as_of_at') }} as window_start_at,
-        clock.as_of_at as window_end_at,
-        false as is_start_inclusive
+        clock.as_of_at as window_end_at
     from customers
     inner join holdouts
         on customers.customer_id = holdouts.customer_id
@@ -219,8 +107,7 @@ action_units as (
         decisions.customer_id,
         decisions.decision_id as unit_id,
         decisions.decided_at as window_start_at,
-        {{ dbt.dateadd('day', outcome_days, 'decisions.decided_at') }} as window_end_at,
-        false as is_start_inclusive
+        {{ dbt.dateadd('day', outcome_days, 'decisions.decided_at') }} as window_end_at
     from decisions
     cross join clock
     -- only decisions whose outcome window has closed
@@ -230,18 +117,36 @@ action_units as (
 
 units as (
 
-    select * from campaign_units
-    union all
     select * from global_units
     union all
     select * from action_units
 
 ),
 
+campaign_outcomes as (
+
+    select
+        'campaign' as experiment_type,
+        campaign_id as experiment_name,
+        channel,
+        assigned_group as arm,
+        campaign_id || ':' || customer_id as unit_id,
+        window_start_at,
+        window_end_at,
+        purchased,
+        visited,
+        clicked,
+        revenue
+    from campaign_members
+
+),
+
 unit_outcomes as (
 
-    -- Windows: a campaign's is [start, end); after a decision or before the clock it is (start, end]
-    -- (the decision itself is not its outcome; the global lookback ends at the clock).
+    -- A campaign's window is [start, end) (fct_campaign_member_outcomes); after a decision or before the
+    -- clock it is (start, end]: the decision itself is not its outcome; the global lookback ends at the clock.
+    select * from campaign_outcomes
+    union all
     select
         units.experiment_type,
         units.experiment_name,
@@ -261,10 +166,8 @@ unit_outcomes as (
     left join outcome_events
         on
             units.customer_id = outcome_events.customer_id
-            and units.window_start_at <= outcome_events.event_at
+            and units.window_start_at < outcome_events.event_at
             and units.window_end_at >= outcome_events.event_at
-            and (units.is_start_inclusive or units.window_start_at < outcome_events.event_at)
-            and (not units.is_start_inclusive or units.window_end_at > outcome_events.event_at)
     group by units.experiment_type, units.experiment_name, units.channel, units.arm, units.unit_id
 
 ),

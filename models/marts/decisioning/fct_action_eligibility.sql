@@ -12,6 +12,10 @@
 --
 -- Score = P(response) x value - cost, where P(response) = base_response_rate x (the customer's
 -- propensity score / the mean score of that model), capped at 1; base_response_rate when unscored.
+-- With var nba_ranking = 'uplift': score = uplift x value - cost, where uplift is the customer's estimated
+-- incremental purchase probability from a campaign on the action's uplift_campaign_channel
+-- (ml.fct_uplift_scores); actions or customers without an uplift score keep the propensity score.
+-- ranking_basis says which one scored the row.
 -- Rules, in order (each configurable through a var in dbt_project.yml):
 --   static   forgotten, action_disabled, compliance_suppressed, stage_not_eligible, persona_not_eligible,
 --            no_consent, no_contact_point, no_wholesaler, quiet_period (exclusive actions), frequency_cap,
@@ -30,6 +34,10 @@
 {%- set caps = var('nba_frequency_caps') %}
 {%- set capacity = var('nba_wholesaler_weekly_capacity') %}
 {%- set suppressed_firm_types = var('nba_suppressed_firm_types') %}
+{%- set ranking = var('nba_ranking') %}
+{%- if ranking not in ('propensity', 'uplift') %}
+    {{ exceptions.raise_compiler_error("var nba_ranking must be 'propensity' or 'uplift', got '" ~ ranking ~ "'") }}
+{%- endif %}
 {%- set wholesaler_channels = "('wholesaler_call', 'wholesaler_meeting')" %}
 {%- set static_rules = [
     ('forgotten', 'is_forgotten'),
@@ -131,6 +139,28 @@ scores as (
             *,
             row_number() over (partition by customer_id, model order by scored_at desc) as score_rank
         from scores_latest
+    ) as ranked
+    where score_rank = 1
+
+),
+
+uplift_latest as (
+
+    select * from {{ ref('stg_ml__uplift_scores') }}
+
+),
+
+uplift as (
+
+    select
+        customer_id,
+        campaign_channel,
+        uplift as uplift_score
+    from (
+        select
+            *,
+            row_number() over (partition by customer_id, campaign_channel order by scored_at desc) as score_rank
+        from uplift_latest
     ) as ranked
     where score_rank = 1
 
@@ -300,6 +330,7 @@ candidates as (
             1.0,
             actions.base_response_rate * coalesce(scores.score / nullif(scores.mean_model_score, 0), 1.0)
         ) as p_response,
+        uplift.uplift_score,
         actions.value,
         actions.cost,
         case pairs.channel
@@ -352,6 +383,10 @@ candidates as (
         on
             customers.customer_id = scores.customer_id
             and actions.propensity_model = scores.model
+    left join uplift
+        on
+            customers.customer_id = uplift.customer_id
+            and actions.uplift_campaign_channel = uplift.campaign_channel
     left join recent_touches
         on customers.customer_id = recent_touches.customer_id
     left join wholesaler_load
@@ -365,12 +400,26 @@ candidates as (
 
 ),
 
+ranked_by as (
+
+    select
+        *,
+        case
+            when '{{ ranking }}' = 'uplift' and uplift_score is not null then 'uplift' else 'propensity'
+        end as ranking_basis
+    from candidates
+
+),
+
 scored as (
 
     select
         *,
-        p_response * value - cost as score
-    from candidates
+        case
+            when ranking_basis = 'uplift' then uplift_score * value - cost
+            else p_response * value - cost
+        end as score
+    from ranked_by
 
 ),
 
@@ -506,6 +555,8 @@ final as (
         cast(propensity_score as double) as propensity_score,
         model_version,
         cast(p_response as double) as p_response,
+        cast(uplift_score as double) as uplift_score,
+        ranking_basis,
         cast(value as double) as response_value,
         cast(cost as double) as action_cost,
         cast(score as double) as score,
