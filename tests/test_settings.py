@@ -28,7 +28,7 @@ def test_defaults_resolve_against_the_project_root(clean_env, tmp_path):
     assert s.duckdb_path == PROJECT_ROOT / "warehouse" / "cjo.duckdb"
     assert s.raw_dir == PROJECT_ROOT / "data" / "raw"
     assert s.dagster_home == PROJECT_ROOT / ".dagster_home"
-    assert (s.writer_file_lock, s.sensor_settle_seconds, s.log_level, s.dbt_target) == (True, 30.0, "WARNING", "dev")
+    assert (s.writer_file_lock, s.sensor_settle_seconds, s.log_level, s.dbt_target) == (True, 10.0, "WARNING", "dev")
 
 
 def test_environment_beats_the_file_which_beats_the_default(clean_env, tmp_path):

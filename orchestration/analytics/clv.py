@@ -144,11 +144,7 @@ def predict(model: ClvFit, summary: pd.DataFrame, horizon: float, discount_rate:
     previous = np.zeros(len(summary))
     for i in range(1, periods + 1):
         end = min(i * period_length, horizon)
-        cumulative = np.asarray(bgf.conditional_expected_number_of_purchases_up_to_time(end, f, r, t), float)
-        # lifetimes' hypergeometric term overflows for some customers without a repeat purchase (NaN):
-        # they get the population's expectation for the same time, weighted by their probability alive.
-        fallback = float(bgf.expected_number_of_purchases_up_to_time(end)) * alive
-        cumulative = np.where(np.isfinite(cumulative), cumulative, fallback)
+        cumulative = expected_purchases(bgf, end, f, r, t, alive)
         clv += (cumulative - previous) * amount / (1 + discount_rate) ** i
         previous = cumulative
     return pd.DataFrame({
@@ -157,6 +153,19 @@ def predict(model: ClvFit, summary: pd.DataFrame, horizon: float, discount_rate:
         "expected_average_amount": amount,
         "predicted_clv": clv,
     }, index=summary.index)
+
+
+def expected_purchases(bgf, duration: float, f, r, t, alive: np.ndarray | None = None) -> np.ndarray:
+    """Each customer's expected purchases in the next ``duration`` periods. lifetimes' hypergeometric term
+    overflows for some customers without a repeat purchase (NaN): they get the population's expectation
+    for the same time, weighted by their probability alive."""
+    out = np.asarray(bgf.conditional_expected_number_of_purchases_up_to_time(duration, f, r, t), float)
+    if np.isfinite(out).all():
+        return out
+    if alive is None:
+        alive = np.asarray(bgf.conditional_probability_alive(f, r, t), float)
+    fallback = float(bgf.expected_number_of_purchases_up_to_time(duration)) * alive
+    return np.where(np.isfinite(out), out, fallback)
 
 
 def decile_table(predicted: np.ndarray, actual: np.ndarray, predicted_amount: np.ndarray,
@@ -184,7 +193,7 @@ def validate(summary: pd.DataFrame, penalizer: float = 0.0) -> Validation:
     model = fit(renamed, penalizer)
     duration = float(cal["duration_holdout"].iloc[0])
     f, r, t = (renamed[c].astype(float) for c in ("frequency", "recency", "T"))
-    predicted = np.asarray(model.bgf.conditional_expected_number_of_purchases_up_to_time(duration, f, r, t), float)
+    predicted = expected_purchases(model.bgf, duration, f, r, t)
     predicted_amount = predicted * expected_average_amount(model, renamed["frequency"], renamed["monetary_value"])
     actual = cal["frequency_holdout"].astype(float).to_numpy()
     actual_amount = cal["amount_holdout"].astype(float).to_numpy()

@@ -106,3 +106,26 @@ def test_decile_table_ranks_by_prediction():
     assert list(table["customers"]) == [2] * 10
     assert table["predicted_purchases"].is_monotonic_increasing
     assert np.allclose(table["actual_purchases"], 2 * table["predicted_purchases"])
+
+
+def test_an_overflowing_expectation_gets_the_population_one_weighted_by_alive():
+    """lifetimes returns NaN for some one-time buyers; the CLV and its hold-out validation both use the
+    same fallback (clv.expected_purchases), so neither writes a null prediction."""
+    import numpy as np
+
+    from orchestration.analytics.clv import expected_purchases
+
+    class Fitted:
+        def conditional_expected_number_of_purchases_up_to_time(self, duration, f, r, t):
+            return np.array([1.5, np.nan, 0.2])
+
+        def conditional_probability_alive(self, f, r, t):
+            return np.array([0.9, 0.5, 0.1])
+
+        def expected_number_of_purchases_up_to_time(self, duration):
+            return 2.0
+
+    got = expected_purchases(Fitted(), 30.0, None, None, None)
+    assert got.tolist() == [1.5, 1.0, 0.2]
+    given = expected_purchases(Fitted(), 30.0, None, None, None, alive=np.array([1, 0.25, 1]))
+    assert given.tolist() == [1.5, 0.5, 0.2]
