@@ -261,9 +261,9 @@ def _already_landed(landing_dir: Path) -> dict[str, str]:
     return out
 
 
-def is_landed(path: Path, landing_dir: Path) -> bool:
-    """Is this raw file's content landed already (as it is, or as an erasure's rewrite of a delivery)?"""
-    return delivery_id(path) in _already_landed(landing_dir)
+def landed_delivery_ids(landing_dir: Path) -> set[str]:
+    """The content hashes landed already: as delivered, or as an erasure's rewrite of a delivery."""
+    return set(_already_landed(landing_dir))
 
 
 def record_rewritten_delivery(landing_dir: Path, t: Table, new_id: str, landed_as: str) -> None:

@@ -78,10 +78,10 @@ def split_rewrites(batch: list[RawFile], seen: dict[str, list[int]], raw_dir: Pa
     the raw deliveries of a forgotten person, and landing records the rewrite: such a file is not new
     data, and must not make the next tick rebuild everything below its table. Only files already in the
     cursor are hashed (a changed file is rare; a new name always gets its run)."""
-    new, known = [], []
-    for f in batch:
-        (known if f.path in seen and landing.is_landed(raw_dir / f.path, landing_dir) else new).append(f)
-    return new, known
+    changed = [f for f in batch if f.path in seen]
+    landed = landing.landed_delivery_ids(landing_dir) if changed else set()
+    known = [f for f in changed if landing.delivery_id(raw_dir / f.path) in landed]
+    return [f for f in batch if f not in known], known
 
 
 def run_key(batch: list[RawFile]) -> str:
