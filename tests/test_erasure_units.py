@@ -6,7 +6,6 @@ from __future__ import annotations
 import csv
 import gzip
 import json
-import re
 from datetime import datetime
 
 import duckdb
@@ -71,11 +70,39 @@ def test_forgotten_rule_reads_requests_and_the_ledger(tmp_path):
 
 @given(st.sampled_from(["jo@x.com", "adv12345", "+15550142288"]),
        st.sampled_from(["", " ", '"', "{", ":", ",", "/"]), st.sampled_from(["", " ", '"', "}", ",", ";"]))
-def test_text_pattern_matches_whole_tokens_only(value, left, right):
-    rx = re.compile(files.text_pattern({value}))
-    assert rx.search(f"{left}{value}{right}")
-    assert not rx.search(f"a{value}{right}")  # a longer email / id that merely ends with it
-    assert not rx.search(f"{left}{value}9")
+def test_mentions_match_whole_tokens_only(value, left, right):
+    tokens = files.text_tokens({value})
+    assert files.mentions(f"{left}{value.upper()}{right}", tokens)
+    assert not files.mentions(f"a{value}{right}", tokens)  # a longer email / id that merely ends with it
+    assert not files.mentions(f"{left}{value}9", tokens)
+
+
+def test_a_value_with_an_edge_character_is_found_through_its_longest_part():
+    tokens = files.text_tokens({"email:jo@x.com"})
+    assert tokens == {"jo@x.com"} and files.mentions('{"node": "email:jo@x.com"}', tokens)
+    assert not files.mentions("email:ajo@x.com", tokens)
+
+
+def test_short_values_are_never_looked_for_inside_text():
+    assert files.text_tokens({"a1", "anon:a1", "jo@x.com"}) == {"jo@x.com"}
+    assert not files.mentions("id a1 here", files.text_tokens({"a1"}))
+
+
+_TEXT = st.lists(st.sampled_from(["jo@x.com", "ajo@x.com", "adv12345", " ", ",", ":", '"', "{", "x", "9", "\t",
+                                  "JO@X.COM", "adv1234"]), max_size=8).map("".join)
+
+
+@given(st.lists(_TEXT, min_size=1, max_size=6))
+def test_sql_and_python_agree_on_what_mentions_a_person(texts):
+    """The table scan (SQL) and the file scrub (Python) must find the same rows: one rule, two forms."""
+    tokens = files.text_tokens({"jo@x.com", "adv12345"})
+    with duckdb.connect() as con:
+        con.register("_erase_tokens", pa.table({"v": sorted(tokens)}))
+        con.register("t", pa.table({"k": list(range(len(texts))), "s": texts}))
+        found = {k for (k,) in con.execute(
+            "select k from t where lower(s) in (select v from _erase_tokens) union "
+            + files.mentioning_rows_sql("t", "k", "lower(s)"), {"edge": files.EDGE}).fetchall()}
+    assert found == {k for k, s in enumerate(texts) if files.mentions(s, tokens)}
 
 
 def test_raw_csv_rewrite_drops_records_and_checks_them(tmp_path):
@@ -119,7 +146,7 @@ def test_table_scan_deletes_rows_and_pseudonymizes_the_sync_log():
         con.execute("create table ops.sync_state (customer_id varchar)")
         con.execute("insert into ops.sync_state values ('c1')")
         values = {"c1", "jo@x.com"}
-        deleted, cells = tables.scrub(con, values, files.text_pattern(values), "salt", ledger.SCHEMA.empty_table())
+        deleted, cells = tables.scrub(con, values, files.text_tokens(values), "salt", ledger.SCHEMA.empty_table())
         assert deleted == {"marts.t": 2} and cells == 1
         assert con.execute("select customer_id from marts.t order by 1").fetchall() == [("c3",), ("c4",)]
         kept, pseudonym = sorted(k for (k,) in con.execute("select primary_key from ops.sync_row_results").fetchall())

@@ -65,16 +65,16 @@ def erase(con: duckdb.DuckDBPyConnection, folders: Folders, notice_days: float,
     fs = forgotten_set(con, folders.state_dir)
     report = ErasureReport(people=len(fs.customer_ids), identifiers=len(fs.nodes), requests=len(fs.request_ids))
     values = fs.values() if fs else set()
-    pattern = files.text_pattern(values)
+    tokens = files.text_tokens(values)
     if fs:
         remember = [(i, k, None) for i, k in fs.ledger_identifiers()]
         remember += [(r, "request", r) for r in sorted(fs.request_ids)]
         report.ledger_added = ledger.append(folders.state_dir, ledger.new_rows(salt, remember, now))
         _erase_landed(con, fs, folders, values, report.files)
-        report.files.reject_lines = files.scrub_rejects(folders.landing_dir, pattern)
-        report.files.quarantined_files = files.scrub_quarantined(folders.raw_dir, pattern)
+        report.files.reject_lines = files.scrub_rejects(folders.landing_dir, tokens)
+        report.files.quarantined_files = files.scrub_quarantined(folders.raw_dir, tokens)
     known = ledger.read(folders.state_dir)
-    report.table_rows, report.audit_cells = tables.scrub(con, values, pattern, salt, known)
+    report.table_rows, report.audit_cells = tables.scrub(con, values, tokens, salt, known)
     report.files.export_rows, report.files.export_files = files.scrub_exports(
         folders.export_dir, values, ledger.SALTED_HASH_SQL, salt, notice_days, folders.state_dir)
     report.pending_destination_removals = tables.pending_removals(con, salt, known)

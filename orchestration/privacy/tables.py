@@ -2,7 +2,8 @@
 
 A row is the person's when one of its text cells (text, JSON, lists and structs, as text) equals one of
 their values (an email, an E.164 phone, an advisor id, a cookie id, a customer id, an ad hash) or
-mentions one as a whole token inside text (a payload, a rejected raw line, a check's example). Such
+mentions one as a whole token inside text (a payload, a rejected raw line, a check's example:
+``files.text_tokens``). Such
 rows are deleted, in staging/intermediate/marts/activation/ml/ops and history alike (the membership
 history, the next-best-action history), except:
 
@@ -19,6 +20,7 @@ from __future__ import annotations
 import duckdb
 import pyarrow as pa
 
+from orchestration.privacy.files import EDGE, mentioning_rows_sql
 from orchestration.privacy.ledger import SALTED_HASH_SQL
 
 KEPT_UNTIL_REMOVED = {("ops", "sync_state"), ("ops", "sync_inflight")}
@@ -53,54 +55,53 @@ def _cell(column: str) -> str:
     return f"lower(trim(cast({_qi(column)} as varchar)))"
 
 
-def _matches(column: str, has_pattern: bool, with_ledger: bool) -> str:
+def _matches(name: str, column: str, has_tokens: bool, with_ledger: bool) -> str:
     c = _cell(column)
     parts = [f"{c} in (select v from _erase_values)"]
-    if has_pattern:
-        parts.append(f"regexp_matches({c}, $pattern)")
+    if has_tokens:
+        parts.append(f"rowid in ({mentioning_rows_sql(name, 'rowid', c)})")
     if with_ledger:
         parts.append(f"({c} not like '{ERASED_PREFIX}%' and "
                      f"{SALTED_HASH_SQL.format(expr=_qi(column))} in (select identifier_hash from _erasure_ledger))")
     return "coalesce(" + " or ".join(parts) + ", false)"
 
 
-def scrub(con: duckdb.DuckDBPyConnection, values: set[str], pattern: str | None, salt: str,
+def scrub(con: duckdb.DuckDBPyConnection, values: set[str], tokens: frozenset[str], salt: str,
           ledger_table: pa.Table) -> tuple[dict[str, int], int]:
     """Delete the forgotten people's rows everywhere (pseudonymize them in the sync audit log).
     Returns ({schema.table: rows deleted}, audit cells pseudonymized)."""
     con.register("_erase_values", pa.table({"v": sorted(values) or [None]}, schema=pa.schema([("v", pa.string())])))
+    con.register("_erase_tokens", pa.table({"v": sorted(tokens) or [None]}, schema=pa.schema([("v", pa.string())])))
     con.register("_erasure_ledger", ledger_table)
     deleted: dict[str, int] = {}
     pseudonymized = 0
-    params = {"pattern": pattern} if pattern else {}
+    params = {"edge": EDGE} if tokens else {}
     try:
         for (schema, table), cols in text_columns(con).items():
             if (schema, table) in KEPT_UNTIL_REMOVED or not cols:
                 continue
             name = f"{_qi(schema)}.{_qi(table)}"
             if (schema, table) in PSEUDONYMIZED:
-                pseudonymized += _pseudonymize(con, name, cols, pattern, salt)
+                pseudonymized += _pseudonymize(con, name, cols, params, salt)
                 continue
             if not values:
                 continue
-            where = " or ".join(_matches(c, bool(pattern), False) for c in cols)
+            where = " or ".join(_matches(name, c, bool(tokens), False) for c in cols)
             n = con.execute(f"delete from {name} where {where}", params).fetchall()[0][0]
             if n:
                 deleted[f"{schema}.{table}"] = n
     finally:
-        con.unregister("_erase_values")
-        con.unregister("_erasure_ledger")
+        for view in ("_erase_values", "_erase_tokens", "_erasure_ledger"):
+            con.unregister(view)
     return deleted, pseudonymized
 
 
-def _pseudonymize(con: duckdb.DuckDBPyConnection, name: str, cols: list[str], pattern: str | None,
-                  salt: str) -> int:
+def _pseudonymize(con: duckdb.DuckDBPyConnection, name: str, cols: list[str], params: dict, salt: str) -> int:
     total = 0
-    params = {"salt": salt} | ({"pattern": pattern} if pattern else {})
     for c in cols:
         total += con.execute(
             f"update {name} set {_qi(c)} = '{ERASED_PREFIX}' || {SALTED_HASH_SQL.format(expr=_qi(c))} "
-            f"where {_matches(c, bool(pattern), True)}", params).fetchall()[0][0]
+            f"where {_matches(name, c, 'edge' in params, True)}", params | {"salt": salt}).fetchall()[0][0]
     return total
 
 
