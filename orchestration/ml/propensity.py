@@ -52,6 +52,8 @@ REFERENCE_SAMPLE = 5_000
 # time (two fits per fold) without changing which model wins.
 SELECTION_FOLDS = 3
 SELECTION_ROWS = 40_000
+# Rows scored per predict call: the model's working memory stays flat however many customers are scored.
+SCORE_BATCH_ROWS = 100_000
 # The inner split that chooses the champion holds out other customers than the outer one.
 INNER_SPLIT_SALT = "cjo-model-selection-v1"
 # Categories kept per categorical column by the tree model (the rest share one code); HGB bins at most 255.
@@ -237,6 +239,7 @@ class SplitSpec:
 
     test_snapshots: int = 2
     test_customer_share: float = 0.3
+    max_train_rows: int | None = 250_000  # ev.bounded_by_customer; None: every training row
 
 
 def split(task: Task, data: pd.DataFrame, spec: SplitSpec) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -269,14 +272,15 @@ def train(task: Task | str, data: pd.DataFrame, seed: int = 0, spec: SplitSpec |
     the recency-only baseline and the single-feature scan on the hold-out."""
     task = TASKS[task] if isinstance(task, str) else task
     spec = spec or SplitSpec()
-    train_df, test_df = split(task, data, spec)
+    all_train, test_df = split(task, data, spec)
+    train_df = ev.bounded_by_customer(all_train, spec.max_train_rows, seed)
     numeric, categorical = feature_lists(data)
     champion, selection = choose_champion(train_df, numeric, categorical, seed, task.horizon_days, spec)
     metrics, models = _holdout_metrics(task, train_df, test_df, numeric, categorical, seed)
     metrics.update({
         "champion": champion, "selection_cv_roc_auc": selection,
         "auc_gain_over_baseline": {"roc_auc": metrics[champion]["roc_auc"] - metrics["logistic"]["roc_auc"]},
-        "n_train": len(train_df), "n_test": len(test_df),
+        "n_train": len(train_df), "n_test": len(test_df), "n_train_available": len(all_train),
     })
     model = models[champion]
     # Drift reference: the hold-out snapshots, the population closest to the one scored next. The whole
@@ -342,8 +346,10 @@ def score(trained: TrainedModel, features: pd.DataFrame) -> np.ndarray:
         raise ValueError(f"model {trained.version} needs features that are missing: {missing}")
     if len(features) == 0:
         return np.array([], dtype="float64")
+    rows = features[trained.features]
     with threadpool_limits(limits=OMP_THREADS, user_api="openmp"):
-        return trained.model.predict_proba(features[trained.features])[:, 1]
+        return np.concatenate([trained.model.predict_proba(rows.iloc[i:i + SCORE_BATCH_ROWS])[:, 1]
+                               for i in range(0, len(rows), SCORE_BATCH_ROWS)])
 
 
 def set_drift_reference(trained: TrainedModel, population: pd.DataFrame, seed: int = 0) -> None:

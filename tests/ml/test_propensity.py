@@ -177,3 +177,31 @@ class _Stub:
 def test_retrain_policy(model, drift, expected):
     assert P.retrain_decision(model, datetime(2026, 6, 1), drift, max_age_days=30, min_days_between_retrains=7,
                               clock=pd.Timestamp("2026-04-01"), features=["a"]) == expected
+
+
+def test_a_bounded_training_sample_keeps_whole_customers_and_never_touches_the_hold_out(training, monkeypatch):
+    _, _, sets = training
+    data = sets["churn"]
+    train_all, test_all = P.split(L.TASKS["churn"], data, P.SplitSpec())
+    cap = len(train_all) // 3
+    sample = E.bounded_by_customer(train_all, cap, seed=1)
+    assert 0 < len(sample) <= cap
+    per_customer = train_all.groupby("customer_id").size()
+    kept = sample.groupby("customer_id").size()
+    assert (kept == per_customer[kept.index]).all()  # every snapshot of a drawn customer, or none
+    assert sample.equals(E.bounded_by_customer(train_all, cap, seed=1))  # deterministic
+    assert E.bounded_by_customer(train_all, None).equals(train_all)
+    assert E.bounded_by_customer(train_all, len(train_all)).equals(train_all)
+    model = P.train("churn", data, spec=P.SplitSpec(max_train_rows=cap), seed=1)
+    m = model.metrics
+    assert m["n_train"] == len(sample) and m["n_train_available"] == len(train_all)
+    assert m["n_test"] == len(test_all)  # the hold-out is the same, unsampled
+
+
+def test_scoring_in_batches_gives_the_scores_of_one_call(training, monkeypatch):
+    con, wh, sets = training
+    model = P.train("conversion", sets["conversion"])
+    feats = F.compute_features(con, wh.end, wh.tables)
+    whole = model.model.predict_proba(feats[model.features])[:, 1]
+    monkeypatch.setattr(P, "SCORE_BATCH_ROWS", max(1, len(feats) // 7))
+    np.testing.assert_allclose(P.score(model, feats), whole)
