@@ -108,10 +108,13 @@ class UpliftConfig(dg.Config):
     test_customer_share: float = Field(
         0.3, description="Share of customers held out (by a hash of their id): no hold-out customer is in "
         "training.")
+    max_train_rows: int | None = Field(
+        250_000, description="Rows each learner is fitted on at most: whole customers drawn at random (the "
+        "hold-out is never sampled). Unset: every row.")
     seed: int = Field(0, description="Random seed of the learners, the bootstrap and the random rankings.")
 
     def split(self) -> upl.UpliftSplit:
-        return upl.UpliftSplit(self.test_campaign_share, self.test_customer_share)
+        return upl.UpliftSplit(self.test_campaign_share, self.test_customer_share, self.max_train_rows)
 
 
 # ------------------------------------------------------------------ helpers

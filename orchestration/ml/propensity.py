@@ -346,9 +346,15 @@ def score(trained: TrainedModel, features: pd.DataFrame) -> np.ndarray:
         raise ValueError(f"model {trained.version} needs features that are missing: {missing}")
     if len(features) == 0:
         return np.array([], dtype="float64")
-    rows = features[trained.features]
+    return predict_in_batches(trained.model, features[trained.features])
+
+
+def predict_in_batches(model: Pipeline, rows: pd.DataFrame) -> np.ndarray:
+    """P(label = 1) for every row, SCORE_BATCH_ROWS rows per call (flat working memory at any scale)."""
+    if len(rows) == 0:
+        return np.array([], dtype="float64")
     with threadpool_limits(limits=OMP_THREADS, user_api="openmp"):
-        return np.concatenate([trained.model.predict_proba(rows.iloc[i:i + SCORE_BATCH_ROWS])[:, 1]
+        return np.concatenate([model.predict_proba(rows.iloc[i:i + SCORE_BATCH_ROWS])[:, 1]
                                for i in range(0, len(rows), SCORE_BATCH_ROWS)])
 
 

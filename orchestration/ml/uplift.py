@@ -154,6 +154,7 @@ class UpliftSplit:
 
     test_campaign_share: float = 0.3
     test_customer_share: float = 0.3
+    max_train_rows: int | None = 250_000  # ev.bounded_by_customer, for every fit; None: every row
 
 
 def split(data: pd.DataFrame, spec: UpliftSplit, salt: str = UPLIFT_SPLIT_SALT,
@@ -220,10 +221,10 @@ class UpliftModel:
 
     def raw(self, frame: pd.DataFrame) -> np.ndarray:
         x = frame[self.features]
-        with threadpool_limits(limits=prop.OMP_THREADS, user_api="openmp"):
-            if self.learner.startswith("t_learner"):
-                return self.models["treated"].predict_proba(x)[:, 1] - self.models["control"].predict_proba(x)[:, 1]
-            return 2 * self.models["z"].predict_proba(x)[:, 1] - 1
+        if self.learner.startswith("t_learner"):
+            treated, control = (prop.predict_in_batches(self.models[arm], x) for arm in ("treated", "control"))
+            return treated - control
+        return 2 * prop.predict_in_batches(self.models["z"], x) - 1
 
     def predict(self, frame: pd.DataFrame) -> np.ndarray:
         return np.clip(self.raw(frame) + self.offset, -1.0, 1.0)
@@ -313,7 +314,8 @@ def train(data: pd.DataFrame, seed: int = 0, spec: UpliftSplit | None = None) ->
     against the propensity and random rankings on the hold-out, then refit the champion on every row
     (the hold-out figures describe the learner; scoring uses all the evidence)."""
     spec = spec or UpliftSplit()
-    train_df, test_df, kind = split(data, spec)
+    all_train, test_df, kind = split(data, spec)
+    train_df = ev.bounded_by_customer(all_train, spec.max_train_rows, seed)
     for name, part in (("training", train_df), ("hold-out", test_df)):
         if part["treated"].nunique() < 2 or part["label"].nunique() < 2:
             raise ValueError(f"uplift: the {name} rows need treated and control members and both outcomes "
@@ -327,7 +329,7 @@ def train(data: pd.DataFrame, seed: int = 0, spec: UpliftSplit | None = None) ->
         propensity = baseline.predict_proba(test_df[cols])[:, 1]
     metrics = evaluate_on(test_df, model.predict(test_df), propensity, seed)
     metrics.update({"learner": learner, "selection_qini": selection, "split": kind,
-                    "n_train": len(train_df), "n_test": len(test_df)})
+                    "n_train": len(train_df), "n_test": len(test_df), "n_train_available": len(all_train)})
     window = {
         "train_campaigns": ",".join(sorted(train_df["campaign_id"].unique())),
         "test_campaigns": ",".join(sorted(test_df["campaign_id"].unique())),
@@ -335,7 +337,7 @@ def train(data: pd.DataFrame, seed: int = 0, spec: UpliftSplit | None = None) ->
         "test_customers": str(test_df["customer_id"].nunique()),
         "test_customer_share": str(spec.test_customer_share),
     }
-    final = fit(learner, data, seed)
+    final = fit(learner, ev.bounded_by_customer(data, spec.max_train_rows, seed), seed)
     created = datetime.now(UTC).replace(tzinfo=None)
     digest = hashlib.sha256(json.dumps([window, final.features], sort_keys=True).encode()).hexdigest()[:8]
     channels = sorted(data[CHANNEL_FEATURE].dropna().unique())

@@ -119,3 +119,15 @@ def test_train_refuses_data_without_a_control_group():
     data = planted_campaigns(1000).drop(columns="true_uplift").assign(treated=1)
     with pytest.raises(ValueError, match="treated and control"):
         upl.train(data)
+
+
+def test_a_bounded_training_sample_leaves_the_hold_out_whole(trained_on_planted):
+    data, full = trained_on_planted
+    cap = int(full.metrics["n_train"] * 0.6)
+    bounded = upl.train(data.drop(columns="true_uplift"), seed=0, spec=upl.UpliftSplit(0.4, 0.5, cap))
+    m = bounded.metrics
+    assert m["n_train"] <= cap < m["n_train_available"] == full.metrics["n_train"]
+    assert m["n_test"] == full.metrics["n_test"]  # the same hold-out rows, never sampled
+    predicted = bounded.model.predict(data)
+    moved = data["true_uplift"].to_numpy() > 0
+    assert predicted[moved].mean() > predicted[~moved].mean() + 0.1  # still finds the planted responders
