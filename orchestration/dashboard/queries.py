@@ -158,6 +158,7 @@ select c.customer_id, c.full_name, c.email, c.phone_e164,
        coalesce(c.persona, 'unknown') as persona,
        coalesce(m.segment_name, 'unsegmented') as segment_name,
        coalesce(c.value_tier, 'prospect') as value_tier,
+       coalesce(c.is_key_account_tier, false) as is_key_account_tier,
        coalesce(c.acquisition_channel, 'unattributed') as acquisition_channel,
        c.current_stage, c.current_stage_since, c.wholesaler_id, c.interest_segment,
        coalesce(m.status, 'prospect') as status, m.cohort_month,
@@ -408,18 +409,18 @@ def clv_validation(con) -> pd.DataFrame:
     return _df(con, "select * from marts.agg_clv_validation order by decile")
 
 
-def valuable_at_risk(con, f: Filters, tiers: Sequence[str] = ("platinum", "gold"), below: float = 0.5) -> pd.DataFrame:
-    """Customers of the top tiers whose probability of still being active is below `below`."""
+def valuable_at_risk(con, f: Filters, below: float = 0.5) -> pd.DataFrame:
+    """Customers of the key-account tiers (dim_customers.is_key_account_tier, from the dbt var
+    analytics_key_account_tiers) whose probability of still being active is below `below`."""
     c = clause(f, PEOPLE_COLUMNS)
-    marks = ", ".join("?" * len(tiers))
     return _df(
         con,
         f"""
         select value_tier as value, count(*) as customers, count(*) filter (where is_eligible) as eligible,
                count(*) filter (where is_contactable) as reachable, coalesce(sum(predicted_clv), 0) as predicted_clv
-        from people where {c.sql} and value_tier in ({marks}) and probability_alive < ?
+        from people where {c.sql} and is_key_account_tier and probability_alive < ?
         group by 1 order by predicted_clv desc""",
-        [*c.params, *tiers, below],
+        [*c.params, below],
     )
 
 
