@@ -19,12 +19,14 @@ from __future__ import annotations
 import contextlib
 import threading
 from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from pathlib import Path
 
 import duckdb
 import pandas as pd
+
+from orchestration.dashboard.experiments import readout
 
 # The filter dimensions and the column that holds each in `people` and in the sliced marts.
 DIMENSIONS = ("persona", "segment", "tier", "channel")
@@ -546,27 +548,26 @@ def segment_persona_matrix(con, f: Filters) -> pd.DataFrame:
 
 
 def experiments(con, f: Filters) -> tuple[pd.DataFrame, Clause]:
-    """Every experiment x metric with lift and its 95% interval; the date range keeps experiments whose
-    window overlaps it."""
-    c = clause(Filters(), {})
-    params, parts = [], []
-    if f.end:
-        parts.append("cast(window_start_at as date) <= ?")
-        params.append(f.end)
-    if f.start:
-        parts.append("cast(window_end_at as date) >= ?")
-        params.append(f.start)
-    skipped = tuple(d for d in DIMENSIONS if f.values(d))
-    frame = _df(
+    """Every experiment x arm x metric with lift and its 95% interval, for the customers the filters pick:
+    the parts of marts.agg_experiment_slices in the chosen slices, added up per arm and compared with the
+    control from the summed parts (``experiments.readout``); with no filter this is
+    marts.agg_experiment_results. The date range keeps experiments whose window overlaps it."""
+    c = clause(replace(f, start=None, end=None), PEOPLE_COLUMNS)
+    parts = _df(
         con,
         f"""
-        select experiment_id, experiment_name, experiment_type, channel, metric, n_treatment, n_control,
-               rate_treatment, rate_control, lift, lift_ci_low, lift_ci_high, relative_lift, is_significant
-        from marts.agg_experiment_results where {" and ".join(parts) or "true"}
-        order by experiment_name, metric""",
-        params,
+        select experiment_type, experiment_name, channel, arm, metric, window_start_at, window_end_at, z_value,
+               sum(n) as n, sum(value_sum) as value_sum, sum(value_sum_squares) as value_sum_squares
+        from marts.agg_experiment_slices where {c.sql}
+        group by all""",
+        c.params,
     )
-    return frame, Clause(c.sql, params, skipped)
+    frame = readout(parts)
+    if f.end:
+        frame = frame[pd.to_datetime(frame["window_start_at"]).dt.date <= f.end]
+    if f.start:
+        frame = frame[pd.to_datetime(frame["window_end_at"]).dt.date >= f.start]
+    return frame.reset_index(drop=True), c
 
 
 # ------------------------------------------------------------------ wholesalers
