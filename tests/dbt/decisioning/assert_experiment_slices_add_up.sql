@@ -1,7 +1,8 @@
 -- Summed over every customer slice, agg_experiment_slices has agg_experiment_results: for each experiment,
 -- arm and metric, the treated arm's and the control's n, and their outcome sums (conversions for a rate,
--- rate x n for revenue), and the window. A slice must split units, never drop or double them. One row per
--- readout row whose parts disagree.
+-- rate x n for revenue), and the window; and every arm of an experiment with both a control and a treated
+-- arm is in the readout. A slice must split units, never drop or double them. One row per readout row whose
+-- parts disagree (or one row saying how many arms are missing).
 
 with results as (
 
@@ -76,6 +77,23 @@ sliced_arms as (
 
 ),
 
+compared_experiments as (
+
+    -- the readout compares arms only where the experiment has a control and a treated arm (a journey
+    -- whose control has no matured enrollment yet has none)
+    select
+        experiment_type,
+        experiment_name,
+        channel,
+        metric
+    from sliced_arms
+    group by experiment_type, experiment_name, channel, metric
+    having
+        sum(case when arm = 'control' then 1 else 0 end) > 0
+        and sum(case when arm <> 'control' then 1 else 0 end) > 0
+
+),
+
 readout_arms as (
 
     select
@@ -98,8 +116,15 @@ readout_arms as (
 
 sliced_totals as (
 
-    -- and no slice rows for an arm the readout does not have
-    select count(*) as arms from sliced_arms
+    -- and no slice rows for a compared arm that the readout does not have
+    select count(*) as arms
+    from sliced_arms
+    inner join compared_experiments
+        on
+            sliced_arms.experiment_type = compared_experiments.experiment_type
+            and sliced_arms.experiment_name = compared_experiments.experiment_name
+            and coalesce(sliced_arms.channel, '') = coalesce(compared_experiments.channel, '')
+            and sliced_arms.metric = compared_experiments.metric
 
 ),
 
