@@ -143,12 +143,12 @@ select
     'parts differ' as problem
 from compared
 where
-    coalesce(n_treatment, -1) != coalesce(sliced_n_treatment, -2)
-    or coalesce(n_control, -1) != coalesce(sliced_n_control, -2)
+    coalesce(n_treatment, -1) <> coalesce(sliced_n_treatment, -2)
+    or coalesce(n_control, -1) <> coalesce(sliced_n_control, -2)
     or abs(coalesce(sum_treatment, 0) - coalesce(sliced_sum_treatment, 0)) > 1e-6 * (1 + abs(coalesce(sum_treatment, 0)))
     or abs(coalesce(sum_control, 0) - coalesce(sliced_sum_control, 0)) > 1e-6 * (1 + abs(coalesce(sum_control, 0)))
-    or window_start_at != sliced_window_start_at
-    or window_end_at != sliced_window_end_at
+    or window_start_at <> sliced_window_start_at
+    or window_end_at <> sliced_window_end_at
 union all
 select
     cast(null as {{ dbt.type_string() }}) as experiment_id,
@@ -156,8 +156,8 @@ select
     cast(null as {{ dbt.type_string() }}) as experiment_name,
     cast(null as {{ dbt.type_string() }}) as arm,
     cast(null as {{ dbt.type_string() }}) as metric,
-    'sliced arms ' || cast(sliced_totals.arms as {{ dbt.type_string() }}) || ' != readout arms '
+    'sliced arms ' || cast(sliced_totals.arms as {{ dbt.type_string() }}) || ' <> readout arms '
     || cast(readout_totals.arms as {{ dbt.type_string() }}) as problem
 from sliced_totals
 cross join readout_totals
-where sliced_totals.arms != readout_totals.arms
+where sliced_totals.arms <> readout_totals.arms
