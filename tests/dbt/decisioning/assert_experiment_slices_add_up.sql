@@ -156,7 +156,7 @@ select
     cast(null as {{ dbt.type_string() }}) as experiment_name,
     cast(null as {{ dbt.type_string() }}) as arm,
     cast(null as {{ dbt.type_string() }}) as metric,
-    'sliced arms ' || cast(sliced_totals.arms as {{ dbt.type_string() }}) || ' <> readout arms '
+    'sliced arms ' || cast(sliced_totals.arms as {{ dbt.type_string() }}) || ' sliced, but the readout has '
     || cast(readout_totals.arms as {{ dbt.type_string() }}) as problem
 from sliced_totals
 cross join readout_totals
