@@ -22,3 +22,22 @@
 {% macro value_tier_names() -%}
     {{ return(var('analytics_value_tiers') | map('first') | list + ['prospect']) }}
 {%- endmacro %}
+
+{#- var analytics_key_account_tiers, checked against the tier names of var analytics_value_tiers: a tier
+    renamed in one and not the other would silently empty aud_key_account_retention. -#}
+{% macro key_account_tiers() -%}
+    {%- set tiers = var('analytics_value_tiers') | map('first') | list -%}
+    {%- set key_tiers = var('analytics_key_account_tiers') | list -%}
+    {%- for tier in key_tiers if tier not in tiers -%}
+        {{ exceptions.raise_compiler_error(
+            "var analytics_key_account_tiers names '" ~ tier ~ "', which is not a tier of var analytics_value_tiers "
+            ~ tiers | string) }}
+    {%- endfor -%}
+    {{ return(key_tiers) }}
+{%- endmacro %}
+
+{#- True when a value tier expression names a key-account tier (var analytics_key_account_tiers); false
+    for every other tier and for null. The one definition: dim_customers.is_key_account_tier reads it. -#}
+{% macro is_key_account_tier(tier_expr) -%}
+    coalesce({{ tier_expr }} in ('{{ cjo.key_account_tiers() | join("', '") }}'), false)
+{%- endmacro %}

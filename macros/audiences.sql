@@ -49,3 +49,49 @@
     inner join {{ ref('dim_customers') }} as customers
         on {{ members }}.customer_id = customers.customer_id
 {%- endmacro %}
+
+{#- A whole journey audience model (aud_journey_<channel>): its members (audience_members(audience)),
+    their eligible rows of the decision ledger (fct_action_eligibility where is_eligible), the journey
+    messages they decide (journey_messages), and one row per message (send_id) with the keys every journey
+    destination receives (send_id, customer_id, action, journey, step_id), then `channel_columns` (the
+    channel's own fields, as select expressions over journey_messages' columns, e.g. 'headline as
+    subject'), then decided_at. The aud_* model names itself: dbt gives a model's SQL no name of its own
+    in unit tests (see audience_members). -#}
+{% macro journey_audience(audience, channel_columns) -%}
+with members as (
+
+    {{ cjo.audience_members(audience) }}
+
+),
+
+ledger as (
+
+    select * from {{ ref('fct_action_eligibility') }}
+    where is_eligible
+
+),
+
+messages as (
+
+    {{ cjo.journey_messages('members', 'ledger') }}
+
+),
+
+final as (
+
+    select
+        send_id,
+        customer_id,
+        action,
+        journey,
+        step_id,
+        {%- for column in channel_columns %}
+        {{ column }},
+        {%- endfor %}
+        decided_at
+    from messages
+
+)
+
+select * from final
+{%- endmacro %}

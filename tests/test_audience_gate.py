@@ -61,11 +61,24 @@ def test_every_audience_is_an_exposure_of_the_application_it_feeds(audiences, db
         assert node["config"].get("access") == "public", f"{node['name']} must be public (an exposure reads it)"
 
 
+def _macro_body(path, name: str) -> str:
+    """The text of one {% macro name(...) %} ... {% endmacro %} block of a macros file."""
+    found = re.search(r"\{% macro " + name + r"\(.*?\{%-? endmacro", path.read_text(), re.S)
+    assert found, f"no macro {name} in {path}"
+    return found.group(0)
+
+
 def test_every_audience_takes_its_members_from_its_own_declaration(audiences):
+    # A journey audience is its whole body in cjo.journey_audience('<itself>', columns): the macro must
+    # then do what every other aud_* model does in its own SQL.
+    journey_body = _macro_body(ROOT / "macros" / "audiences.sql", "journey_audience")
     for node in audiences:
         sql = (ROOT / node["original_file_path"]).read_text()
-        names = re.findall(r"audience_members\('([a-z0-9_]+)'\)", sql)
+        names = re.findall(r"(?:audience_members|journey_audience)\('([a-z0-9_]+)'", sql)
         assert names == [node["name"]], f"{node['name']} must call cjo.audience_members('{node['name']}')"
+        if "journey_audience(" in sql:
+            sql = journey_body
+            assert "audience_members(audience)" in sql, "journey_audience must take the members of its audience"
         assert "ref('fct_action_eligibility')" in sql and "where is_eligible" in sql, node["name"]
 
 

@@ -1,7 +1,8 @@
--- The most valuable customers (platinum and gold value tiers) at risk of churning, for the key-account
--- desk's CRM list. Who is in it is declared in _activation__models.yml (meta.audience: the retention email,
--- for a top value tier and the churn rule of aud_churn_risk_retention, which keeps the other tiers);
--- every member passed the decision ledger's gate for that action today.
+-- The most valuable customers (the key-account tiers: dim_customers.is_key_account_tier, from var
+-- analytics_key_account_tiers) at risk of churning, for the key-account desk's CRM list. Who is in it is
+-- declared in _activation__models.yml (meta.audience: the retention email, for a key-account tier and the
+-- churn rule of aud_churn_risk_retention, which keeps the other tiers); every member passed the decision
+-- ledger's gate for that action today.
 
 with members as (
 

@@ -19,12 +19,14 @@ from __future__ import annotations
 import contextlib
 import threading
 from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from pathlib import Path
 
 import duckdb
 import pandas as pd
+
+from orchestration.dashboard.experiments import readout
 
 # The filter dimensions and the column that holds each in `people` and in the sliced marts.
 DIMENSIONS = ("persona", "segment", "tier", "channel")
@@ -158,6 +160,7 @@ select c.customer_id, c.full_name, c.email, c.phone_e164,
        coalesce(c.persona, 'unknown') as persona,
        coalesce(m.segment_name, 'unsegmented') as segment_name,
        coalesce(c.value_tier, 'prospect') as value_tier,
+       coalesce(c.is_key_account_tier, false) as is_key_account_tier,
        coalesce(c.acquisition_channel, 'unattributed') as acquisition_channel,
        c.current_stage, c.current_stage_since, c.wholesaler_id, c.interest_segment,
        coalesce(m.status, 'prospect') as status, m.cohort_month,
@@ -408,18 +411,18 @@ def clv_validation(con) -> pd.DataFrame:
     return _df(con, "select * from marts.agg_clv_validation order by decile")
 
 
-def valuable_at_risk(con, f: Filters, tiers: Sequence[str] = ("platinum", "gold"), below: float = 0.5) -> pd.DataFrame:
-    """Customers of the top tiers whose probability of still being active is below `below`."""
+def valuable_at_risk(con, f: Filters, below: float = 0.5) -> pd.DataFrame:
+    """Customers of the key-account tiers (dim_customers.is_key_account_tier, from the dbt var
+    analytics_key_account_tiers) whose probability of still being active is below `below`."""
     c = clause(f, PEOPLE_COLUMNS)
-    marks = ", ".join("?" * len(tiers))
     return _df(
         con,
         f"""
         select value_tier as value, count(*) as customers, count(*) filter (where is_eligible) as eligible,
                count(*) filter (where is_contactable) as reachable, coalesce(sum(predicted_clv), 0) as predicted_clv
-        from people where {c.sql} and value_tier in ({marks}) and probability_alive < ?
+        from people where {c.sql} and is_key_account_tier and probability_alive < ?
         group by 1 order by predicted_clv desc""",
-        [*c.params, *tiers, below],
+        [*c.params, below],
     )
 
 
@@ -545,27 +548,26 @@ def segment_persona_matrix(con, f: Filters) -> pd.DataFrame:
 
 
 def experiments(con, f: Filters) -> tuple[pd.DataFrame, Clause]:
-    """Every experiment x metric with lift and its 95% interval; the date range keeps experiments whose
-    window overlaps it."""
-    c = clause(Filters(), {})
-    params, parts = [], []
-    if f.end:
-        parts.append("cast(window_start_at as date) <= ?")
-        params.append(f.end)
-    if f.start:
-        parts.append("cast(window_end_at as date) >= ?")
-        params.append(f.start)
-    skipped = tuple(d for d in DIMENSIONS if f.values(d))
-    frame = _df(
+    """Every experiment x arm x metric with lift and its 95% interval, for the customers the filters pick:
+    the parts of marts.agg_experiment_slices in the chosen slices, added up per arm and compared with the
+    control from the summed parts (``experiments.readout``); with no filter this is
+    marts.agg_experiment_results. The date range keeps experiments whose window overlaps it."""
+    c = clause(replace(f, start=None, end=None), PEOPLE_COLUMNS)
+    parts = _df(
         con,
         f"""
-        select experiment_id, experiment_name, experiment_type, channel, metric, n_treatment, n_control,
-               rate_treatment, rate_control, lift, lift_ci_low, lift_ci_high, relative_lift, is_significant
-        from marts.agg_experiment_results where {" and ".join(parts) or "true"}
-        order by experiment_name, metric""",
-        params,
+        select experiment_type, experiment_name, channel, arm, metric, window_start_at, window_end_at, z_value,
+               sum(n) as n, sum(value_sum) as value_sum, sum(value_sum_squares) as value_sum_squares
+        from marts.agg_experiment_slices where {c.sql}
+        group by all""",
+        c.params,
     )
-    return frame, Clause(c.sql, params, skipped)
+    frame = readout(parts)
+    if f.end:
+        frame = frame[pd.to_datetime(frame["window_start_at"]).dt.date <= f.end]
+    if f.start:
+        frame = frame[pd.to_datetime(frame["window_end_at"]).dt.date >= f.start]
+    return frame.reset_index(drop=True), c
 
 
 # ------------------------------------------------------------------ wholesalers

@@ -933,7 +933,9 @@ EXPERIMENT_COLUMNS = ["experiment_name", "metric", "n_treatment", "n_control", "
 
 def experiments(con, f: q.Filters) -> View:
     """Rates (purchase, visit, click, goal) in percentage points; revenue per customer in dollars, in a
-    chart and a table of its own: one axis never mixes the two units."""
+    chart and a table of its own: one axis never mixes the two units. Every filter applies: the customer
+    filters pick the slices whose parts make up each arm (agg_experiment_slices), the dates the experiments
+    whose window overlaps them."""
     res, c = q.experiments(con, f)
     is_money = res["metric"].isin(MONEY_METRICS)
     rates, revenue = res[~is_money], res[is_money]
@@ -962,7 +964,6 @@ def experiments(con, f: q.Filters) -> View:
         charts,
         tables,
         c.not_applied,
-        why_not_applied="results are per experiment: no mart holds them by customer slice yet",
     )
 
 

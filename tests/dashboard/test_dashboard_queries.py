@@ -174,6 +174,62 @@ def test_audience_group_is_its_members(con):
         assert members == summary.loc[name, "members"] == summary.loc[name, "members_unfiltered"]
 
 
+# ------------------------------------------------------------------ experiments
+
+READOUT_KEYS = ["experiment_type", "experiment_name", "channel", "arm", "metric"]
+
+
+def test_experiments_from_every_slice_are_the_unsliced_readout(con):
+    """The dashboard's lift from all slices' summed parts equals agg_experiment_results, column by column."""
+    import pandas as pd
+
+    from orchestration.dashboard.experiments import COLUMNS
+
+    actual, c = q.experiments(con, q.Filters())
+    expected = con.execute(f"select {', '.join(COLUMNS)} from marts.agg_experiment_results").df()
+    assert len(actual) == len(expected) > 0 and c.not_applied == ()
+    merged = expected.merge(actual, on=READOUT_KEYS, suffixes=("", "_dashboard"), validate="one_to_one")
+    assert len(merged) == len(expected)
+    for col in set(COLUMNS) - set(READOUT_KEYS):
+        pd.testing.assert_series_equal(merged[f"{col}_dashboard"], merged[col], check_names=False,
+                                       check_dtype=False, check_exact=False, rtol=1e-9, atol=1e-12)
+
+
+def test_a_customer_filter_gives_the_lift_of_that_slices_units(con, persona):
+    """Expected from the units themselves: each arm's mean over the persona's units, and the lift's Welch
+    interval for revenue, recomputed from the raw values of fct_experiment_units."""
+    import numpy as np
+
+    res, c = q.experiments(con, q.Filters(persona=(persona,)))
+    everyone, _ = q.experiments(con, q.Filters())
+    assert c.not_applied == () and len(res) > 0
+    assert res["n_treatment"].sum() < everyone["n_treatment"].sum()
+    units = con.execute(
+        """select u.experiment_type, u.experiment_name, u.arm, u.purchased, u.revenue
+        from marts.fct_experiment_units u join marts.dim_customer_slices s using (customer_id)
+        where s.persona = ? and u.experiment_type <> 'journey_holdout'""",
+        [persona],
+    ).df()
+    for metric, column in (("purchase_rate", "purchased"), ("revenue_per_customer", "revenue")):
+        arms = units.groupby(["experiment_type", "experiment_name", "arm"])[column]
+        for row in res[res["metric"] == metric].itertuples():
+            treated = arms.get_group((row.experiment_type, row.experiment_name, row.arm)).to_numpy(float)
+            control = arms.get_group((row.experiment_type, row.experiment_name, "control")).to_numpy(float)
+            assert (row.n_treatment, row.n_control) == (len(treated), len(control))
+            assert row.lift == pytest.approx(treated.mean() - control.mean())
+            if metric == "revenue_per_customer" and len(treated) > 1 and len(control) > 1:
+                se = np.sqrt(treated.var(ddof=1) / len(treated) + control.var(ddof=1) / len(control))
+                assert row.lift_ci_high - row.lift == pytest.approx(row.z_value * se)
+
+
+def test_the_date_range_keeps_experiments_whose_window_overlaps_it(con):
+    everyone, _ = q.experiments(con, q.Filters())
+    last_start = everyone["window_start_at"].max().date()
+    later, c = q.experiments(con, q.Filters(start=last_start))
+    assert c.not_applied == () and 0 < len(later) <= len(everyone)
+    assert (later["window_end_at"].dt.date >= last_start).all()
+
+
 # ------------------------------------------------------------------ every page
 
 

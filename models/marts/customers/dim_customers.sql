@@ -262,6 +262,7 @@ final as (
         cast(probability_alive as double) as probability_alive,
         cast(coalesce(customer_value, 0) as double) as customer_value,
         coalesce(value_tier, 'prospect') as value_tier,
+        {{ cjo.is_key_account_tier('value_tier') }} as is_key_account_tier,
         value_basis,
         interest_segment,
         product_interest,

@@ -1,4 +1,5 @@
--- Every arm against its control, for every outcome, for every randomized comparison we have:
+-- Every arm against its control, for every outcome, for every randomized comparison we have (the units and
+-- their outcomes are fct_experiment_units; this model adds them up per arm and pairs each arm with its control):
 --   campaign        past campaigns with a randomized control group (fct_campaign_member_outcomes: the
 --                   members resolved to people and their outcomes in the campaign's window, the start to
 --                   its end + the effect tail); the arms are the member list's assignments ('control' is
@@ -21,154 +22,19 @@
 -- many comparisons share the control: see docs/decisioning.md for the multiple-comparison guidance.
 
 {%- set z = var('nba_experiment_z') %}
-{%- set outcome_days = var('nba_holdout_outcome_days') %}
-{%- set lookback_days = var('nba_global_holdout_lookback_days') %}
 
-with campaign_members as (
+with units as (
 
-    -- each campaign member's group and outcomes in the campaign's window (the one definition)
-    select * from {{ ref('fct_campaign_member_outcomes') }}
-
-),
-
-sales as (
-
-    select * from {{ ref('int_customer_sales_mapped') }}
-
-),
-
-touchpoints as (
-
-    select * from {{ ref('fct_touchpoints') }}
-
-),
-
-customers as (
-
-    select * from {{ ref('dim_customers') }}
-
-),
-
-holdouts as (
-
-    select * from {{ ref('dim_customer_holdouts') }}
-
-),
-
-decisions as (
-
-    select * from {{ ref('fct_next_best_actions') }}
-
-),
-
-clock as (
-
-    select * from {{ ref('int_journey_clock_resolved') }}
-
-),
-
-journey_enrollments as (
-
-    select * from {{ ref('fct_journey_enrollments') }}
-
-),
-
-outcome_events as (
-
-    {{ cjo.experiment_outcome_events('sales', 'touchpoints') }}
-
-),
-
-global_units as (
-
-    select
-        'global_holdout' as experiment_type,
-        'global' as experiment_name,
-        'all' as channel,
-        case when holdouts.is_global_holdout then 'control' else 'treatment' end as arm,
-        customers.customer_id,
-        customers.customer_id as unit_id,
-        {{ dbt.dateadd('day', -lookback_days, 'clock.as_of_at') }} as window_start_at,
-        clock.as_of_at as window_end_at
-    from customers
-    inner join holdouts
-        on customers.customer_id = holdouts.customer_id
-    cross join clock
-
-),
-
-action_units as (
-
-    select
-        'action_holdout' as experiment_type,
-        decisions.action as experiment_name,
-        decisions.channel,
-        case when decisions.is_holdout then 'control' else 'treatment' end as arm,
-        decisions.customer_id,
-        decisions.decision_id as unit_id,
-        decisions.decided_at as window_start_at,
-        {{ dbt.dateadd('day', outcome_days, 'decisions.decided_at') }} as window_end_at
-    from decisions
-    cross join clock
-    -- only decisions whose outcome window has closed
-    where {{ dbt.dateadd('day', outcome_days, 'decisions.decided_at') }} <= clock.as_of_at
-
-),
-
-units as (
-
-    select * from global_units
-    union all
-    select * from action_units
-
-),
-
-campaign_outcomes as (
-
-    select
-        'campaign' as experiment_type,
-        campaign_id as experiment_name,
-        channel,
-        assigned_group as arm,
-        campaign_id || ':' || customer_id as unit_id,
-        window_start_at,
-        window_end_at,
-        purchased,
-        visited,
-        clicked,
-        revenue
-    from campaign_members
+    -- every unit of every comparison with its arm and outcomes (the one definition, also sliced by
+    -- customer in agg_experiment_slices)
+    select * from {{ ref('fct_experiment_units') }}
 
 ),
 
 unit_outcomes as (
 
-    -- A campaign's window is [start, end) (fct_campaign_member_outcomes); after a decision or before the
-    -- clock it is (start, end]: the decision itself is not its outcome; the global lookback ends at the clock.
-    select * from campaign_outcomes
-    union all
-    select
-        units.experiment_type,
-        units.experiment_name,
-        units.channel,
-        units.arm,
-        units.unit_id,
-        min(units.window_start_at) as window_start_at,
-        max(units.window_end_at) as window_end_at,
-        max(case when outcome_events.outcome = 'purchase' then 1 else 0 end) as purchased,
-        max(case when outcome_events.outcome = 'visit' then 1 else 0 end) as visited,
-        max(case when outcome_events.outcome = 'click' then 1 else 0 end) as clicked,
-        cast(
-            coalesce(sum(case when outcome_events.outcome = 'purchase' then outcome_events.amount end), 0)
-            as double
-        ) as revenue
-    from units
-    left join outcome_events
-        on
-            units.customer_id = outcome_events.customer_id
-            and units.window_start_at < outcome_events.event_at
-            and units.window_end_at >= outcome_events.event_at
-    group by units.experiment_type, units.experiment_name, units.channel, units.arm, units.unit_id
+    select * from units
+    where experiment_type <> 'journey_holdout'
 
 ),
 
@@ -230,13 +96,13 @@ journey_matured as (
 
     -- enrollments whose goal window has closed: converted or not is final
     select
-        journey,
+        experiment_name as journey,
         arm,
-        entered_at,
-        goal_deadline_at,
-        case when is_converted then 1 else 0 end as converted
-    from journey_enrollments
-    where is_goal_window_closed
+        window_start_at as entered_at,
+        window_end_at as goal_deadline_at,
+        converted
+    from units
+    where experiment_type = 'journey_holdout'
 
 ),
 
