@@ -154,10 +154,10 @@ def dbt_build_args(*, checks_left_out: bool, dbt_vars: Mapping[str, Any] | None 
     process, which a command-line flag would override (and run the left-out tests). ``dbt_vars``: the
     vars the settings set (settings.dbt_vars: the journey clock, authoritative CRM ids), as ``--vars``.
 
-    No speed flags, measured (issue 15, fixture, load average ~6 on 2 cores, 4 runs each; docs/journeys.md):
+    No speed flags, measured (issue 15, fixture, load average 4.6-6.8 on 2 cores, 4 runs each; docs/journeys.md):
     of a ~17 s `dbt build` of one model, imports take 7-8 s, adapter set-up 1.3 s, the partial parse and
     manifest 4 s, the relation cache 0.6 s. ``--no-populate-cache``, ``--cache-selected-only`` and
-    ``--log-level-file none`` changed the total by less than the run-to-run noise (+-1 s).
+    ``--log-level-file none`` changed the median total by less than the run-to-run noise (single runs 15-21 s).
     ``--no-write-json`` would drop run_results.json, which _log_dbt_elapsed and runstats read;
     ``--no-introspect`` only breaks compile-time queries; usage stats are already off (dagster-dbt's env)
     and there is no ``require-dbt-version`` for ``--no-version-check`` to skip."""
