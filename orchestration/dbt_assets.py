@@ -24,8 +24,9 @@ import logging
 import os
 import shutil
 import sys
-from collections.abc import Iterable, Mapping
-from functools import cache
+from collections.abc import Iterable, Mapping, Sequence
+from functools import cache, cached_property
+from importlib import metadata
 from pathlib import Path
 from typing import Any
 
@@ -39,6 +40,7 @@ from dagster_dbt import (
     dbt_assets,
 )
 from dagster_dbt.dbt_project import DagsterDbtProjectPreparer
+from packaging import version
 
 from orchestration import settings
 from orchestration.raw_assets import landed_in_this_run
@@ -81,12 +83,38 @@ def manifest_is_stale(project_dir: Path, manifest_path: Path) -> bool:
     return any(p.exists() and p.stat().st_mtime > built for p in files)
 
 
+class CjoDbtCliResource(DbtCliResource):
+    """dagster-dbt's dbt CLI resource without two start-up costs it pays around every dbt process, which
+    this project gets nothing from (measured on the fixture, load average ~6 on 2 cores; docs/journeys.md):
+
+    - ``_cli_version``: dagster-dbt runs ``dbt --version`` once per resource instance, i.e. once per
+      run: a whole dbt start-up plus a PyPI request for the latest version, 8 s. When the executable is
+      this interpreter's venv's dbt, its version is the installed dbt-core's, read from the package
+      metadata (any other executable, e.g. dbt Fusion on PATH, keeps dagster-dbt's check).
+    - ``_initialize_dbt_core_adapter``: before every dbt step dagster-dbt loads the profile, the project
+      and dbt's macros in the Dagster process (1.5 s; 5 s for the first step of a process, with dbt's
+      imports). That adapter only serves ``fetch_row_counts``/``fetch_column_metadata``, which open
+      DuckDB from this process while dbt holds the write lock, so the project never calls them.
+
+    Both are private methods of dagster-dbt 0.29; tests/test_dbt_args.py fails if an upgrade renames
+    them (the override would then silently stop saving anything)."""
+
+    @cached_property
+    def _cli_version(self) -> version.Version:
+        if Path(self.dbt_executable) == Path(sys.executable).parent / "dbt":
+            return version.parse(metadata.version("dbt-core"))
+        return super()._cli_version
+
+    def _initialize_dbt_core_adapter(self, args: Sequence[str]) -> None:  # type: ignore[override]
+        return None
+
+
 class CjoPreparer(DagsterDbtProjectPreparer):
     """dagster-dbt's preparer (a guard against two processes parsing at once), with the venv's dbt:
     the default calls `dbt` from PATH."""
 
     def _prepare_manifest(self, project: DbtProject) -> None:
-        DbtCliResource(project_dir=project, dbt_executable=dbt_executable()).cli(
+        CjoDbtCliResource(project_dir=project, dbt_executable=dbt_executable()).cli(
             ["parse", "--quiet"], target_path=project.target_path).wait()
 
 
@@ -124,7 +152,15 @@ def dbt_build_args(*, checks_left_out: bool, dbt_vars: Mapping[str, Any] | None 
     ``--indirect-selection buildable`` (see INDIRECT_SELECTION) unless the step leaves out checks of its
     assets: then dagster-dbt selects each test by name and sets DBT_INDIRECT_SELECTION=empty for the dbt
     process, which a command-line flag would override (and run the left-out tests). ``dbt_vars``: the
-    vars the settings set (settings.dbt_vars: the journey clock, authoritative CRM ids), as ``--vars``."""
+    vars the settings set (settings.dbt_vars: the journey clock, authoritative CRM ids), as ``--vars``.
+
+    No speed flags, measured (issue 15, fixture, load average 4.6-6.8 on 2 cores, 4 runs each; docs/journeys.md):
+    of a ~17 s `dbt build` of one model, imports take 7-8 s, adapter set-up 1.3 s, the partial parse and
+    manifest 4 s, the relation cache 0.6 s. ``--no-populate-cache``, ``--cache-selected-only`` and
+    ``--log-level-file none`` changed the median total by less than the run-to-run noise (single runs 15-21 s).
+    ``--no-write-json`` would drop run_results.json, which _log_dbt_elapsed and runstats read;
+    ``--no-introspect`` only breaks compile-time queries; usage stats are already off (dagster-dbt's env)
+    and there is no ``require-dbt-version`` for ``--no-version-check`` to skip."""
     args = ["build"] if checks_left_out else ["build", "--indirect-selection", INDIRECT_SELECTION]
     if dbt_vars:
         args += ["--vars", json.dumps(dict(dbt_vars), sort_keys=True)]

@@ -3,8 +3,9 @@
 - ``WarehouseResource``: the live DuckDB file (CJO_DUCKDB_PATH) and the folders around it. Connections are
   opened per use and closed at once: DuckDB allows ONE writing process, and even an open read-only
   connection makes the next write fail with "Could not set lock on file".
-- ``dbt_resource()``: dagster-dbt's ``DbtCliResource`` pointed at this repo, with the dbt executable taken
-  from the running interpreter's folder (so it works when the venv is not activated).
+- ``dbt_resource()``: dagster-dbt's ``DbtCliResource`` (as ``CjoDbtCliResource``, orchestration/dbt_assets.py:
+  without the `dbt --version` process and the unused in-process adapter) pointed at this repo, with the dbt
+  executable taken from the running interpreter's folder (so it works when the venv is not activated).
 
 ``DUCKDB_WRITER_POOL`` (defined in orchestration/warehouse_lock.py, beside the lock under it) is the
 Dagster concurrency pool of every asset that opens the live warehouse (dbt, landing's bookkeeping, ML,
@@ -63,13 +64,11 @@ class WarehouseResource(dg.ConfigurableResource):
 
 def dbt_resource():
     """The dbt CLI resource (built lazily: importing dagster_dbt is not free)."""
-    from dagster_dbt import DbtCliResource
-
-    from orchestration.dbt_assets import dbt_executable, dbt_project
+    from orchestration.dbt_assets import CjoDbtCliResource, dbt_executable, dbt_project
 
     # dagster-dbt runs dbt with DBT_SEND_ANONYMOUS_USAGE_STATS=false (the machine may be offline).
     project = dbt_project()
-    return DbtCliResource(
+    return CjoDbtCliResource(
         project_dir=project,
         profiles_dir=str(project.profiles_dir),
         dbt_executable=dbt_executable(),

@@ -47,3 +47,49 @@ def test_the_journey_clock_and_authoritative_ids_reach_dbt_as_vars():
     unset = settings.get(as_of=None, crm_ids_authoritative=False)
     assert settings.dbt_vars(unset) == {} and settings.journey_clock(unset) is None
     assert dbt_build_args(checks_left_out=False, dbt_vars={}) == ["build", "--indirect-selection", "buildable"]
+
+
+def _no_subprocess(*args, **kwargs):
+    raise AssertionError(f"dagster-dbt started a process: {args}")
+
+
+def test_the_dbt_resource_reads_the_venv_dbt_version_without_starting_dbt(monkeypatch):
+    """dagster-dbt's own check runs `dbt --version` (a whole dbt start-up and a PyPI request, ~8 s) once
+    per resource instance; the venv's dbt is the installed dbt-core, whose version is in its metadata."""
+    import sys
+    from functools import cached_property
+    from importlib import metadata
+    from pathlib import Path
+
+    import dagster_dbt.core.resource as dagster_dbt_resource
+    from dagster_dbt import DbtCliResource
+    from packaging import version
+
+    from orchestration.dbt_assets import CjoDbtCliResource, dbt_executable
+    from orchestration.resources import dbt_resource
+
+    # The overrides replace these private dagster-dbt methods: an upgrade that renames them must fail here.
+    assert isinstance(DbtCliResource.__dict__["_cli_version"], cached_property)
+    assert callable(DbtCliResource.__dict__["_initialize_dbt_core_adapter"])
+    monkeypatch.setattr(dagster_dbt_resource, "check_output", _no_subprocess)
+    resource = dbt_resource()
+    assert isinstance(resource, CjoDbtCliResource)
+    assert Path(dbt_executable()) == Path(sys.executable).parent / "dbt"
+    assert resource._cli_version == version.parse(metadata.version("dbt-core"))
+    assert resource._cli_version.major == 1  # dbt Core: dagster-dbt streams its events as dbt Core's
+    # No adapter in the Dagster process: only row-count/column-metadata fetching would use it.
+    assert resource._initialize_dbt_core_adapter(["build"]) is None
+
+
+def test_another_dbt_executable_keeps_dagster_dbts_version_check(monkeypatch, tmp_path):
+    """A dbt that is not the venv's (e.g. dbt Fusion on PATH) is asked for its version, as dagster-dbt does."""
+    import dagster_dbt.core.resource as dagster_dbt_resource
+
+    from orchestration.dbt_assets import CjoDbtCliResource, dbt_project
+
+    other = tmp_path / "dbt"
+    other.write_text("#!/bin/sh\n")
+    other.chmod(0o755)
+    monkeypatch.setattr(dagster_dbt_resource, "check_output", lambda args: b"dbt-fusion 2.0.0-preview.45")
+    resource = CjoDbtCliResource(project_dir=dbt_project(), dbt_executable=str(other))
+    assert resource._cli_version.major == 2
