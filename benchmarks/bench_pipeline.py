@@ -85,7 +85,12 @@ def dbt_model_seconds(target_root: Path, since: float) -> dict[str, float]:
 
 def run_job(label: str, job: str, work: Path, env: dict) -> tuple[Measurement, dict, dict]:
     since = time.time()
-    m = measure(label, [str(BIN / "cjo"), "run", "--job", job], env=env, cwd=ROOT, keep_samples=True)
+    # With the local destinations up (webhook receiver, PostgreSQL when installed), as `make demo` runs
+    # its syncs: without them the journey syncs of the incremental job fail, and Dagster skips the erasure
+    # pass and publishing below them (the 100k run of 4 December 2026 measured that by accident).
+    cmd = [PY, "-m", "cjo_data.destinations", "--folder", str(work / "destinations"), "--",
+           str(BIN / "cjo"), "run", "--job", job]
+    m = measure(label, cmd, env=env, cwd=ROOT, keep_samples=True)
     steps = dagster_steps(work / "dagster_home", m.samples or [])
     return m, steps, dbt_model_seconds(ROOT / "target", since)
 
