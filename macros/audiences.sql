@@ -57,7 +57,7 @@
     channel's own fields, as select expressions over journey_messages' columns, e.g. 'headline as
     subject'), then decided_at. The aud_* model names itself: dbt gives a model's SQL no name of its own
     in unit tests (see audience_members). -#}
-{% macro journey_audience(audience, channel_columns) -%}
+{% macro journey_audience(audience, ledger, channel_columns) -%}
 with members as (
 
     {{ cjo.audience_members(audience) }}
@@ -66,7 +66,7 @@ with members as (
 
 ledger as (
 
-    select * from {{ ref('fct_action_eligibility') }}
+    select * from {{ ledger }}
     where is_eligible
 
 ),

@@ -69,7 +69,7 @@ def _macro_body(path, name: str) -> str:
 
 
 def test_every_audience_takes_its_members_from_its_own_declaration(audiences):
-    # A journey audience is its whole body in cjo.journey_audience('<itself>', columns): the macro must
+    # A journey audience is its whole body in cjo.journey_audience('<itself>', ledger, columns): the macro must
     # then do what every other aud_* model does in its own SQL.
     journey_body = _macro_body(ROOT / "macros" / "audiences.sql", "journey_audience")
     for node in audiences:
@@ -77,8 +77,10 @@ def test_every_audience_takes_its_members_from_its_own_declaration(audiences):
         names = re.findall(r"(?:audience_members|journey_audience)\('([a-z0-9_]+)'", sql)
         assert names == [node["name"]], f"{node['name']} must call cjo.audience_members('{node['name']}')"
         if "journey_audience(" in sql:
-            sql = journey_body
-            assert "audience_members(audience)" in sql, "journey_audience must take the members of its audience"
+            # The model passes the ledger (its ref stands in the model's own file); the macro filters it.
+            assert "journey_audience('" + node["name"] + "', ref('fct_action_eligibility')," in sql, node["name"]
+            assert "audience_members(audience)" in journey_body, "journey_audience must take its audience's members"
+            sql += journey_body
         assert "ref('fct_action_eligibility')" in sql and "where is_eligible" in sql, node["name"]
 
 

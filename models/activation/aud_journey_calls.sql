@@ -3,7 +3,7 @@
 -- script. One row per task (send_id). The shared body is cjo.journey_audience; these are the call task's
 -- fields.
 
-{{ cjo.journey_audience('aud_journey_calls', [
+{{ cjo.journey_audience('aud_journey_calls', ref('fct_action_eligibility'), [
     'wholesaler_id',
     'full_name',
     'phone_e164',
