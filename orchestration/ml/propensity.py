@@ -344,8 +344,6 @@ def score(trained: TrainedModel, features: pd.DataFrame) -> np.ndarray:
     missing = [c for c in trained.features if c not in features.columns]
     if missing:
         raise ValueError(f"model {trained.version} needs features that are missing: {missing}")
-    if len(features) == 0:
-        return np.array([], dtype="float64")
     return predict_in_batches(trained.model, features[trained.features])
 
 

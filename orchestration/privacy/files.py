@@ -209,7 +209,7 @@ def scrub_rejects(landing_dir: Path, tokens: frozenset[str]) -> int:
         return 0
     total = 0
     with duckdb.connect() as con:
-        con.register("_erase_tokens", _tokens_relation(tokens))
+        con.register("_erase_tokens", values_relation(tokens))
         for path in sorted((landing_dir / landing.REJECTS).rglob("*.parquet")):
             if path.name == landing.SCHEMA_FILE:
                 continue
@@ -223,12 +223,6 @@ def scrub_rejects(landing_dir: Path, tokens: frozenset[str]) -> int:
                 _write_parquet_atomic(con, "select * exclude (_k) from _rej order by _k", path)
                 total += hit
     return total
-
-
-def _tokens_relation(tokens: frozenset[str]):
-    import pyarrow as pa
-
-    return pa.table({"v": sorted(tokens) or [None]}, schema=pa.schema([("v", pa.string())]))
 
 
 def scrub_quarantined(raw_dir: Path, tokens: frozenset[str]) -> int:
@@ -271,7 +265,7 @@ def scrub_exports(export_dir: Path, values: set[str], ledger_hash_sql: str, salt
     rows_removed = files = 0
     cutoff = time.time() - notice_days * 86400
     with duckdb.connect() as con:
-        con.register("_values", _values_relation(values))
+        con.register("_values", values_relation(values))
         ledger.register(con, state_dir)
         for path in sorted(p for p in export_dir.rglob("*") if p.is_file() and not p.name.startswith(".")):
             kind = "parquet" if path.suffix == ".parquet" else "csv" if path.suffix == ".csv" else None
@@ -284,10 +278,12 @@ def scrub_exports(export_dir: Path, values: set[str], ledger_hash_sql: str, salt
     return rows_removed, files
 
 
-def _values_relation(values: set[str]):
+def values_relation(values: set[str] | frozenset[str]):
+    """A one-column table ``v`` (text) of the values, to register in DuckDB: the erasure's value and token
+    sets in every query (an empty set is an empty, still typed, column)."""
     import pyarrow as pa
 
-    return pa.table({"v": sorted(values)})
+    return pa.table({"v": sorted(values)}, schema=pa.schema([("v", pa.string())]))
 
 
 def _scrub_export_file(con: duckdb.DuckDBPyConnection, path: Path, kind: str, hash_sql: str, salt: str,

@@ -20,7 +20,7 @@ from __future__ import annotations
 import duckdb
 import pyarrow as pa
 
-from orchestration.privacy.files import EDGE, mentioning_rows_sql
+from orchestration.privacy.files import EDGE, mentioning_rows_sql, values_relation
 from orchestration.privacy.ledger import SALTED_HASH_SQL
 
 KEPT_UNTIL_REMOVED = {("ops", "sync_state"), ("ops", "sync_inflight")}
@@ -70,8 +70,8 @@ def scrub(con: duckdb.DuckDBPyConnection, values: set[str], tokens: frozenset[st
           ledger_table: pa.Table) -> tuple[dict[str, int], int]:
     """Delete the forgotten people's rows everywhere (pseudonymize them in the sync audit log).
     Returns ({schema.table: rows deleted}, audit cells pseudonymized)."""
-    con.register("_erase_values", pa.table({"v": sorted(values) or [None]}, schema=pa.schema([("v", pa.string())])))
-    con.register("_erase_tokens", pa.table({"v": sorted(tokens) or [None]}, schema=pa.schema([("v", pa.string())])))
+    con.register("_erase_values", values_relation(values))
+    con.register("_erase_tokens", values_relation(tokens))
     con.register("_erasure_ledger", ledger_table)
     deleted: dict[str, int] = {}
     pseudonymized = 0
@@ -110,7 +110,7 @@ def remaining(con: duckdb.DuckDBPyConnection, values: set[str]) -> dict[str, int
     the erasure's own check, after the scrub."""
     if not values:
         return {}
-    con.register("_erase_values", pa.table({"v": sorted(values)}))
+    con.register("_erase_values", values_relation(values))
     out = {}
     try:
         for (schema, table), cols in text_columns(con).items():
