@@ -36,8 +36,14 @@ def area_definitions() -> list[dg.Definitions]:
 
 
 def published_deps(dbt_assets: dg.AssetsDefinition, areas: list[dg.Definitions]) -> list[dg.AssetKey]:
-    """Every dbt mart/activation model and every area asset writing the ml/ops schemas (the sync assets
-    write ops.sync_runs: publishing after them lets readers see what was sent)."""
+    """Every dbt mart/activation model and every area asset writing the ml/ops schemas, except the syncs.
+
+    A sync talks to an outside system that can be down. Were the erasure pass (and publishing after it)
+    downstream of a sync, a dead destination would skip both, and a forgotten person would stay in the
+    live file and the published copy. So nothing waits for a sync: the gate and the sync engine's
+    last-mile check keep forgotten people out of every send either way, a removal a sync sends after the
+    pass is pseudonymized by the next one (docs/privacy.md), and in a run with syncs Dagster runs them
+    before the pass (they sit lower in the graph; tests/test_demo_activation.py checks the order)."""
     published = dg.AssetKey(list(PUBLISHED_KEY_PATH))
     keys = [k for k in dbt_assets.keys if dbt_assets.group_names_by_key.get(k) in PUBLISHED_GROUPS]
     for area in areas:
@@ -46,8 +52,7 @@ def published_deps(dbt_assets: dg.AssetsDefinition, areas: list[dg.Definitions])
                 continue
             for k in a.keys:
                 upstream = {d for d in a.asset_deps.get(k, set())}
-                writes_ops = k.path[0] in PUBLISHED_PREFIXES or k.path[-1].startswith("sync_")
-                if writes_ops and published not in upstream:
+                if k.path[0] in PUBLISHED_PREFIXES and published not in upstream:
                     keys.append(k)
     return sorted(set(keys), key=lambda k: k.to_user_string())
 
@@ -58,8 +63,8 @@ def build_definitions() -> dg.Definitions:
 
     areas = area_definitions()
     checks = freshness_checks()
-    # The erasure runs after everything publishing waits for, and publishing waits for it: readers
-    # never see a forgotten person (orchestration/privacy).
+    # The erasure runs after everything publishing waits for but the syncs, and publishing waits for it:
+    # readers never see a forgotten person, and a dead destination cannot hold either back.
     erasure = build_erasure_asset(published_deps(cjo_dbt_assets, areas))
     core = dg.Definitions(
         assets=[raw_landing, cjo_dbt_assets, erasure, build_published_asset([*erasure.keys])],

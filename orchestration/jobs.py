@@ -65,6 +65,6 @@ def build_jobs(dbt_assets: dg.AssetsDefinition) -> list[dg.UnresolvedAssetJobDef
             ACTIVATE, selection=SYNC_SELECTION | dg.AssetSelection.assets(ERASURE_KEY, PUBLISHED_KEY),
             description="Send every audience to its destination (each sync also has a job and schedule of its "
             "own), then the erasure pass (the sync log of a privacy removal is pseudonymized), then publish, "
-            "so readers see the sync log.",
+            "so readers see the sync log. A failed sync holds back neither.",
         ),
     ]

@@ -46,18 +46,33 @@ def test_every_declared_sync_is_selected_and_postgres_ones_only_with_postgres(db
 
 
 def test_the_activate_job_runs_every_sync_then_publishes(cjo_defs):
-    from orchestration.jobs import PUBLISHED_KEY
-
-    erasure = dg.AssetKey(["ops", "erasure"])  # the erasure pass runs before publishing (docs/privacy.md)
+    from orchestration.jobs import ERASURE_KEY, PUBLISHED_KEY
 
     graph = cjo_defs.resolve_asset_graph()
     job = cjo_defs.resolve_job_def("activate")
     selected = set(job.asset_layer.selected_asset_keys)
     syncs = {k for k in graph.get_all_asset_keys() if k.path[0] == "activation" and k.path[-1].startswith("sync_")}
-    assert syncs and syncs | {erasure, PUBLISHED_KEY} == selected
-    # Publishing waits for the syncs (through the erasure pass), so the published copy holds their log.
-    assert syncs <= set(graph.get(erasure).parent_keys) and erasure in graph.get(PUBLISHED_KEY).parent_keys
+    assert syncs and syncs | {ERASURE_KEY, PUBLISHED_KEY} == selected
     assert isinstance(job, dg.JobDefinition)
+
+
+def test_no_sync_holds_back_the_erasure_or_publishing_and_syncs_run_first(cjo_defs):
+    """A sync depends on an outside system: were the erasure pass or publishing downstream of one, a dead
+    destination would skip both (docs/privacy.md). In a run with syncs they still run first, so the
+    published copy holds their log, pseudonymized by the pass."""
+    from dagster._core.execution.api import create_execution_plan
+
+    from orchestration.jobs import ERASURE_KEY, PUBLISHED_KEY
+
+    graph = cjo_defs.resolve_asset_graph()
+    held = graph.get_ancestor_asset_keys(ERASURE_KEY) | graph.get_ancestor_asset_keys(PUBLISHED_KEY)
+    assert not [k for k in held if k.path[-1].startswith("sync_")]
+    assert ERASURE_KEY in graph.get(PUBLISHED_KEY).parent_keys
+    for name in ("activate", "incremental"):
+        plan = create_execution_plan(cjo_defs.resolve_job_def(name))
+        steps = [s.key for s in plan.get_steps_to_execute_in_topo_order()]
+        syncs = [i for i, k in enumerate(steps) if k.startswith("activation__sync_")]
+        assert syncs and max(syncs) < steps.index("ops__erasure") < steps.index("ops__published_warehouse"), steps
 
 
 def test_make_demo_ends_with_the_syncs_and_the_status():

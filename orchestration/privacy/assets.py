@@ -1,11 +1,12 @@
-"""The ``erasure`` asset: one erasure pass after every model and sync of a run, before publishing."""
+"""The ``erasure`` asset: one erasure pass after every model of a run, before publishing; no sync holds it back."""
 
 ERASURE_KEY_PATH = ("ops", "erasure")
 
 
 def build_erasure_asset(deps):
-    """Downstream of everything publishing waits for (marts, ML, quality, syncs), so it sees the
-    identity graph of this run and the deletes the syncs just sent; published_warehouse waits for it.
+    """Downstream of everything publishing waits for (marts, ML, quality; not the syncs, whose
+    destinations can be down: docs/privacy.md), so it sees the identity graph of this run; in a run with
+    syncs they run first (lower in the graph), so it sees the deletes they sent. published_warehouse waits for it.
     It writes the live file, the landed Parquet, raw files and exports, so it is in the writer pool."""
     import dagster as dg
 

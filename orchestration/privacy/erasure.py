@@ -11,7 +11,8 @@ Order, and why:
 
 Steps 4-5 also run when nobody new is forgotten: a delete sent to a destination after the erasure is
 logged with the key, and an export's delete instruction outlives its notice period.
-Runs inside the writer pool (the erasure asset), after every model and sync of the run, before publish.
+Runs inside the writer pool (the erasure asset), after every model of the run (and after its syncs, which
+never hold it back), before publish.
 """
 
 from __future__ import annotations
