@@ -99,3 +99,14 @@ def readout(parts: pd.DataFrame) -> pd.DataFrame:
         is_significant=(lift.ci_low > 0) | (lift.ci_high < 0),
     )
     return out[COLUMNS].sort_values(["experiment_name", "metric", "arm"]).reset_index(drop=True)
+
+
+def row_labels(res: pd.DataFrame) -> pd.Series:
+    """One label per result row: "experiment · metric", with the arm named when the experiment compares
+    more than one treated arm with its control (otherwise two rows would share a label)."""
+    if res.empty:
+        return pd.Series(dtype=str)
+    arms = res.groupby(["experiment_name", "metric"])["arm"].transform("nunique")
+    plain = res["experiment_name"] + " · " + res["metric"]
+    return plain.where(arms <= 1, res["experiment_name"] + " · " + res["arm"] + " · " + res["metric"])
+

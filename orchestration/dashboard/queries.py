@@ -26,7 +26,7 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
-from orchestration.dashboard.experiments import readout
+from orchestration.dashboard.experiments import COLUMNS, readout
 
 # The filter dimensions and the column that holds each in `people` and in the sliced marts.
 DIMENSIONS = ("persona", "segment", "tier", "channel")
@@ -551,18 +551,22 @@ def experiments(con, f: Filters) -> tuple[pd.DataFrame, Clause]:
     """Every experiment x arm x metric with lift and its 95% interval, for the customers the filters pick:
     the parts of marts.agg_experiment_slices in the chosen slices, added up per arm and compared with the
     control from the summed parts (``experiments.readout``); with no filter this is
-    marts.agg_experiment_results. The date range keeps experiments whose window overlaps it."""
+    marts.agg_experiment_results. The date range keeps experiments whose window overlaps it. A published
+    copy built before the slices existed gives the whole results, the customer filters named not applied."""
     c = clause(replace(f, start=None, end=None), PEOPLE_COLUMNS)
-    parts = _df(
-        con,
-        f"""
-        select experiment_type, experiment_name, channel, arm, metric, window_start_at, window_end_at, z_value,
-               sum(n) as n, sum(value_sum) as value_sum, sum(value_sum_squares) as value_sum_squares
-        from marts.agg_experiment_slices where {c.sql}
-        group by all""",
-        c.params,
-    )
-    frame = readout(parts)
+    if has_table(con, "marts", "agg_experiment_slices"):
+        frame = readout(_df(
+            con,
+            f"""
+            select experiment_type, experiment_name, channel, arm, metric, window_start_at, window_end_at, z_value,
+                   sum(n) as n, sum(value_sum) as value_sum, sum(value_sum_squares) as value_sum_squares
+            from marts.agg_experiment_slices where {c.sql}
+            group by all""",
+            c.params,
+        ))
+    else:
+        frame = _df(con, f"select {', '.join(COLUMNS)} from marts.agg_experiment_results")
+        c = Clause("true", [], tuple(d for d in DIMENSIONS if f.values(d)))
     if f.end:
         frame = frame[pd.to_datetime(frame["window_start_at"]).dt.date <= f.end]
     if f.start:

@@ -17,6 +17,7 @@ import plotly.graph_objects as go
 
 from orchestration.dashboard import insights
 from orchestration.dashboard import queries as q
+from orchestration.dashboard.experiments import row_labels
 from orchestration.dashboard.numbers import MONEY_METRICS, count, days, money, pct
 
 # A small template instead of plotly_white: plotly.py deep-copies a figure's template, and the full one
@@ -892,7 +893,7 @@ def segments(con, f: q.Filters) -> View:
 
 
 def _forest_figure(res, money_axis: bool = False) -> go.Figure:
-    label = res["experiment_name"] + " · " + res["metric"] if len(res) else pd.Series(dtype=str)
+    label = row_labels(res)
     colors = [
         "#31a354" if (sig and lift > 0) else "#de2d26" if sig else "#6baed6"
         for sig, lift in zip(res.get("is_significant", []), res.get("lift", []), strict=True)
@@ -927,7 +928,7 @@ def _forest_figure(res, money_axis: bool = False) -> go.Figure:
     return fig
 
 
-EXPERIMENT_COLUMNS = ["experiment_name", "metric", "n_treatment", "n_control", "rate_treatment", "rate_control",
+EXPERIMENT_COLUMNS = ["experiment_name", "arm", "metric", "n_treatment", "n_control", "rate_treatment", "rate_control",
                       "lift", "lift_ci_low", "lift_ci_high", "is_significant"]
 
 

@@ -230,6 +230,40 @@ def test_the_date_range_keeps_experiments_whose_window_overlaps_it(con):
     assert (later["window_end_at"].dt.date >= last_start).all()
 
 
+def test_a_copy_published_before_the_slices_shows_the_whole_results_and_says_so(built_warehouse, tmp_path,
+                                                                                  persona):
+    """A published copy older than agg_experiment_slices: the page still reads (agg_experiment_results,
+    unsliced), and the customer filter in use is named as not applied instead of failing."""
+    import shutil
+
+    import duckdb
+
+    old = tmp_path / "published"
+    shutil.copytree(built_warehouse.publish_dir, old)
+    for db in old.rglob("*.duckdb"):
+        with duckdb.connect(str(db)) as w:
+            for (kind,) in w.execute("select table_type from information_schema.tables where table_schema = "
+                                     "'marts' and table_name = 'agg_experiment_slices'").fetchall():
+                w.execute(f"drop {'view' if kind == 'VIEW' else 'table'} marts.agg_experiment_slices")
+    with q.Reader(old).connect() as c:
+        assert not q.has_table(c, "marts", "agg_experiment_slices")
+        res, clause = q.experiments(c, q.Filters(persona=(persona,)))
+        whole = c.execute("select count(*) from marts.agg_experiment_results").fetchone()[0]
+        assert len(res) == whole > 0 and clause.not_applied == ("persona",)
+        assert "persona" in views.build(c, "experiments", q.Filters(persona=(persona,))).not_applied_note()
+
+
+def test_two_treated_arms_of_one_experiment_get_labels_of_their_own():
+    import pandas as pd
+
+    from orchestration.dashboard.experiments import row_labels
+
+    res = pd.DataFrame({"experiment_name": ["c1", "c1", "c2", "c1"], "arm": ["a", "b", "treatment", "a"],
+                        "metric": ["purchase", "purchase", "purchase", "visit"]})
+    assert row_labels(res).tolist() == ["c1 · a · purchase", "c1 · b · purchase", "c2 · purchase", "c1 · visit"]
+    assert row_labels(res.iloc[:0]).empty
+
+
 # ------------------------------------------------------------------ every page
 
 
