@@ -3,13 +3,21 @@
 -- declared audience) with the open stays: newcomers open a stay (entered_at = this run), leavers close
 -- theirs (exited_at = this run). History is never rewritten, so "who was in aud_x on date d" is
 -- `entered_at <= d and (exited_at is null or exited_at > d)`.
--- Spark: delete+insert is DuckDB/Postgres; the spark twin uses merge (needs Delta there).
+-- Engines: DuckDB (and Postgres) write the changes with delete+insert on membership_id. Spark has no
+-- keyed delete on plain Parquet, so there the model overwrites the partitions (one per audience) that
+-- changed: it also returns every other row of those audiences, and dbt-spark's dynamic partition
+-- overwrite replaces exactly them (audiences without a change are not touched). With Delta on
+-- Databricks, `merge` on membership_id would do as DuckDB does.
+
+{% set overwrites_partitions = target.type == 'spark' %}
 
 {{
     config(
         materialized='incremental',
-        unique_key='membership_id',
-        incremental_strategy=('merge' if target.type == 'spark' else 'delete+insert'),
+        unique_key=(none if overwrites_partitions else 'membership_id'),
+        incremental_strategy=('insert_overwrite' if overwrites_partitions else 'delete+insert'),
+        partition_by=(['audience'] if overwrites_partitions else none),
+        file_format=('parquet' if overwrites_partitions else none),
         on_schema_change='fail'
     )
 }}
@@ -84,6 +92,25 @@ changes as (
     select * from entered
     union all
     select * from exited
+
+{% if overwrites_partitions %}
+    -- The partitions rewritten are the audiences with a change: the rest of their stays go back as they were.
+    union all
+    select
+        stays.audience,
+        stays.customer_id,
+        stays.entered_at,
+        stays.exited_at
+    from {{ this }} as stays
+    left join exited
+        on
+            stays.audience = exited.audience
+            and stays.customer_id = exited.customer_id
+            and stays.entered_at = exited.entered_at
+    where
+        exited.customer_id is null
+        and stays.audience in (select entered.audience from entered union all select exited.audience from exited)
+{% endif %}
 
 ),
 
