@@ -42,12 +42,28 @@
 {% macro default__sha256(expr) -%}sha256({{ expr }}){%- endmacro %}
 {% macro spark__sha256(expr) -%}sha2({{ expr }}, 256){%- endmacro %}
 
-{#- Median (DuckDB: median; Spark: percentile_approx). -#}
+{#- Median, exact: the mean of the two middle values for an even count (DuckDB's median of numbers;
+    Spark's percentile interpolates the same way, where percentile_approx returned one of the values). -#}
 {% macro median(expr) -%}
     {{ return(adapter.dispatch('median', 'cjo')(expr)) }}
 {%- endmacro %}
 {% macro default__median(expr) -%}median({{ expr }}){%- endmacro %}
-{% macro spark__median(expr) -%}percentile_approx({{ expr }}, 0.5){%- endmacro %}
+{% macro spark__median(expr) -%}percentile({{ expr }}, 0.5){%- endmacro %}
+
+{#- Text values joined in order of order_by (a list of expressions), nulls skipped. dbt-spark's listagg
+    ignores its order_by (collect_list has no order), so paths came out in any order there: the spark
+    twin sorts structs of (order_by..., value) and keeps the values. -#}
+{% macro ordered_listagg(measure, delimiter_text, order_by) -%}
+    {{ return(adapter.dispatch('ordered_listagg', 'cjo')(measure, delimiter_text, order_by)) }}
+{%- endmacro %}
+{% macro default__ordered_listagg(measure, delimiter_text, order_by) -%}
+    {{ dbt.listagg(measure, delimiter_text, 'order by ' ~ (order_by | join(', '))) }}
+{%- endmacro %}
+{% macro spark__ordered_listagg(measure, delimiter_text, order_by) -%}
+    array_join(transform(array_sort(collect_list(named_struct(
+        {%- for o in order_by %}'k{{ loop.index }}', {{ o }}, {% endfor %}'v', {{ measure }}))),
+        x -> x.v), {{ delimiter_text }})
+{%- endmacro %}
 
 {#- 64-bit floating point. dbt.type_float() is a 32-bit FLOAT on DuckDB, which turns 75093.62 into
     75093.6171875: money and scores need double precision. -#}
@@ -56,3 +72,17 @@
 {%- endmacro %}
 {% macro default__type_double() -%}double{%- endmacro %}
 {% macro postgres__type_double() -%}double precision{%- endmacro %}
+
+{#- Days elapsed between two timestamps, as a double, to the microsecond. dbt.datediff counts unit
+    boundaries on DuckDB and rounds the elapsed time up on Spark, so minute-based days differed by up
+    to a minute per value between the engines; both twins here are exact. -#}
+{% macro days_between(first, second) -%}
+    {{ return(adapter.dispatch('days_between', 'cjo')(first, second)) }}
+{%- endmacro %}
+{% macro default__days_between(first, second) -%}
+    (cast({{ dbt.datediff(first, second, 'microsecond') }} as {{ cjo.type_double() }}) / 86400000000.0)
+{%- endmacro %}
+{% macro spark__days_between(first, second) -%}
+    ((cast(to_timestamp({{ second }}) as double) - cast(to_timestamp({{ first }}) as double)) / 86400.0)
+{%- endmacro %}
+

@@ -80,7 +80,7 @@ windowed as (
         touch_days.channel,
         touch_days.campaign_id,
         touch_days.touched_at,
-        cast({{ dbt.datediff('touch_days.touched_at', 'paths.converted_at', 'second') }} as double) / 86400.0  -- noqa: LT05
+        {{ cjo.days_between('touch_days.touched_at', 'paths.converted_at') }}
             as days_before_conversion
     from paths
     inner join touch_days

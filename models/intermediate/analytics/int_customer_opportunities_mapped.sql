@@ -24,7 +24,7 @@ final as (
         cast(opportunities.amount as double) as amount,
         opportunities.created_at,
         opportunities.closed_at,
-        cast({{ dbt.datediff('opportunities.created_at', 'opportunities.closed_at', 'minute') }} as double) / 1440.0  -- noqa: LT05
+        {{ cjo.days_between('opportunities.created_at', 'opportunities.closed_at') }}
             as cycle_days
     from opportunities
     inner join advisor_records

@@ -78,7 +78,7 @@ flows as (
         slices.acquisition_channel,
         count(*) as customers,
         sum(coalesce(sequenced.next_product_revenue, 0)) as to_revenue,
-        avg(cast({{ dbt.datediff('sequenced.adopted_at', 'sequenced.next_adopted_at', 'minute') }} as double) / 1440.0)  -- noqa: LT05
+        avg({{ cjo.days_between('sequenced.adopted_at', 'sequenced.next_adopted_at') }})
             as mean_days_between
     from sequenced
     inner join slices

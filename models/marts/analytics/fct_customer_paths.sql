@@ -120,7 +120,7 @@ touch_counts as (
         outcome,
         max(total_steps) as {{ kind }}_steps,
         case when max(total_steps) > {{ max_steps }} then '... > ' else '' end
-        || {{ dbt.listagg('step', "' > '", 'order by step_at, step') }} as {{ kind }}_path
+        || {{ cjo.ordered_listagg('step', "' > '", ['step_at', 'step']) }} as {{ kind }}_path
     from {{ kind }}_ranked
     where steps_from_end <= {{ max_steps }}
     group by customer_id, outcome
@@ -137,8 +137,7 @@ final as (
         outcomes.outcome,
         outcomes.outcome_at,
         journey_starts.journey_started_at,
-        cast({{ dbt.datediff('journey_starts.journey_started_at', 'outcomes.outcome_at', 'minute') }} as double)  -- noqa: LT05
-        / 1440.0 as days_to_outcome,
+        {{ cjo.days_between('journey_starts.journey_started_at', 'outcomes.outcome_at') }} as days_to_outcome,
         stage_paths.stage_path,
         cast(stage_paths.stage_steps as {{ dbt.type_int() }}) as stage_steps,
         coalesce(channel_paths.channel_path, '(no touch)') as channel_path,

@@ -42,8 +42,7 @@ enriched as (
         per_customer.*,
         {%- for stage in funnel[1:] %}
         {%- set previous = funnel[loop.index0] %}
-        cast({{ dbt.datediff('per_customer.first_' ~ previous ~ '_at', 'per_customer.first_' ~ stage ~ '_at', 'minute') }} as double)  -- noqa: LT05
-        / 1440.0 as days_{{ previous }}_to_{{ stage }},
+        {{ cjo.days_between('per_customer.first_' ~ previous ~ '_at', 'per_customer.first_' ~ stage ~ '_at') }} as days_{{ previous }}_to_{{ stage }},  -- noqa: LT05
         {%- endfor %}
         cast({{ dbt.date_trunc('month', 'per_customer.journey_started_at') }} as date) as cohort_month,
         slices.persona,
