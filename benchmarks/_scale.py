@@ -166,20 +166,13 @@ def gx_history(landing: Path) -> dict:
             "blocked": [r.reason for rs in results.values() for r in rs if not r.success]}
 
 
-def _select_rounded(con: duckdb.DuckDBPyConnection, catalog: str, schema: str, table: str,
-                    skip: tuple[str, ...]) -> str:
-    cols = con.execute("select column_name, data_type from information_schema.columns where table_catalog = ? "
-                       "and table_schema = ? and table_name = ? order by ordinal_position",
-                       [catalog, schema, table]).fetchall()
-    exprs = [f'round("{c}", 6) as "{c}"' if t in ("DOUBLE", "FLOAT") or t.startswith("DECIMAL")
-             else f'"{c}"' for c, t in cols if c not in skip]
-    return f'select {", ".join(exprs)} from "{catalog}"."{schema}"."{table}"'
-
-
 def compare(live: Path, refreshed: Path, schemas: tuple[str, ...], exclude: tuple[str, ...],
             skip_columns: tuple[str, ...]) -> dict:
-    """Row-for-row comparison (EXCEPT ALL both ways, doubles rounded to 6 places) of every table of
-    `schemas` in two warehouse files. Returns the tables that differ and how many rows differ."""
+    """Row-for-row comparison of every table of `schemas` in two warehouse files, floats within a
+    tolerance (orchestration/table_diff.py: the rule the incremental tests use). Returns the tables that
+    differ and how many rows differ (only in one + only in the other)."""
+    from orchestration.table_diff import diff
+
     con = duckdb.connect()
     con.execute(f"attach '{live}' as a (read_only); attach '{refreshed}' as b (read_only)")
     tables = con.execute("select table_schema, table_name from information_schema.tables where table_catalog = 'a' "
@@ -188,13 +181,10 @@ def compare(live: Path, refreshed: Path, schemas: tuple[str, ...], exclude: tupl
     for schema, table in tables:
         if schema not in schemas or table in exclude:
             continue
-        qa = _select_rounded(con, "a", schema, table, skip_columns)
-        qb = _select_rounded(con, "b", schema, table, skip_columns)
-        n = con.execute(f"select (select count(*) from ({qa} except all {qb})) "
-                        f"+ (select count(*) from ({qb} except all {qa}))").fetchone()[0]
+        d = diff(con, f'a."{schema}"."{table}"', f'b."{schema}"."{table}"', skip=skip_columns)
         compared.append(f"{schema}.{table}")
-        if n:
-            diffs[f"{schema}.{table}"] = n
+        if not d.equal:
+            diffs[f"{schema}.{table}"] = d.only_a + d.only_b
     return {"equal": not diffs and bool(compared), "tables_compared": len(compared), "differing_rows": diffs,
             "excluded": list(exclude)}
 

@@ -11,7 +11,8 @@
 -- contacts (quiet period, frequency caps, wholesaler load) like the touchpoints the sources report.
 --
 -- Score = P(response) x value - cost, where P(response) = base_response_rate x (the customer's
--- propensity score / the mean score of that model), capped at 1; base_response_rate when unscored.
+-- propensity score / the mean score of that model over today's customers), capped at 1;
+-- base_response_rate when unscored.
 -- With var nba_ranking = 'uplift': score = uplift x value - cost, where uplift is the customer's estimated
 -- incremental purchase probability from a campaign on the action's uplift_campaign_channel
 -- (ml.fct_uplift_scores); actions or customers without an uplift score keep the propensity score.
@@ -128,19 +129,24 @@ scores_latest as (
 
 scores as (
 
+    -- The mean is over today's customers only: scores of people forgotten since the model ran (the erasure
+    -- pass deletes them after this model is built) must not weigh on anyone's P(response), or the ledger
+    -- would depend on whether it was built before or after that pass.
     select
-        customer_id,
-        model,
-        score,
-        model_version,
-        avg(score) over (partition by model) as mean_model_score
+        ranked.customer_id,
+        ranked.model,
+        ranked.score,
+        ranked.model_version,
+        avg(ranked.score) over (partition by ranked.model) as mean_model_score
     from (
         select
             *,
             row_number() over (partition by customer_id, model order by scored_at desc) as score_rank
         from scores_latest
     ) as ranked
-    where score_rank = 1
+    inner join customers
+        on ranked.customer_id = customers.customer_id
+    where ranked.score_rank = 1
 
 ),
 
