@@ -3,11 +3,12 @@
 Usage: .venv/bin/python scripts/spark_compare.py DUCKDB_FILE SPARK_EXPORT_DIR [--json OUT]
 
 Each table of the compared schemas (marts, activation) in the DuckDB file must exist in the export
-(scripts/spark_export.py) with the same columns; rows are compared as multisets (EXCEPT ALL both
-ways) after one normalization per DuckDB column type: floating and decimal values rounded to 4 places,
-integers as BIGINT, timestamps as UTC TIMESTAMP, everything else as text. Columns that record WHEN a
-build ran (RUN_TIME_COLUMNS) are left out: the two builds ran at different moments. Exit code 1 when a
-table is missing or differs.
+(scripts/spark_export.py) with the same columns. Each column is first made comparable across the two
+engines' types (integers as BIGINT, timestamps as UTC TIMESTAMP, floating and decimal values as DOUBLE,
+everything else as text); then the rows are compared as multisets by the project's one comparison rule,
+orchestration/table_diff.py (floats within a relative 1e-9: the engines add in different orders).
+Columns that record WHEN a build ran (RUN_TIME_COLUMNS) are left out: the two builds ran at different
+moments. Exit code 1 when a table is missing or differs.
 """
 
 from __future__ import annotations
@@ -17,6 +18,8 @@ import json
 from pathlib import Path
 
 import duckdb
+
+from orchestration import table_diff
 
 SCHEMAS = ("marts", "activation")
 # Stamped with dbt's run_started_at (a stay opens "this run"), so they differ between any two builds.
@@ -30,7 +33,7 @@ def normalized(column: str, duck_type: str) -> str:
     """The SQL that makes one column comparable across the two engines' Parquet/DuckDB types."""
     c = f'"{column}"'
     if duck_type in FLOATS or duck_type.startswith("DECIMAL"):
-        return f"round(cast({c} as double), 4) as {c}"
+        return f"cast({c} as double) as {c}"  # compared within table_diff's tolerance
     if duck_type in INTEGERS:
         return f"cast({c} as bigint) as {c}"
     if duck_type.startswith("TIMESTAMP"):
@@ -57,13 +60,9 @@ def compare_table(con: duckdb.DuckDBPyConnection, schema: str, table: str, expor
     if missing or extra:
         return {"status": "columns differ", "missing_on_spark": missing, "extra_on_spark": extra}
     select = ", ".join(normalized(c, t) for c, t in duck_cols if c not in skip)
-    a = f'select {select} from duck."{schema}"."{table}"'
-    b = f"select {select} from {spark_rel}"
-    only_duck = con.execute(f"select count(*) from ({a} except all {b})").fetchone()[0]
-    only_spark = con.execute(f"select count(*) from ({b} except all {a})").fetchone()[0]
-    rows = con.execute(f'select count(*) from duck."{schema}"."{table}"').fetchone()[0]
-    out = {"status": "equal" if only_duck == only_spark == 0 else "rows differ", "rows": rows,
-           "only_duckdb": only_duck, "only_spark": only_spark}
+    d = table_diff.diff(con, f'(select {select} from duck."{schema}"."{table}")', f"(select {select} from {spark_rel})")
+    out = {"status": "equal" if d.equal else "rows differ", "rows": d.rows_a, "only_duckdb": d.only_a,
+           "only_spark": d.only_b}
     if skip:
         out["columns_left_out"] = list(skip)
     return out
