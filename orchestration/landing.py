@@ -266,11 +266,27 @@ def landed_delivery_ids(landing_dir: Path) -> set[str]:
     return set(_already_landed(landing_dir))
 
 
-def record_rewritten_delivery(landing_dir: Path, t: Table, new_id: str, landed_as: str) -> None:
+def record_rewritten_delivery(landing_dir: Path, t: Table, new_id: str, landed_as: str,
+                              dropped_rows: list[int]) -> None:
     """A raw file landed as ``landed_as`` was rewritten (erasure) and now hashes to ``new_id``: landing
-    treats it as already landed."""
+    treats it as already landed. ``dropped_rows``: every data record (1-based, as landed) no longer in it,
+    so a later erasure can find the landed row numbers in the rewritten file."""
     with (landing_dir / REWRITTEN).open("a") as fh:
-        fh.write(json.dumps({"delivery_id": new_id, "table": t.fqn, "landed_as": landed_as}) + "\n")
+        fh.write(json.dumps({"delivery_id": new_id, "table": t.fqn, "landed_as": landed_as,
+                             "dropped_rows": sorted(dropped_rows)}) + "\n")
+
+
+def rewrite_of(landing_dir: Path, current_id: str, landed_as: str) -> list[int] | None:
+    """The landed rows dropped from a raw file that an erasure rewrote (landed as ``landed_as``, now
+    hashing to ``current_id``); None when no erasure wrote that content (someone else changed the file)."""
+    rewritten = landing_dir / REWRITTEN
+    if not rewritten.exists():
+        return None
+    for line in reversed(rewritten.read_text().splitlines()):
+        entry = json.loads(line) if line.strip() else {}
+        if entry.get("delivery_id") == current_id and entry.get("landed_as") == landed_as:
+            return entry.get("dropped_rows")  # None for entries written before rows were recorded
+    return None
 
 
 def _read(con: duckdb.DuckDBPyConnection, t: Table, path: Path) -> tuple[int, int, list[str], str]:

@@ -117,6 +117,29 @@ def test_raw_csv_rewrite_drops_records_and_checks_them(tmp_path):
         assert list(csv.reader(fh)) == [rows[0], rows[1], rows[3]]
 
 
+def test_a_raw_file_an_erasure_rewrote_can_be_rewritten_again_for_someone_else(tmp_path):
+    """Landed row numbers are the delivered file's: after a first erasure took record 2 out, record 4 is
+    the file's third, and a second forgotten person in it is still erased (before: 'changed since it was
+    landed', and their record stayed). A file changed by anyone else is still refused."""
+    from orchestration import landing
+    from orchestration.contract import tables
+
+    t = next(x for x in tables() if x.fqn == "crm.advisors")
+    raw, landed = tmp_path / "raw", tmp_path / "landing"
+    path = raw / "crm" / "advisors" / "a.csv"
+    path.parent.mkdir(parents=True)
+    landed.mkdir()
+    path.write_text("advisor_id,email\nA1,x@x.com\nA2,jo@x.com\nA3,y@x.com\nA4,al@y.com\nA5,z@x.com\n")
+    did = landing.delivery_id(path)
+    assert files.rewrite_raw(raw, landed, t, "crm/advisors/a.csv", did, {2}, {"jo@x.com"}) == 1
+    assert files.rewrite_raw(raw, landed, t, "crm/advisors/a.csv", did, {4}, {"al@y.com"}) == 1
+    assert path.read_text() == "advisor_id,email\nA1,x@x.com\nA3,y@x.com\nA5,z@x.com\n"
+    assert landing.delivery_id(path) in landing.landed_delivery_ids(landed)  # not landed again
+    with path.open("a") as fh:
+        fh.write("A6,new@x.com\n")
+    assert files.rewrite_raw(raw, landed, t, "crm/advisors/a.csv", did, {5}, {"z@x.com"}) is None
+
+
 def test_export_keeps_a_recent_delete_instruction_then_drops_it(tmp_path):
     folder = tmp_path / "exports" / "s"
     folder.mkdir(parents=True)

@@ -12,6 +12,7 @@ landed again as a new delivery.
 
 from __future__ import annotations
 
+import bisect
 import csv
 import gzip
 import hashlib
@@ -188,18 +189,23 @@ def rewrite_raw(raw_dir: Path, landing_dir: Path, t: Table, source_file: str, di
     path = raw_dir / source_file
     if not path.exists():
         return 0
-    if landing.delivery_id(path) != did:
+    current = landing.delivery_id(path)
+    before = [] if current == did else landing.rewrite_of(landing_dir, current, did)
+    if before is None:
         return None
+    # Landed row numbers are the file's as delivered; an earlier erasure already took `before` out.
+    gone = set(before)
+    at = {r: r - bisect.bisect_left(before, r) for r in rows if r not in gone}
     try:
         if path.name.lower().endswith(".parquet"):
-            dropped = _rewrite_raw_parquet(path, rows)
+            dropped = _rewrite_raw_parquet(path, set(at.values()))
         else:
-            dropped = _rewrite_csv(path, rows, values)
+            dropped = _rewrite_csv(path, set(at.values()), values)
     except (OSError, UnicodeError, csv.Error, EOFError, duckdb.Error) as exc:
         log.warning("erasure: raw file %s could not be rewritten: %s", source_file, exc)
         return None
     if dropped is not None:
-        landing.record_rewritten_delivery(landing_dir, t, landing.delivery_id(path), did)
+        landing.record_rewritten_delivery(landing_dir, t, landing.delivery_id(path), did, [*before, *at])
     return dropped
 
 
