@@ -252,13 +252,17 @@ def _already_landed(landing_dir: Path) -> dict[str, str]:
             for p in folder.glob("*.parquet"):
                 if p.name != SCHEMA_FILE:
                     out[p.stem] = t.fqn
-    rewritten = landing_dir / REWRITTEN
-    if rewritten.exists():
-        for line in rewritten.read_text().splitlines():
-            if line.strip():
-                entry = json.loads(line)
-                out.setdefault(entry["delivery_id"], entry["table"])
+    for entry in _rewritten_entries(landing_dir):
+        out.setdefault(entry["delivery_id"], entry["table"])
     return out
+
+
+def _rewritten_entries(landing_dir: Path) -> list[dict]:
+    """The erasure's rewrite log (record_rewritten_delivery), oldest first."""
+    rewritten = landing_dir / REWRITTEN
+    if not rewritten.exists():
+        return []
+    return [json.loads(line) for line in rewritten.read_text().splitlines() if line.strip()]
 
 
 def landed_delivery_ids(landing_dir: Path) -> set[str]:
@@ -279,11 +283,7 @@ def record_rewritten_delivery(landing_dir: Path, t: Table, new_id: str, landed_a
 def rewrite_of(landing_dir: Path, current_id: str, landed_as: str) -> list[int] | None:
     """The landed rows dropped from a raw file that an erasure rewrote (landed as ``landed_as``, now
     hashing to ``current_id``); None when no erasure wrote that content (someone else changed the file)."""
-    rewritten = landing_dir / REWRITTEN
-    if not rewritten.exists():
-        return None
-    for line in reversed(rewritten.read_text().splitlines()):
-        entry = json.loads(line) if line.strip() else {}
+    for entry in reversed(_rewritten_entries(landing_dir)):
         if entry.get("delivery_id") == current_id and entry.get("landed_as") == landed_as:
             return entry.get("dropped_rows")  # None for entries written before rows were recorded
     return None
