@@ -96,7 +96,10 @@ def test_models_learn_and_report_every_metric(training, tmp_path):
         assert len(hgb["calibration"]) == 10 and len(hgb["lift_by_decile"]) == 10
         assert hgb["lift_by_decile"][0]["lift"] > 1.5  # the top decile is enriched
         assert model.champion in ("hgb", "logistic") and model.auc == m[model.champion]["roc_auc"]
-        assert set(m["selection_cv_roc_auc"]) == {"hgb", "logistic"}
+        sel = m["selection_cv_roc_auc"]
+        assert sel[model.champion] >= sel[{"hgb": "logistic", "logistic": "hgb"}[model.champion]]
+        assert sel["method"].startswith(("time_and_customer_x", "customer_folds_x"))
+        assert len(sel["folds"]["hgb"]) == len(sel["folds"]["logistic"]) >= 2
         assert m["n_train"] > m["n_test"] > 0
         assert max(m["single_feature_auc"].values()) < E.LEAK_AUC and m["leak_warning"] is None
         assert set(model.reference) == {"score", *model.top_features}
@@ -205,3 +208,42 @@ def test_scoring_in_batches_gives_the_scores_of_one_call(training, monkeypatch):
     whole = model.model.predict_proba(feats[model.features])[:, 1]
     monkeypatch.setattr(P, "SCORE_BATCH_ROWS", max(1, len(feats) // 7))
     np.testing.assert_allclose(P.score(model, feats), whole)
+
+
+def _selection_world(kind: str, dates: int, customers: int = 2000, seed: int = 0) -> pd.DataFrame:
+    """Snapshots every 30 days of customers with six features: a label that is linear in them (the
+    logistic model's home ground) or an interaction that no linear model can rank."""
+    rng = np.random.default_rng(seed)
+    x = rng.normal(size=(customers * dates, 6))
+    if kind == "linear":
+        logit = x @ np.array([1.2, -1.0, 0.8, 0.6, -0.5, 0.4]) - 1.0
+    else:
+        logit = 2.5 * np.sign(x[:, 0]) * np.sign(x[:, 1]) - 1.0
+    frame = pd.DataFrame(x, columns=[f"f{i}" for i in range(6)])
+    frame["label"] = (rng.random(len(frame)) < 1 / (1 + np.exp(-logit))).astype(int)
+    frame["customer_id"] = np.repeat([f"c{i}" for i in range(customers)], dates)
+    frame["as_of"] = np.tile(pd.date_range("2025-01-01", periods=dates, freq="30D"), customers)
+    return frame
+
+
+@pytest.mark.parametrize(("kind", "expected"), [("linear", "logistic"), ("interaction", "hgb")])
+def test_the_champion_is_the_model_that_ranks_later_snapshots_better(kind, expected):
+    data = _selection_world(kind, dates=8)
+    champion, sel = P.choose_champion(data, [f"f{i}" for i in range(6)], [], horizon_days=30)
+    assert champion == expected, sel
+    assert sel["method"] == f"time_and_customer_x{P.SELECTION_REPEATS} (last 2 snapshot dates)"
+    assert len(sel["folds"][expected]) == P.SELECTION_REPEATS
+    assert sel[expected] == pytest.approx(np.mean(sel["folds"][expected]), abs=1e-4)
+
+
+@pytest.mark.parametrize(("dates", "method"), [
+    # validating on the last two dates leaves no complete label to fit on: the last date only
+    (4, f"time_and_customer_x{P.SELECTION_REPEATS} (last 1 snapshot dates)"),
+    # not even that: folds grouped by customer
+    (3, "customer_folds_x3"),
+])
+def test_a_long_horizon_moves_the_choice_to_a_split_that_leaves_rows_to_fit(dates, method):
+    data = _selection_world("interaction", dates=dates)
+    champion, sel = P.choose_champion(data, [f"f{i}" for i in range(6)], [], horizon_days=90)
+    assert sel["method"] == method
+    assert champion == "hgb", sel
