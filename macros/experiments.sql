@@ -19,3 +19,17 @@
     from {{ touchpoints }}
     where channel = 'web' or (channel = 'email' and touchpoint_type = 'click')
 {% endmacro %}
+
+{#- The metrics of a randomized comparison's outcomes (campaigns, the global holdout, action holdouts), one
+    row each: the share of people with a purchase, a visit or a click in the window, and the purchase amount
+    per person. A journey is judged on its goal instead (goal_rate). The seed experiment_designs may name
+    only these; dim_experiment_metrics says which of them each comparison reports. -#}
+{% macro outcome_metrics() %}
+    select 'purchase_rate' as metric
+    union all
+    select 'visit_rate' as metric
+    union all
+    select 'click_rate' as metric
+    union all
+    select 'revenue_per_customer' as metric
+{% endmacro %}

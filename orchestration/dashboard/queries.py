@@ -571,7 +571,17 @@ def experiments(con, f: Filters) -> tuple[pd.DataFrame, Clause]:
         frame = frame[pd.to_datetime(frame["window_start_at"]).dt.date <= f.end]
     if f.start:
         frame = frame[pd.to_datetime(frame["window_end_at"]).dt.date >= f.start]
-    return frame.reset_index(drop=True), c
+    return _with_primary_outcome(con, frame.reset_index(drop=True)), c
+
+
+def _with_primary_outcome(con, frame: pd.DataFrame) -> pd.DataFrame:
+    """is_primary_outcome from marts.dim_experiment_metrics (a campaign's design names its primary
+    outcome); empty on a published copy built before that table existed."""
+    if not has_table(con, "marts", "dim_experiment_metrics"):
+        return frame.assign(is_primary_outcome=pd.NA)
+    keys = ["experiment_type", "experiment_name", "metric"]
+    primary = _df(con, f"select {', '.join(keys)}, is_primary_outcome from marts.dim_experiment_metrics")
+    return frame.merge(primary, on=keys, how="left")
 
 
 # ------------------------------------------------------------------ wholesalers

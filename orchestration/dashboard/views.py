@@ -928,8 +928,8 @@ def _forest_figure(res, money_axis: bool = False) -> go.Figure:
     return fig
 
 
-EXPERIMENT_COLUMNS = ["experiment_name", "arm", "metric", "n_treatment", "n_control", "rate_treatment", "rate_control",
-                      "lift", "lift_ci_low", "lift_ci_high", "is_significant"]
+EXPERIMENT_COLUMNS = ["experiment_name", "arm", "metric", "is_primary_outcome", "n_treatment", "n_control",
+                      "rate_treatment", "rate_control", "lift", "lift_ci_low", "lift_ci_high", "is_significant"]
 
 
 def experiments(con, f: q.Filters) -> View:

@@ -195,6 +195,17 @@ def test_experiments_from_every_slice_are_the_unsliced_readout(con):
                                        check_dtype=False, check_exact=False, rtol=1e-9, atol=1e-12)
 
 
+def test_each_arm_names_its_primary_outcome_as_the_results_do(con):
+    """The dashboard's primary column agrees with agg_experiment_results: one primary metric per arm."""
+    res, _ = q.experiments(con, q.Filters())
+    expected = con.execute(f"select {', '.join(READOUT_KEYS)}, is_primary_outcome "
+                           "from marts.agg_experiment_results").df()
+    merged = res.merge(expected, on=READOUT_KEYS, suffixes=("", "_results"), validate="one_to_one")
+    assert len(merged) == len(res) > 0
+    assert (merged["is_primary_outcome"] == merged["is_primary_outcome_results"]).all()
+    assert (res.groupby(["experiment_type", "experiment_name", "arm"])["is_primary_outcome"].sum() == 1).all()
+
+
 def test_a_customer_filter_gives_the_lift_of_that_slices_units(con, persona):
     """Expected from the units themselves: each arm's mean over the persona's units, and the lift's Welch
     interval for revenue, recomputed from the raw values of fct_experiment_units."""

@@ -2,8 +2,8 @@
 -- their outcomes are fct_experiment_units; this model adds them up per arm and pairs each arm with its control):
 --   campaign        past campaigns with a randomized control group (fct_campaign_member_outcomes: the
 --                   members resolved to people and their outcomes in the campaign's window, the start to
---                   its end + the effect tail); the arms are the member list's assignments ('control' is
---                   the control, every other value an arm).
+--                   its end + its design's outcome window); the arms are the member list's assignments (the
+--                   design's control assignment is the control, every other value an arm).
 --   global_holdout  our persistent global control group (dim_customer_holdouts) vs everyone else, in rows
 --                   of its own; window: the lookback before the decision clock.
 --   action_holdout  per action, decisions sent vs decisions held out (fct_next_best_actions); window:
@@ -13,6 +13,8 @@
 --                   macros/holdouts.sql); outcome: the journey's goal within its goal window (metric
 --                   goal_rate: the share of enrollments that converted; only enrollments whose goal window
 --                   has closed); window: the earliest entry to the latest goal deadline.
+-- Which metrics each comparison reports, and its primary one, is dim_experiment_metrics (a campaign's
+-- design declares its own, from the seed experiment_designs).
 -- Outcomes (metric): purchase_rate, visit_rate (a web touch), click_rate (an email click): the share of
 -- people with at least one in the window; revenue_per_customer: purchase amount per person; goal_rate
 -- (journeys only): the share of enrollments that reached the journey's goal.
@@ -28,6 +30,12 @@ with units as (
     -- every unit of every comparison with its arm and outcomes (the one definition, also sliced by
     -- customer in agg_experiment_slices)
     select * from {{ ref('fct_experiment_units') }}
+
+),
+
+declared_metrics as (
+
+    select * from {{ ref('dim_experiment_metrics') }}
 
 ),
 
@@ -203,6 +211,21 @@ rates as (
 
 ),
 
+reported as (
+
+    -- the metrics each comparison reports (a campaign's design may leave some out)
+    select
+        rates.*,
+        declared_metrics.is_primary_outcome
+    from rates
+    inner join declared_metrics
+        on
+            rates.experiment_type = declared_metrics.experiment_type
+            and rates.experiment_name = declared_metrics.experiment_name
+            and rates.metric = declared_metrics.metric
+
+),
+
 final as (
 
     select
@@ -213,6 +236,7 @@ final as (
         arm,
         cast(arms_compared as {{ dbt.type_bigint() }}) as arms_compared,
         metric,
+        is_primary_outcome,
         window_start_at,
         window_end_at,
         cast(n_treatment as {{ dbt.type_bigint() }}) as n_treatment,
@@ -231,7 +255,7 @@ final as (
             or rate_treatment - rate_control + {{ z }} * lift_standard_error < 0, false
         ) as is_significant,
         cast({{ z }} as double) as z_value
-    from rates
+    from reported
 
 )
 

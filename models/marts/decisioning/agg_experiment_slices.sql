@@ -24,6 +24,13 @@ slices as (
 
 ),
 
+declared_metrics as (
+
+    -- the metrics each comparison reports (a campaign's design may leave some out)
+    select * from {{ ref('dim_experiment_metrics') }}
+
+),
+
 poolings as (
 
     -- every unit counts in its own arm; a journey's treated units count once more in the pooled arm 'all'
@@ -126,6 +133,19 @@ metrics as (
 
 ),
 
+reported as (
+
+    -- the metrics each comparison reports (a campaign's design may leave some out)
+    select metrics.*
+    from metrics
+    inner join declared_metrics
+        on
+            metrics.experiment_type = declared_metrics.experiment_type
+            and metrics.experiment_name = declared_metrics.experiment_name
+            and metrics.metric = declared_metrics.metric
+
+),
+
 final as (
 
     select
@@ -148,7 +168,7 @@ final as (
         cast(value_sum as double) as value_sum,
         cast(value_sum_squares as double) as value_sum_squares,
         cast({{ z }} as double) as z_value
-    from metrics
+    from reported
 
 )
 

@@ -4,16 +4,23 @@
 -- (orchestration/ml/uplift.py: who is moved by a campaign).
 --   members  the member list's rows resolved to people (a CRM record, else an email through the identity
 --            graph); a person listed in two groups (two CRM records) is contaminated and left out.
---   window   [the campaign start day, its end day + var nba_campaign_effect_tail_days + 1 day), cut at the
+--   design   the campaign's experiment design (int_campaign_designs_resolved, from the seed
+--            experiment_designs): which assignment is the control (arm 'control'; every other assignment
+--            is an arm of its own) and the outcome window's tail.
+--   window   [the campaign start day, its end day + the design's outcome_window_days + 1 day), cut at the
 --            day after the clock; is_window_closed says whether the whole window lies before the clock.
 --   outcomes purchased, visited, clicked (at least one in the window) and revenue (purchase amount),
 --            events as cjo.experiment_outcome_events defines them.
 
-{%- set tail_days = var('nba_campaign_effect_tail_days') %}
-
 with campaigns as (
 
     select * from {{ ref('stg_marketing__campaigns') }}
+
+),
+
+designs as (
+
+    select * from {{ ref('int_campaign_designs_resolved') }}
 
 ),
 
@@ -105,10 +112,14 @@ campaign_windows as (
         campaigns.channel,
         campaigns.objective,
         campaigns.start_at,
+        designs.control_arm,
         {{ dbt.date_trunc('day', 'campaigns.start_at') }} as window_start_at,
-        {{ dbt.dateadd('day', tail_days + 1, dbt.date_trunc('day', 'campaigns.end_at')) }} as full_window_end_at,
+        {{ dbt.dateadd('day', 'designs.outcome_window_days + 1', dbt.date_trunc('day', 'campaigns.end_at')) }}
+            as full_window_end_at,
         {{ dbt.dateadd('day', 1, dbt.date_trunc('day', 'clock.as_of_at')) }} as clock_day_end_at
     from campaigns
+    inner join designs
+        on campaigns.campaign_id = designs.campaign_id
     cross join clock
     where campaigns.start_at is not null and campaigns.end_at is not null
 
@@ -120,6 +131,10 @@ member_windows as (
         members.campaign_id,
         members.customer_id,
         members.assigned_group,
+        case
+            when members.assigned_group = campaign_windows.control_arm then 'control'
+            else members.assigned_group
+        end as arm,
         campaign_windows.channel,
         campaign_windows.objective,
         campaign_windows.start_at,
@@ -169,7 +184,8 @@ final as (
         member_windows.channel,
         member_windows.objective,
         member_windows.assigned_group,
-        member_windows.assigned_group <> 'control' as is_treated,
+        member_windows.arm,
+        member_windows.arm <> 'control' as is_treated,
         member_windows.start_at as campaign_start_at,
         member_windows.window_start_at,
         member_windows.window_end_at,

@@ -120,7 +120,7 @@ campaign_outcomes as (
         'campaign' as experiment_type,
         campaign_id as experiment_name,
         channel,
-        assigned_group as arm,
+        arm,
         customer_id,
         campaign_id || ':' || customer_id as unit_id,
         window_start_at,
