@@ -141,7 +141,7 @@ def run_wholesalers(con: duckdb.DuckDBPyConnection) -> wholesalers.WholesalerFit
     except wholesalers.NotEstimable as exc:
         fitted = wholesalers.empty_fit(str(exc))
     now = pd.Timestamp(_now())
-    write_table(con, "analytics.wholesaler_effects", fitted.effects.assign(fitted_at=now))
+    write_table(con, "analytics.wholesaler_effects", wholesalers.readout(fitted.effects, panel).assign(fitted_at=now))
     write_table(con, "analytics.wholesaler_regression_terms", fitted.terms.assign(fitted_at=now))
     return fitted
 

@@ -228,6 +228,26 @@ def _summary(result: Any, data: pd.DataFrame, spell_rows: pd.DataFrame) -> dict[
     }
 
 
+def readout(effects: pd.DataFrame, panel: pd.DataFrame) -> pd.DataFrame:
+    """The effects as readers see them, the one definition for agg_wholesaler_effects (through
+    analytics.wholesaler_effects) and the dashboard's fits on a date range: exp(effect) - 1, the rank
+    (1 = the largest effect; ties share the better rank), above or below average when the whole 95%
+    interval is, and the raw productivity over the fitted panel (purchases and amounts of the covered
+    advisors, the amount per advisor-month)."""
+    raw = panel.groupby("wholesaler_id").agg(purchases=("purchases", "sum"), purchase_amount=("purchase_amount", "sum"),
+                                             panel_advisor_months=("advisors", "sum"))
+    out = effects.join(raw, on="wholesaler_id")
+    out["effect_pct"] = np.expm1(out["effect"].astype(float))
+    out["effect_rank"] = out["effect"].rank(method="min", ascending=False).fillna(0).astype("int64")
+    out["is_above_average"] = (out["ci_lower"] > 0).astype(bool)
+    out["is_below_average"] = (out["ci_upper"] < 0).astype(bool)
+    out["purchases"] = out["purchases"].fillna(0).astype("int64")
+    out["purchase_amount"] = out["purchase_amount"].fillna(0.0).astype(float)
+    months = out.pop("panel_advisor_months").astype(float)
+    out["purchase_amount_per_advisor_month"] = out["purchase_amount"] / months.where(months > 0)
+    return out
+
+
 def rank_correlation(estimated: pd.Series, truth: pd.Series) -> float:
     """Spearman correlation of two series aligned on their index (e.g. effects vs planted skill)."""
     from scipy.stats import spearmanr

@@ -587,24 +587,65 @@ def _with_primary_outcome(con, frame: pd.DataFrame) -> pd.DataFrame:
 # ------------------------------------------------------------------ wholesalers
 
 
+EFFECT_COLUMNS = ["wholesaler_id", "wholesaler_name", "region", "effect", "ci_lower", "ci_upper", "effect_pct",
+                  "effect_rank", "is_above_average", "is_below_average", "territories",
+                  "purchase_amount_per_advisor_month"]
+PANEL = "marts.fct_wholesaler_coverage_monthly"
+# Fits of the regression on a date range, by the fingerprint of its months of the panel: a fit takes
+# seconds, and the page is redrawn on every click.
+_RANGE_FITS: dict[tuple, pd.DataFrame | str] = {}
+_RANGE_FITS_LOCK = threading.Lock()
+
+
 def wholesaler_effects(con, f: Filters) -> tuple[pd.DataFrame, Clause]:
-    """The estimated effects, with each wholesaler's current book under the chosen filters."""
+    """The estimated effects, with each wholesaler's current book under the chosen filters. With a date
+    range, the regression is fitted on the panel's months that overlap it (wholesalers.fit and readout,
+    the definitions the whole history's agg_wholesaler_effects comes from); without one, or on a copy
+    without the panel, the whole history's fit. A range that cannot support the model keeps the whole
+    history's effects, and the date is reported not applied with the reason."""
     c = clause(f, PEOPLE_COLUMNS)
-    frame = _df(
-        con,
-        f"""
-        with book as (
-            select wholesaler_id, count(*) as book, count(*) filter (where status = 'at_risk') as book_at_risk
-            from people where {c.sql} group by 1)
-        select e.wholesaler_id, e.wholesaler_name, e.region, e.effect, e.ci_lower, e.ci_upper, e.effect_pct,
-               e.effect_rank, e.is_above_average, e.is_below_average, e.territories,
-               e.purchase_amount_per_advisor_month, coalesce(b.book, 0) as book,
-               coalesce(b.book_at_risk, 0) as book_at_risk
-        from marts.agg_wholesaler_effects e left join book b using (wholesaler_id)
-        order by e.effect desc""",
-        c.params,
-    )
-    return frame, Clause(c.sql, c.params, ("date",) if (f.start or f.end) else ())
+    whole = _df(con, f"select {', '.join(EFFECT_COLUMNS)} from marts.agg_wholesaler_effects")
+    eff, not_applied = whole, ()
+    if f.start or f.end:
+        ranged = _range_fit(con, f.start, f.end) if has_table(con, "marts", "fct_wholesaler_coverage_monthly") else (
+            "this published copy has no coverage panel")
+        if isinstance(ranged, str):
+            not_applied = (f"date: {ranged}",)
+        else:
+            names = whole[["wholesaler_id", "wholesaler_name", "region"]]
+            eff = ranged.merge(names, on="wholesaler_id", how="left")[EFFECT_COLUMNS]
+    books = _df(con, f"""select wholesaler_id, count(*) as book,
+                                count(*) filter (where status = 'at_risk') as book_at_risk
+                         from people where {c.sql} group by 1""", c.params)
+    frame = eff.merge(books, on="wholesaler_id", how="left").fillna({"book": 0, "book_at_risk": 0})
+    frame = frame.astype({"book": "int64", "book_at_risk": "int64"})
+    return frame.sort_values("effect", ascending=False).reset_index(drop=True), Clause(c.sql, c.params, not_applied)
+
+
+def _range_fit(con, start: date | None, end: date | None) -> pd.DataFrame | str:
+    """The regression on the months of [start, end] (a month counts when it overlaps the range): the
+    readout frame, or why the months cannot support the model."""
+    where = " and ".join([*(["month_start <= ?"] if end else []), *(["month_start >= ?"] if start else [])])
+    params = [*([end] if end else []), *([start.replace(day=1)] if start else [])]
+    print_ = con.execute(f"select count(*), sum(advisors), sum(purchases), min(month_start), max(month_start) "
+                         f"from {PANEL} where {where}", params).fetchone()
+    key = print_
+    with _RANGE_FITS_LOCK:
+        if key not in _RANGE_FITS:
+            _RANGE_FITS[key] = _fit_readout(con, where, params)
+        while len(_RANGE_FITS) > 16:
+            _RANGE_FITS.pop(next(iter(_RANGE_FITS)))
+        return _RANGE_FITS[key]
+
+
+def _fit_readout(con, where: str, params: list) -> pd.DataFrame | str:
+    from orchestration.analytics import wholesalers
+
+    panel = _df(con, f"select * from {PANEL} where {where}", params)
+    try:
+        return wholesalers.readout(wholesalers.fit(panel).effects, panel)
+    except wholesalers.NotEstimable as exc:
+        return f"the months chosen cannot support the regression ({exc})"
 
 
 # ------------------------------------------------------------------ audiences and syncs

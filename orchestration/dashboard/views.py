@@ -1035,7 +1035,7 @@ def wholesalers(con, f: q.Filters) -> View:
             )
         ],
         c.not_applied,
-        why_not_applied="the effects are fitted over the whole panel; the other filters change each book",
+        why_not_applied="the whole history's effects are shown",
     )
 
 

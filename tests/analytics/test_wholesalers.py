@@ -75,3 +75,61 @@ def test_too_few_wholesalers_is_refused_with_the_reason():
 def test_full_rank_drops_dependent_columns():
     x = pd.DataFrame({"a": [1.0, 1, 1, 1], "b": [1.0, 2, 3, 4], "c": [2.0, 4, 6, 8], "d": [0.0, 1, 0, 1]})
     assert list(W.full_rank(x).columns) == ["a", "b", "d"]
+
+
+def test_readout_derives_what_readers_see():
+    effects = pd.DataFrame({"wholesaler_id": ["A", "B", "C"], "effect": [0.2, -0.1, 0.2],
+                            "ci_lower": [0.05, -0.3, -0.1], "ci_upper": [0.35, -0.02, 0.5]})
+    panel = pd.DataFrame({"wholesaler_id": ["A", "A", "B", "C"], "advisors": [10, 30, 20, 0],
+                          "purchases": [1, 3, 2, 0], "purchase_amount": [100.0, 300.0, 50.0, 0.0]})
+    out = W.readout(effects, panel).set_index("wholesaler_id")
+    assert out["effect_pct"].tolist() == pytest.approx([np.expm1(0.2), np.expm1(-0.1), np.expm1(0.2)])
+    assert out["effect_rank"].tolist() == [1, 3, 1]  # ties share the better rank, as SQL's rank()
+    assert out["is_above_average"].tolist() == [True, False, False]
+    assert out["is_below_average"].tolist() == [False, True, False]
+    assert out["purchases"].tolist() == [4, 2, 0] and out["purchase_amount"].tolist() == [400.0, 50.0, 0.0]
+    assert out.loc["A", "purchase_amount_per_advisor_month"] == pytest.approx(10.0)
+    assert np.isnan(out.loc["C", "purchase_amount_per_advisor_month"])  # no advisor-month: no rate
+
+
+def test_the_dashboard_fits_the_months_of_a_date_range():
+    """The wholesalers page with a date range fits the regression on the months that overlap it, with the
+    same readout as the whole history's mart; a range the model cannot support keeps the whole history
+    and says why."""
+    from datetime import date
+
+    import duckdb
+
+    from orchestration.dashboard import queries as q
+
+    panel, _ = _panel(n_terr=20)
+    panel["month_start"] = pd.to_datetime(panel["month_start"]).dt.date
+    whole = W.readout(W.fit(panel).effects, panel)
+    con = duckdb.connect()
+    con.execute("create schema marts")
+    con.register("panel_df", panel)
+    con.execute("create table marts.fct_wholesaler_coverage_monthly as select * from panel_df")
+    con.register("whole_df", whole.assign(wholesaler_name=whole["wholesaler_id"] + " name", region="East"))
+    con.execute("create table marts.agg_wholesaler_effects as select * from whole_df")
+    con.register("people", pd.DataFrame({"wholesaler_id": ["WS0001", "WS0001", "WS0002"],
+                                         "status": ["at_risk", "active", "active"], "persona": "p",
+                                         "segment_name": "s", "value_tier": "t", "acquisition_channel": "c"}))
+
+    everything, c = q.wholesaler_effects(con, q.Filters())
+    assert c.not_applied == () and len(everything) == len(whole)
+    assert everything.set_index("wholesaler_id").loc["WS0001", ["book", "book_at_risk"]].tolist() == [2, 1]
+
+    second_half, c = q.wholesaler_effects(con, q.Filters(start=date(2026, 7, 15), end=date(2026, 12, 31)))
+    months = panel[panel["month_start"] >= date(2026, 7, 1)]  # July overlaps the range: it counts
+    expected = W.readout(W.fit(months).effects, months).set_index("wholesaler_id").sort_index()
+    actual = second_half.set_index("wholesaler_id").sort_index()
+    assert c.not_applied == () and list(actual.index) == list(expected.index)
+    for col in ("effect", "ci_lower", "ci_upper", "effect_pct", "purchase_amount_per_advisor_month"):
+        assert actual[col].to_numpy() == pytest.approx(expected[col].to_numpy())
+    assert (actual["effect_rank"] == expected["effect_rank"]).all()
+    assert (actual["wholesaler_name"] == actual.index + " name").all()
+    assert not np.allclose(actual["effect"], whole.set_index("wholesaler_id").sort_index()["effect"])
+
+    nothing, c = q.wholesaler_effects(con, q.Filters(start=date(2030, 1, 1)))
+    assert len(c.not_applied) == 1 and "cannot support the regression" in c.not_applied[0]
+    assert len(nothing) == len(whole)
