@@ -182,11 +182,16 @@ def write_table(con: duckdb.DuckDBPyConnection, table: str, frame: pd.DataFrame,
             con.execute(f"create or replace table {table} as select * from _frame")
         else:
             con.execute(f"create table if not exists {table} as select * from _frame where false")
-            existing = {r[0] for r in con.execute(f"describe {table}").fetchall()}
-            for col in [c for c in frame.columns if c not in existing]:
-                # A newer run logs a new column: add it (older rows get null) instead of failing.
+            existing = {r[0]: r[1] for r in con.execute(f"describe {table}").fetchall()}
+            for col in frame.columns:
                 col_type = con.execute(f'select typeof("{col}") from _frame limit 1').fetchall()[0][0]
-                con.execute(f'alter table {table} add column "{col}" {col_type}')
+                if col not in existing:
+                    # A newer run logs a new column: add it (older rows get null) instead of failing.
+                    con.execute(f'alter table {table} add column "{col}" {col_type}')
+                elif existing[col] == '"NULL"' and col_type != "NULL":
+                    # The first rows had no value in it (a skipped model's run), so it was created without a
+                    # type: the first typed value gives it one (no value is lost: every earlier one is null).
+                    con.execute(f'alter table {table} alter column "{col}" type {col_type}')
             con.execute(f"insert into {table} by name select * from _frame")
     finally:
         con.unregister("_frame")
