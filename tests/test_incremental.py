@@ -34,7 +34,10 @@ from orchestration.table_diff import diff
 # propensity score once counted a person the erasure pass had just removed from ml.fct_propensity_scores.
 FITTED_MARTS = ("agg_attribution_by_channel", "agg_improvement_value", "agg_kpis_monthly",
                 "agg_retention_cohorts", "agg_wholesaler_effects", "fct_action_eligibility")
-MODELS = " ".join(["+fct_touchpoints", *(f"+{m}" for m in FITTED_MARTS)])
+# The fits' inputs that no selected mart reads in dbt: the wholesaler regression's panel (published as
+# fct_wholesaler_coverage_monthly, which the dashboard fits on a date range).
+FIT_INPUTS = ("fct_wholesaler_coverage_monthly",)
+MODELS = " ".join(["+fct_touchpoints", *(f"+{m}" for m in (*FITTED_MARTS, *FIT_INPUTS))])
 # Schemas the Python steps write: the full refresh starts from a fresh warehouse holding only these.
 FITTED_SCHEMAS = ("analytics", "ml")
 # Four dbt runs on a small dataset: a few minutes on 2 busy cores.
