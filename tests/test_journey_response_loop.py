@@ -97,6 +97,18 @@ def test_bad_or_missing_send_records_name_the_file(tmp_path) -> None:
         R.write_response(tmp_path, tmp_path / "raw", seed=1)
 
 
+def test_cjo_generate_respond_to_without_a_published_copy_names_the_file(tmp_path) -> None:
+    from typer.testing import CliRunner
+
+    from orchestration.cli import app
+
+    result = CliRunner().invoke(app, ["generate", "--respond-to", str(tmp_path / "published"),
+                                      "--out", str(tmp_path / "raw")])
+    assert result.exit_code == 2
+    assert str(tmp_path / "published" / "cjo.duckdb") in result.output
+    assert not (tmp_path / "raw" / R.RAW_TABLE).exists()  # nothing written
+
+
 # ------------------------------------------------------------------ the loop on the fixture
 
 
