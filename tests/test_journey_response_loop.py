@@ -15,8 +15,11 @@ and the application_abandonment journey's measured lift recovering the planted e
 
 The fixture's own history has too few abandoned applications near its end (a couple a day) for an
 interval that means anything, so the test delivers its own batch of ABANDONED applications (a bigger
-world for this test only), and plants a larger effect than the demo's 0.10 -> 0.40 (RESUME_P_TEST) so
-that the 95 % interval of a ~10 % control group excludes zero. Several minutes: marked ``scale``.
+world for this test only). The planted probabilities are the demo's (RESUME_P: 0.10, 0.40 when nudged).
+The readout pools every enrollment whose goal window has closed, including the fixture history's own
+(enrolled by the first evaluation, too late for a nudge): the planted expectation is computed over the
+same units, each with its planted probability from the ground truth. About 9 minutes (the first run
+rebuilds the whole fixture): marked ``scale``.
 """
 
 from __future__ import annotations
@@ -36,7 +39,6 @@ from pipeline_support import ROOT, VENV_BIN, prepare_dagster_home, warehouse_env
 from cjo_data.generate import respond as R
 
 ABANDONED = 600  # a control group of ~60 at the journey's 10 % share
-RESUME_P_TEST = {"none": 0.10, "nudged": 0.70}
 SEED = 15
 CLOCK_STEP = timedelta(days=15)  # past the journey's 14-day goal window
 
@@ -134,7 +136,7 @@ def _abandoned_delivery(db: Path, raw: Path, n: int, seed: int) -> tuple[datetim
     return clock, len(chosen)
 
 
-def _tick_and_run(defs, instance, cursor: str | None, extra=()) -> str | None:
+def _tick_and_run(defs, instance, cursor: str | None) -> str | None:
     """One sensor tick and the runs it requests, in order, in process (as the one-run queue would)."""
     import dagster as dg
 
@@ -145,16 +147,16 @@ def _tick_and_run(defs, instance, cursor: str | None, extra=()) -> str | None:
     requests = result if isinstance(result, list) else [result]
     assert requests and all(isinstance(r, dg.RunRequest) for r in requests), result
     job = defs.resolve_job_def("incremental")
-    for i, request in enumerate(requests):
+    for request in requests:
         # No PostgreSQL here: the wholesaler-call sync can only fail; the nudges go to webhooks.
         keys = [k for k in request.asset_selection if k.path[-1] != "sync_journey_calls"]
-        if i == 0:
-            keys = sorted(set(keys) | set(extra), key=lambda k: k.to_user_string())
-        run = job.execute_in_process(instance=instance, asset_selection=keys, raise_on_error=False,
-                                     tags=request.tags)
-        failed = [e.message for e in run.all_events if e.is_step_failure]
-        assert run.success, failed
+        _execute(job, instance, keys, request.tags)
     return ctx.cursor
+
+
+def _execute(job, instance, keys, tags=None) -> None:
+    run = job.execute_in_process(instance=instance, asset_selection=keys, raise_on_error=False, tags=tags)
+    assert run.success, [e.message for e in run.all_events if e.is_step_failure]
 
 
 @pytest.fixture(scope="module")
@@ -186,6 +188,7 @@ def _run_loop(mp, root: Path, raw: Path, db: Path, published: Path):
     from cjo_data.destinations import WebhookReceiver, webhook_env
     from orchestration import dbt_assets
     from orchestration.definitions import build_definitions
+    from orchestration.jobs import FULL_PIPELINE
 
     secret = secrets.token_hex(16)
     with WebhookReceiver(root / "webhook", secret) as hook:
@@ -195,12 +198,15 @@ def _run_loop(mp, root: Path, raw: Path, db: Path, published: Path):
         instance = dg.DagsterInstance.get()
         clock, n = _abandoned_delivery(db, raw, ABANDONED, SEED)
         cursor = _tick_and_run(defs, instance, None)  # everything once, with the abandoned applications
-        summary = R.write_response(published, raw, seed=SEED, resume_p=RESUME_P_TEST)
+        summary = R.write_response(published, raw, seed=SEED)
         # The response delivery holds application events only, which do not move the journey clock
-        # (int_journey_clock_resolved): move it as the world's other events would, and rebuild it.
+        # (int_journey_clock_resolved): move it as the world's other events would, before the delivery
+        # lands (the full pipeline job, the clock model alone: the incremental job rebuilds nothing
+        # without a new delivery).
         mp.setenv("CJO_AS_OF", (clock + CLOCK_STEP).isoformat())
         clock_key = get_asset_key_for_model([dbt_assets.cjo_dbt_assets], "int_journey_clock_resolved")
-        _tick_and_run(defs, instance, cursor, extra=[clock_key])
+        _execute(defs.resolve_job_def(FULL_PIPELINE), instance, [clock_key])
+        _tick_and_run(defs, instance, cursor)
         received = len(hook.log_path.read_text().splitlines()) if hook.log_path.exists() else 0
     con = duckdb.connect(str(published / "cjo.duckdb"), read_only=True)
     try:
@@ -208,9 +214,38 @@ def _run_loop(mp, root: Path, raw: Path, db: Path, published: Path):
             "select n_treatment, n_control, conversions_treatment, conversions_control, lift, lift_ci_low, "
             "lift_ci_high from marts.agg_experiment_results where experiment_type = 'journey_holdout' "
             "and experiment_name = ? and arm = 'all' and metric = 'goal_rate'", [R.JOURNEY]).fetchall()
+        planted = _planted(con, raw / "_ground_truth")
     finally:
         con.close()
-    yield {"summary": summary, "lift": lift, "abandoned": n, "received": received}
+    yield {"summary": summary, "lift": lift, "abandoned": n, "received": received, "planted": planted}
+
+
+def _planted(con, truth: Path) -> dict[str, float]:
+    """The planted effect on exactly the units the readout measures (enrollments whose goal window has
+    closed): each one's planted probability of a late submit, from the response's ground truth when the
+    world answered it, else from the generator's history (applications.csv resume_p: the fixture's own
+    abandoned applications, settled before the journey could send anything). Expected lift = mean over
+    the treated arms - mean over the control group."""
+    row = con.execute(f"""
+        with units as (
+            select subject_id as application_id, arm = 'control' as is_control
+            from marts.fct_journey_enrollments
+            where journey = '{R.JOURNEY}' and is_goal_window_closed
+        ),
+        answered as (select application_id, p_submit from read_csv('{truth / R.TRUTH_FILE}')),
+        history as (
+            select application_id, resume_p from read_csv('{truth / "applications.csv"}', all_varchar = true)
+        ),
+        planted as (
+            select u.is_control, coalesce(a.p_submit, h.resume_p::double) as p, a.application_id is not null as answered
+            from units as u
+            left join answered as a on u.application_id = a.application_id
+            left join history as h on u.application_id = h.application_id
+        )
+        select avg(p) filter (where not is_control) - avg(p) filter (where is_control),
+               count(*) filter (where p is null), count(*) filter (where answered), count(*)
+        from planted""").fetchall()[0]
+    return {"expected_lift": row[0], "unplanted": row[1], "answered": row[2], "units": row[3]}
 
 
 @pytest.mark.scale
@@ -221,8 +256,9 @@ def test_the_journeys_lift_recovers_the_planted_effect(loop) -> None:
     assert summary["applications"] >= loop["abandoned"] * 0.9, summary  # the cooldown may drop a few
     assert summary["treated"] > 0 and summary["control"] > 0, summary
     [(n_t, n_c, conv_t, conv_c, lift, low, high)] = rows
-    assert n_t + n_c >= summary["applications"]
+    assert n_t + n_c == loop["planted"]["units"] and loop["planted"]["answered"] >= summary["applications"]
     assert lift == pytest.approx(conv_t / n_t - conv_c / n_c)
-    planted = summary["expected_lift"]
+    assert loop["planted"]["unplanted"] == 0, loop["planted"]  # every measured unit has a planted probability
+    planted = loop["planted"]["expected_lift"]
     assert low <= planted <= high, (planted, low, high)
     assert low > 0  # the interval excludes no effect

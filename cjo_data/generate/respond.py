@@ -12,7 +12,8 @@ contact). Here the same planted probabilities answer the journey's real sends:
 - treated = not in the control group and the nudge acknowledged by the destination. A nudge step only
   reaches the destination within its window (journeys/application_abandonment.yml: expires_after 24h
   after the 48 h window closed, the generator's NUDGE_WITHIN), so acknowledged means in time;
-- each application not converted yet and not answered by an earlier response is submitted late with
+- each application whose goal window is still open, not converted yet and not answered by an earlier
+  response is submitted late with
   RESUME_P["nudged"] when treated, else RESUME_P["none"] (the control group, and the treated arms' members
   the gate held back or whose nudge was not acknowledged): the remaining steps, then `submitted`, at a
   time after the window closed and within the generator's RESUME_WITHIN of the start;
@@ -48,7 +49,7 @@ TRUTH_COLUMNS = ("delivery", "application_id", "customer_id", "enrollment_id", "
                  "nudge_acked_at", "treated", "p_submit", "submitted", "submitted_at")
 # What the response needs from each published table (a missing one is named in the error).
 NEEDED = {"marts.fct_journey_enrollments": ("enrollment_id", "journey", "customer_id", "subject_id", "arm",
-                                            "entered_at", "trigger_at", "is_converted"),
+                                            "entered_at", "trigger_at", "is_converted", "is_goal_window_closed"),
           "marts.fct_journey_steps": ("send_id", "enrollment_id", "step_id"),
           "marts.fct_applications": ("application_id", "started_on_device", "last_step"),
           "marts.dim_customers": ("customer_id", "advisor_id"),
@@ -162,7 +163,8 @@ _ENROLLED_SQL = f"""
     inner join marts.dim_customers as c on e.customer_id = c.customer_id
     left join nudges as n on e.enrollment_id = n.enrollment_id
     left join acked as k on n.send_id = k.primary_key
-    where e.journey = '{JOURNEY}' and not e.is_converted and c.advisor_id is not null
+    where e.journey = '{JOURNEY}' and not e.is_converted and not e.is_goal_window_closed
+      and c.advisor_id is not null
     order by e.subject_id
 """
 
