@@ -41,6 +41,7 @@ from cjo_data.generate import respond as R
 ABANDONED = 600  # a control group of ~60 at the journey's 10 % share
 SEED = 15
 CLOCK_STEP = timedelta(days=15)  # past the journey's 14-day goal window
+AUDIENCE_SIZE_CHECK = "_gx_activation_aud_"  # the step keys of the audience-size GX checks
 
 
 # ------------------------------------------------------------------ the response rule (pure)
@@ -136,8 +137,9 @@ def _abandoned_delivery(db: Path, raw: Path, n: int, seed: int) -> tuple[datetim
     return clock, len(chosen)
 
 
-def _tick_and_run(defs, instance, cursor: str | None) -> str | None:
-    """One sensor tick and the runs it requests, in order, in process (as the one-run queue would)."""
+def _tick_and_run(defs, instance, cursor: str | None, tolerated: list[str] | None = None) -> str | None:
+    """One sensor tick and the runs it requests, in order, in process (as the one-run queue would).
+    ``tolerated``: collect (instead of failing on) the failures of audience-size checks (see _run_loop)."""
     import dagster as dg
 
     from orchestration.sensors import new_raw_files_sensor
@@ -150,12 +152,16 @@ def _tick_and_run(defs, instance, cursor: str | None) -> str | None:
     for request in requests:
         # No PostgreSQL here: the wholesaler-call sync can only fail; the nudges go to webhooks.
         keys = [k for k in request.asset_selection if k.path[-1] != "sync_journey_calls"]
-        _execute(job, instance, keys, request.tags)
+        _execute(job, instance, keys, request.tags, tolerated)
     return ctx.cursor
 
 
-def _execute(job, instance, keys, tags=None) -> None:
+def _execute(job, instance, keys, tags=None, tolerated: list[str] | None = None) -> None:
     run = job.execute_in_process(instance=instance, asset_selection=keys, raise_on_error=False, tags=tags)
+    failed = [e.step_key for e in run.all_events if e.is_step_failure]
+    if tolerated is not None and failed and all(AUDIENCE_SIZE_CHECK in k for k in failed):
+        tolerated.extend(failed)
+        return
     assert run.success, [e.message for e in run.all_events if e.is_step_failure]
 
 
@@ -188,7 +194,7 @@ def _run_loop(mp, root: Path, raw: Path, db: Path, published: Path):
     from cjo_data.destinations import WebhookReceiver, webhook_env
     from orchestration import dbt_assets
     from orchestration.definitions import build_definitions
-    from orchestration.jobs import FULL_PIPELINE
+    from orchestration.jobs import ACTIVATE, ERASURE_KEY, FULL_PIPELINE, PUBLISHED_KEY
 
     secret = secrets.token_hex(16)
     with WebhookReceiver(root / "webhook", secret) as hook:
@@ -206,7 +212,14 @@ def _run_loop(mp, root: Path, raw: Path, db: Path, published: Path):
         mp.setenv("CJO_AS_OF", (clock + CLOCK_STEP).isoformat())
         clock_key = get_asset_key_for_model([dbt_assets.cjo_dbt_assets], "int_journey_clock_resolved")
         _execute(defs.resolve_job_def(FULL_PIPELINE), instance, [clock_key])
-        _tick_and_run(defs, instance, cursor)
+        # Fifteen days at once grow the daily audiences past their size guard (expectations/
+        # activation_audiences.py: a ratio above 2 waits for a human), which holds back the erasure pass
+        # and publishing. That guard is right for a real delivery; here a human would let it through:
+        # the erasure pass and publishing then run on their own (the activate job's tail).
+        tolerated: list[str] = []
+        _tick_and_run(defs, instance, cursor, tolerated)
+        if tolerated:
+            _execute(defs.resolve_job_def(ACTIVATE), instance, [ERASURE_KEY, PUBLISHED_KEY])
         received = len(hook.log_path.read_text().splitlines()) if hook.log_path.exists() else 0
     con = duckdb.connect(str(published / "cjo.duckdb"), read_only=True)
     try:
@@ -217,7 +230,8 @@ def _run_loop(mp, root: Path, raw: Path, db: Path, published: Path):
         planted = _planted(con, raw / "_ground_truth")
     finally:
         con.close()
-    yield {"summary": summary, "lift": lift, "abandoned": n, "received": received, "planted": planted}
+    yield {"summary": summary, "lift": lift, "abandoned": n, "received": received, "planted": planted,
+           "tolerated": tolerated}
 
 
 def _planted(con, truth: Path) -> dict[str, float]:
@@ -251,7 +265,8 @@ def _planted(con, truth: Path) -> dict[str, float]:
 @pytest.mark.scale
 def test_the_journeys_lift_recovers_the_planted_effect(loop) -> None:
     summary, rows = loop["summary"], loop["lift"]
-    print(f"loop: {loop['abandoned']} abandoned, {loop['received']} records at the receiver; response {summary}; "
+    print(f"loop: tolerated {loop['tolerated']}; planted {loop['planted']};"
+          f" {loop['abandoned']} abandoned, {loop['received']} records at the receiver; response {summary}; "
           f"lift row {rows}")
     assert summary["applications"] >= loop["abandoned"] * 0.9, summary  # the cooldown may drop a few
     assert summary["treated"] > 0 and summary["control"] > 0, summary
