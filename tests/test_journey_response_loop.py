@@ -71,6 +71,8 @@ def test_response_rule_expected_vs_actual() -> None:
     assert all(e["occurred_at"] <= got[2 + (e["application_id"] == "A4")].submitted_at.strftime(
         "%Y-%m-%dT%H:%M:%SZ") for e in events)
     assert R.expected_lift(got, certain) == {"expected_lift": 2 / 3, "reached_share": 2 / 3}
+    later = datetime(2026, 10, 10)  # the response is drawn after the window: no submit before that
+    assert all(r.submitted_at > later for r in R.respond(rows, seed=1, resume_p=certain, now=later) if r.submitted_at)
 
 
 def test_response_is_deterministic_and_order_free_and_rates_follow_the_plant() -> None:

@@ -53,7 +53,8 @@ NEEDED = {"marts.fct_journey_enrollments": ("enrollment_id", "journey", "custome
           "marts.fct_journey_steps": ("send_id", "enrollment_id", "step_id"),
           "marts.fct_applications": ("application_id", "started_on_device", "last_step"),
           "marts.dim_customers": ("customer_id", "advisor_id"),
-          "ops.sync_state": ("primary_key", "acked_at")}
+          "ops.sync_state": ("primary_key", "acked_at"),
+          "marts.fct_action_eligibility": ("decided_at",)}
 
 
 class SendRecordError(ValueError):
@@ -94,10 +95,13 @@ def _uniform(seed: int, key: str, what: str) -> float:
     return int.from_bytes(digest[:8], "big") / 2**64
 
 
-def respond(enrolled: list[Enrolled], seed: int, resume_p: dict[str, float] | None = None) -> list[Response]:
+def respond(enrolled: list[Enrolled], seed: int, resume_p: dict[str, float] | None = None,
+            now: datetime | None = None) -> list[Response]:
     """The response rule (pure): treated -> submitted late with resume_p['nudged'], anyone else with
-    resume_p['none']; the submit falls at least an hour after the window closed (the nudge is due then),
-    within RESUME_WITHIN of the start. Sorted by application id."""
+    resume_p['none']; the submit falls at least an hour after the window closed (the nudge is due then)
+    and after ``now`` (the journey clock of the run whose sends are answered: the world cannot answer in
+    the past), within RESUME_WITHIN of the start (or right after ``now`` when that has passed). Sorted by
+    application id."""
     p = resume_p or RESUME_P
     out = []
     for e in sorted(enrolled, key=lambda r: r.application_id):
@@ -105,7 +109,8 @@ def respond(enrolled: list[Enrolled], seed: int, resume_p: dict[str, float] | No
         submitted_at = None
         if _uniform(seed, e.application_id, "submit") < p_submit:
             # the nudge goes out within a day of the window closing (journey time; acked_at is wall time)
-            earliest = max(e.entered_at, e.started_at + timedelta(seconds=WINDOW)) + timedelta(hours=1)
+            earliest = max(e.entered_at, e.started_at + timedelta(seconds=WINDOW), now or e.entered_at)
+            earliest += timedelta(hours=1)
             latest = e.started_at + timedelta(seconds=RESUME_WITHIN) - timedelta(hours=1)
             span = max((latest - earliest).total_seconds(), 0)
             submitted_at = earliest + timedelta(seconds=int(span * _uniform(seed, e.application_id, "delay")))
@@ -169,9 +174,10 @@ _ENROLLED_SQL = f"""
 """
 
 
-def read_enrolled(publish_dir: Path) -> list[Enrolled]:
-    """Every unconverted enrollment of the journey and whether its nudge was acknowledged, from the
-    published copy. A missing copy, table or column raises SendRecordError naming the file."""
+def read_enrolled(publish_dir: Path) -> tuple[datetime | None, list[Enrolled]]:
+    """The journey clock of the published run (the decision ledger's decided_at) and every enrollment of
+    the journey still open to a response, with whether its nudge was acknowledged, from the published
+    copy. A missing copy, table or column raises SendRecordError naming the file."""
     from orchestration.publish import NothingPublishedError, published_path, reader_connection
 
     path = published_path(publish_dir)
@@ -191,9 +197,10 @@ def read_enrolled(publish_dir: Path) -> list[Enrolled]:
                 raise SendRecordError(f"{path}: table {table} lacks {', '.join(missing)} (the send records the "
                                       "response needs; run the pipeline with the journeys once)")
         rows = con.execute(_ENROLLED_SQL).fetchall()
+        clock = con.execute("select max(decided_at) from marts.fct_action_eligibility").fetchall()[0][0]
     finally:
         con.close()
-    return [Enrolled(r[0], r[1], r[2], r[3], r[4], r[5], r[6], int(r[7]), r[8], r[9], r[10]) for r in rows]
+    return clock, [Enrolled(r[0], r[1], r[2], r[3], r[4], r[5], r[6], int(r[7]), r[8], r[9], r[10]) for r in rows]
 
 
 def _answered(truth: Path) -> set[str]:
@@ -214,11 +221,12 @@ def write_response(publish_dir: Path, raw_dir: Path, seed: int,
     truth_dir = raw_dir / "_ground_truth"
     truth = truth_dir / TRUTH_FILE
     answered = _answered(truth)
-    enrolled = [e for e in read_enrolled(publish_dir) if e.application_id not in answered]
+    clock, published = read_enrolled(publish_dir)
+    enrolled = [e for e in published if e.application_id not in answered]
     folder = raw_dir / RAW_TABLE
     folder.mkdir(parents=True, exist_ok=True)
     delivery = f"response_{len(list(folder.glob('delivery_response_*.csv'))) + 1:03d}"
-    responses = respond(enrolled, seed, p)
+    responses = respond(enrolled, seed, p, now=clock)
     rows = event_rows(responses, delivery)
     path = folder / f"delivery_{delivery}.csv"
     if rows:
@@ -240,7 +248,8 @@ def write_response(publish_dir: Path, raw_dir: Path, seed: int,
                         e.nudge_acked_at.isoformat() if e.nudge_acked_at else "", e.treated, r.p_submit,
                         r.submitted_at is not None, r.submitted_at.isoformat() if r.submitted_at else ""])
     lift = expected_lift(responses, p)
-    summary = {"delivery": str(path) if rows else None, "applications": len(responses),
+    summary = {"delivery": str(path) if rows else None, "clock": clock.isoformat() if clock else None,
+               "applications": len(responses),
                "treated": sum(r.enrolled.treated for r in responses),
                "control": sum(r.enrolled.arm == "control" for r in responses),
                "submitted": sum(r.submitted_at is not None for r in responses),
