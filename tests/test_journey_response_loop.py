@@ -18,8 +18,8 @@ interval that means anything, so the test delivers its own batch of ABANDONED ap
 world for this test only). The planted probabilities are the demo's (RESUME_P: 0.10, 0.40 when nudged).
 The readout pools every enrollment whose goal window has closed, including the fixture history's own
 (enrolled by the first evaluation, too late for a nudge): the planted expectation is computed over the
-same units, each with its planted probability from the ground truth. About 9 minutes (the first run
-rebuilds the whole fixture): marked ``scale``.
+same units, each with its planted probability from the ground truth. 7.5 to 12 minutes on 2 cores (the
+first run rebuilds the whole fixture): marked ``scale``. Measured figures: docs/journeys.md.
 """
 
 from __future__ import annotations
