@@ -24,6 +24,7 @@ first run rebuilds the whole fixture): marked ``scale``. Measured figures: docs/
 
 from __future__ import annotations
 
+import csv
 import os
 import random
 import secrets
@@ -100,6 +101,60 @@ def test_bad_or_missing_send_records_name_the_file(tmp_path) -> None:
     (tmp_path / "raw" / "_ground_truth" / R.TRUTH_FILE).write_text("x,y\n1,2\n")
     with pytest.raises(R.SendRecordError, match=R.TRUTH_FILE):
         R.write_response(tmp_path, tmp_path / "raw", seed=1)
+
+
+def _published(folder: Path) -> None:
+    """A published copy with what the response reads: five enrollments of the journey, one of another."""
+    folder.mkdir()
+    con = duckdb.connect(str(folder / "cjo.duckdb"))
+    t = "timestamp '2026-10-03 12:00:00'"
+    con.execute(f"""
+        create schema marts; create schema ops;
+        create table marts.fct_journey_enrollments as select * from (values
+            ('e1', '{R.JOURNEY}', 'c1', 'APP1', 'nudge', {t}, {t}, false, false),
+            ('e2', '{R.JOURNEY}', 'c2', 'APP2', 'control', {t}, {t}, false, false),
+            ('e3', '{R.JOURNEY}', 'c3', 'APP3', 'nudge_and_reminder', {t}, {t}, false, false),
+            ('e4', '{R.JOURNEY}', 'c4', 'APP4', 'nudge', {t}, {t}, true, false),
+            ('e5', '{R.JOURNEY}', 'c5', 'APP5', 'nudge', {t}, {t}, false, true),
+            ('e6', 'webinar_no_show', 'c1', 'W1', 'treatment', {t}, {t}, false, false))
+            v(enrollment_id, journey, customer_id, subject_id, arm, entered_at, trigger_at, is_converted,
+              is_goal_window_closed);
+        create table marts.fct_journey_steps as select * from (values
+            ('s1', 'e1', 'nudge'), ('s2', 'e2', 'nudge'), ('s3', 'e3', 'nudge'), ('s1r', 'e1', 'reminder'))
+            v(send_id, enrollment_id, step_id);
+        create table marts.fct_applications as
+            select 'APP' || i as application_id, 'mobile' as started_on_device, 3 as last_step,
+                   timestamp '2026-10-01 12:00:00' as started_at
+            from range(1, 6) r(i);
+        create table marts.dim_customers as select 'c' || i as customer_id, 'ADV' || i as advisor_id
+            from range(1, 6) r(i);
+        create table ops.sync_state as select * from (values
+            ('s1', timestamptz '2026-12-05 03:00:00+00'), ('s1r', timestamptz '2026-12-05 03:00:00+00'))
+            v(primary_key, acked_at);
+        create table marts.fct_action_eligibility as select {t} as decided_at""")
+    con.close()
+
+
+def test_write_response_reads_the_published_sends_and_answers_each_application_once(tmp_path) -> None:
+    _published(tmp_path / "published")
+    raw = tmp_path / "raw"
+    certain = {"none": 0.0, "nudged": 1.0}
+    first = R.write_response(tmp_path / "published", raw, seed=3, resume_p=certain)
+    assert {k: first[k] for k in ("applications", "treated", "control", "submitted", "events")} == {
+        "applications": 3, "treated": 1, "control": 1, "submitted": 1, "events": 3}
+    with open(raw / R.RAW_TABLE / "delivery_response_001.csv", newline="") as f:
+        events = list(csv.DictReader(f))
+    assert tuple(events[0]) == R.RAW_COLUMNS
+    assert [(e["application_id"], e["advisor_id"], e["event_type"], e["step_number"], e["device"]) for e in events] == [
+        ("APP1", "ADV1", "step_completed", "4", "mobile"), ("APP1", "ADV1", "step_completed", "5", "mobile"),
+        ("APP1", "ADV1", "submitted", "", "mobile")]
+    with open(raw / "_ground_truth" / R.TRUTH_FILE, newline="") as f:
+        truth = [(r["application_id"], r["arm"], r["treated"], r["p_submit"], r["submitted"])
+                 for r in csv.DictReader(f)]
+    assert truth == [("APP1", "nudge", "True", "1.0", "True"), ("APP2", "control", "False", "0.0", "False"),
+                     ("APP3", "nudge_and_reminder", "False", "0.0", "False")]
+    again = R.write_response(tmp_path / "published", raw, seed=3, resume_p=certain)
+    assert again["applications"] == 0 and again["delivery"] is None  # each application is answered once
 
 
 def test_cjo_generate_respond_to_without_a_published_copy_names_the_file(tmp_path) -> None:

@@ -140,13 +140,14 @@ def _row(event_id: str, e: Enrolled, kind: str, step: int | None, at: datetime) 
             "occurred_at": at.strftime("%Y-%m-%dT%H:%M:%SZ")}
 
 
-def expected_lift(responses: list[Response], resume_p: dict[str, float] | None = None) -> dict[str, float]:
+def expected_lift(responses: list[Response], resume_p: dict[str, float] | None = None
+                  ) -> dict[str, float | None]:
     """The planted intention-to-treat effect on the journey's goal rate: the mean planted probability of
     the treated arms' enrollments minus the control's (resume_p['none']), and the share reached."""
     p = resume_p or RESUME_P
     arms = [r for r in responses if r.enrolled.arm != "control"]
     if not arms:
-        return {"expected_lift": float("nan"), "reached_share": float("nan")}
+        return {"expected_lift": None, "reached_share": None}
     reached = sum(r.enrolled.treated for r in arms) / len(arms)
     return {"expected_lift": sum(r.p_submit for r in arms) / len(arms) - p["none"], "reached_share": reached}
 
@@ -224,12 +225,12 @@ def write_response(publish_dir: Path, raw_dir: Path, seed: int,
     clock, published = read_enrolled(publish_dir)
     enrolled = [e for e in published if e.application_id not in answered]
     folder = raw_dir / RAW_TABLE
-    folder.mkdir(parents=True, exist_ok=True)
     delivery = f"response_{len(list(folder.glob('delivery_response_*.csv'))) + 1:03d}"
     responses = respond(enrolled, seed, p, now=clock)
     rows = event_rows(responses, delivery)
     path = folder / f"delivery_{delivery}.csv"
     if rows:
+        folder.mkdir(parents=True, exist_ok=True)
         tmp = path.with_suffix(".tmp")
         with tmp.open("w", newline="") as f:
             w = csv.DictWriter(f, RAW_COLUMNS)
