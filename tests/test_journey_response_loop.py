@@ -35,6 +35,8 @@ from pathlib import Path
 
 import duckdb
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from pipeline_support import ROOT, VENV_BIN, prepare_dagster_home, warehouse_env
 
 from cjo_data.generate import respond as R
@@ -87,6 +89,33 @@ def test_response_is_deterministic_and_order_free_and_rates_follow_the_plant() -
         group = [r for r in a if r.enrolled.treated is treated]
         rate = sum(r.submitted_at is not None for r in group) / len(group)
         assert abs(rate - p) < 4 * (p * (1 - p) / len(group)) ** 0.5, (treated, rate, p)
+
+
+@given(st.lists(st.tuples(st.sampled_from(["control", "nudge", "nudge_and_reminder"]), st.booleans(),
+                          st.integers(1, 5), st.integers(0, 20 * 24)), max_size=30),
+       st.integers(0, 2**31), st.one_of(st.none(), st.integers(0, 20 * 24)))
+@settings(max_examples=60, deadline=None)
+def test_response_invariants(rows, seed, now_hours) -> None:
+    """Treated iff not control and acknowledged; a submit only after the window closed, the nudge and the
+    clock, never before its last step; every submitted application ends with exactly one submit event."""
+    start = datetime(2026, 10, 1, 12, 0, 0)
+    enrolled = [R.Enrolled(f"A{i:03d}", f"c{i}", f"e{i}", f"ADV{i}", arm, start + timedelta(hours=48 + late), start,
+                           step, "desktop", f"s{i}", start if acked else None)
+                for i, (arm, acked, step, late) in enumerate(rows)]
+    now = None if now_hours is None else start + timedelta(hours=now_hours)
+    got = R.respond(enrolled, seed, now=now)
+    assert [r.enrolled.application_id for r in got] == sorted(e.application_id for e in enrolled)
+    for r in got:
+        e = r.enrolled
+        assert e.treated == (e.arm != "control" and e.nudge_acked_at is not None)
+        assert r.p_submit == R.RESUME_P["nudged" if e.treated else "none"]
+        if r.submitted_at is not None:
+            assert r.submitted_at > max(e.entered_at, start + timedelta(hours=48), now or start)
+    events = R.event_rows(got, "d")
+    submits = [e["application_id"] for e in events if e["event_type"] == "submitted"]
+    assert submits == [r.enrolled.application_id for r in got if r.submitted_at is not None]
+    steps = {(e["application_id"], e["step_number"]) for e in events if e["event_type"] == "step_completed"}
+    assert all(s > r.enrolled.last_step for r in got for a, s in steps if a == r.enrolled.application_id)
 
 
 def test_bad_or_missing_send_records_name_the_file(tmp_path) -> None:
