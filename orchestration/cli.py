@@ -93,14 +93,27 @@ def generate(
     out: Annotated[Path | None, typer.Option(help="Raw folder (default: CJO_RAW_DIR or data/raw).")] = None,
     if_changed: Annotated[bool, typer.Option(
         "--if-changed", help="Skip when the folder already holds data generated with these options.")] = False,
+    respond_to: Annotated[Path | None, typer.Option(
+        "--respond-to", help="Published folder (e.g. warehouse/published): instead of a new world, write the "
+        "next delivery of application events answering the journeys' sends recorded there.")] = None,
 ) -> None:
     """Generate realistic, dirty demo raw data (wraps `python -m cjo_data.generate`).
 
     Example: cjo generate --advisors 1500 --days 120 --seed 7 --if-changed
+    After a run, the world's answer to the journeys' sends: cjo generate --respond-to warehouse/published
     """
     import json
 
     target = out or settings.raw_dir()
+    if respond_to is not None:
+        cmd = [sys.executable, "-m", "cjo_data.generate", "--respond-to", str(respond_to), "--seed", str(seed),
+               "--out", str(target)]
+        proc = subprocess.run(cmd, capture_output=True, text=True)
+        if proc.returncode != 0:
+            err.print(proc.stderr[-4000:], soft_wrap=True)  # unwrapped: the file named stays copyable
+            raise typer.Exit(proc.returncode)
+        console.print(proc.stdout.rstrip())
+        return
     stamp = target / GENERATE_STAMP
     params = {"advisors": advisors, "days": days, "seed": seed}
     if if_changed and stamp.exists() and json.loads(stamp.read_text()) == params:

@@ -1,4 +1,6 @@
-"""CLI: python -m cjo_data.generate --advisors N --days D --seed S --out DIR [...]"""
+"""CLI: python -m cjo_data.generate --advisors N --days D --seed S --out DIR [...]
+
+--respond-to PUBLISHED_DIR --out RAW_DIR --seed S: the next delivery answering the journeys' sends."""
 
 from __future__ import annotations
 
@@ -25,7 +27,21 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--deliveries", type=int, default=None, help="files per event table (default: monthly)")
     ap.add_argument("--format", dest="file_format", choices=FORMATS, default="auto",
                     help="file format (auto: csv up to 100k advisors, parquet above)")
+    ap.add_argument("--respond-to", type=Path, default=None, metavar="PUBLISHED_DIR",
+                    help="instead of a new world: write the next delivery of application events answering the "
+                         "journeys' sends recorded in this published copy (cjo_data/generate/respond.py)")
     a = ap.parse_args(argv)
+    if a.respond_to is not None:
+        from cjo_data.generate.respond import SendRecordError, write_response
+
+        try:
+            summary = write_response(a.respond_to, a.out, a.seed)
+        except SendRecordError as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            return 2
+        json.dump(summary, sys.stdout, indent=2)
+        sys.stdout.write("\n")
+        return 0
     try:
         cfg = GenerateConfig(advisors=a.advisors, days=a.days, seed=a.seed, out=a.out, dirt_rate=a.dirt_rate,
                              end_date=a.end_date, deliveries=a.deliveries, file_format=a.file_format)
