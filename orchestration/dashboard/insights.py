@@ -152,9 +152,9 @@ def segments(matrix: pd.DataFrame) -> str:
 
 
 def experiments(results: pd.DataFrame) -> str:
-    """Scale the clearest significant win; otherwise say which experiment needs more data. Lifts are in
-    their metric's unit (money per customer or rate points), so wins are ranked by lift over the half-width
-    of their interval, which has no unit."""
+    """Scale the clearest significant win (on a primary outcome when there is one); otherwise say which
+    experiment needs more data. Lifts are in their metric's unit (money per customer or rate points), so
+    wins are ranked by lift over the half-width of their interval, which has no unit."""
     if results.empty:
         return "No experiment results yet: every action keeps a holdout, so results appear after the first runs."
     half = (results["lift_ci_high"] - results["lift_ci_low"]) / 2
@@ -164,6 +164,9 @@ def experiments(results: pd.DataFrame) -> str:
         return f"{w['metric']} {lift(w['lift'], w['metric'])}"
 
     wins = results[(results["is_significant"]) & (results["lift"] > 0)]
+    # an experiment is judged on the outcome it was designed to move: a primary outcome's win comes first
+    if "is_primary_outcome" in wins and (wins["is_primary_outcome"] == True).any():  # noqa: E712 (nullable)
+        wins = wins[wins["is_primary_outcome"] == True]  # noqa: E712
     if not wins.empty:
         w = wins.loc[clarity[wins.index].idxmax()]
         return (

@@ -89,6 +89,14 @@ def test_experiments_scale_a_win_or_wait_for_data():
     assert insights.experiments(none).startswith("No significant lift yet; B (purchase_rate) is the least certain")
 
 
+def test_experiments_scale_a_win_on_the_outcome_the_experiment_was_designed_to_move():
+    rows = {"experiment_name": ["A", "B"], "metric": ["click_rate", "purchase_rate"], "lift": [0.07, 0.02],
+            "lift_ci_low": [0.06, 0.001], "lift_ci_high": [0.08, 0.039], "is_significant": [True, True]}
+    assert insights.experiments(pd.DataFrame(rows)).startswith("Scale A: click_rate")  # no design known
+    primary = pd.DataFrame({**rows, "is_primary_outcome": [False, True]})
+    assert insights.experiments(primary).startswith("Scale B: purchase_rate +2.0 pts")
+
+
 def test_experiment_lifts_are_in_their_metrics_unit_and_ranked_without_one():
     """A revenue lift is dollars per customer, never "+5173151.8 pts"; a $500 lift with a wide interval
     does not outrank a clear 2-point lift just because its number is bigger."""
