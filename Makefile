@@ -22,6 +22,11 @@ FIXTURE_SEED ?= 7
 export DBT_SEND_ANONYMOUS_USAGE_STATS := false
 export DAGSTER_HOME ?= $(CURDIR)/.dagster_home
 export PYTHONUNBUFFERED := 1
+# Python writes bytecode caches (__pycache__, git-ignored) even where the environment says not to: without
+# them every process compiles its ~3,000 modules from source again. Measured: loading the Dagster
+# definitions took 26.6 s without caches and 15.8-17.5 s with them (load 6, 2 cores), and every dbt, cjo and
+# pytest process pays the same kind of cost.
+unexport PYTHONDONTWRITEBYTECODE
 
 .PHONY: help setup demo test test-scale lint ruff sqlfluff fixture pytest bench bench-all dev manifest system-deps spark-check test-spark clean
 
