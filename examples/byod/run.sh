@@ -51,10 +51,11 @@ with duckdb.connect(os.environ["CJO_DUCKDB_PATH"], read_only=True) as con:
                        "group by all order by all").fetchall()
     print("quarantined:", rows or "none")
     try:
-        runs = con.execute("""select model, holdout_roc_auc, baseline_roc_auc, recency_only_roc_auc, pr_auc, brier,
-                                     n_train, n_test, single_feature_warning
-                              from ml.model_runs order by run_at desc, model""").df()
-        print(runs.to_string(index=False))
+        runs = con.execute("select * from ml.model_runs order by run_at desc, model").df()
+        # a model that was skipped (e.g. abandonment without applications) has no single-feature scan
+        wanted = ["model", "holdout_roc_auc", "baseline_roc_auc", "recency_only_roc_auc", "pr_auc", "brier",
+                  "n_train", "n_test", "single_feature_warning"]
+        print(runs[[c for c in wanted if c in runs.columns]].to_string(index=False))
     except duckdb.Error as exc:
         print("no ml.model_runs:", exc)
 PY

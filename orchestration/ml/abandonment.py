@@ -142,12 +142,17 @@ def evaluate(train: pd.DataFrame, test: pd.DataFrame, label: str = "is_abandoned
 
 
 def model_run_row(ev: Evaluation, run_at: datetime, window_hours: float) -> dict[str, Any]:
-    """One row of ml.model_runs, in the columns the conversion and churn runs use."""
+    """One row of ml.model_runs, in the columns the conversion and churn runs use: the headline
+    holdout_roc_auc (the better model on later applications of customers held out from training),
+    baseline_roc_auc, recency_only_roc_auc, pr_auc, brier, n_train and n_test; empty when skipped."""
     champion = max(("hgb", "logistic"), key=lambda m: ev.auc(m) or 0.0) if ev.metrics else None
     return {
         "run_at": pd.Timestamp(run_at), "model": MODEL, "model_version": run_at.strftime("%Y%m%dT%H%M%S"),
         "retrained": ev.skipped is None, "retrain_reason": ev.skipped or "trained_every_run",
         "champion": champion, "roc_auc": ev.auc(champion) if champion else None,
+        # the headline columns every model's row has (ml.model_runs, docs/model-evaluation.md)
+        "holdout_roc_auc": ev.auc(champion) if champion else None, "recency_only_roc_auc": ev.auc("recency"),
+        "n_train": int(ev.n_train), "n_test": int(ev.n_test),
         "pr_auc": ev.metrics.get(champion, {}).get("pr_auc") if champion else None,
         "brier": ev.metrics.get(champion, {}).get("brier") if champion else None,
         "hgb_roc_auc": ev.auc("hgb"), "baseline_roc_auc": ev.auc("logistic"), "max_psi": 0.0,

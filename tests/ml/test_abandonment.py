@@ -58,6 +58,13 @@ def test_planted_abandonment_is_found_and_both_aucs_reported():
     row = ab.model_run_row(ev, T0, 48.0)
     assert row["model"] == "abandonment" and row["baseline_roc_auc"] == ev.auc("logistic")
     assert row["hgb_roc_auc"] == ev.auc("hgb")
+    # the headline columns every model's row has: a skipped model's row too (examples/byod/run.sh reads them)
+    assert row["holdout_roc_auc"] == max(ev.auc("hgb"), ev.auc("logistic"))
+    assert row["recency_only_roc_auc"] == ev.auc("recency")
+    assert (row["n_train"], row["n_test"]) == (ev.n_train, ev.n_test) and row["n_test"] > 0
+    skipped = ab.model_run_row(ab.Evaluation(skipped="no applications"), T0, 48.0)
+    assert {"holdout_roc_auc", "baseline_roc_auc", "recency_only_roc_auc", "pr_auc", "brier", "n_train",
+            "n_test"} <= set(skipped) and skipped["holdout_roc_auc"] is None
 
 
 def test_too_little_data_is_reported_not_scored():
