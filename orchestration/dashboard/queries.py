@@ -607,7 +607,7 @@ def wholesaler_effects(con, f: Filters) -> tuple[pd.DataFrame, Clause]:
     whole = _df(con, f"select {', '.join(EFFECT_COLUMNS)} from marts.agg_wholesaler_effects")
     eff, not_applied = whole, ()
     if f.start or f.end:
-        ranged = _range_fit(con, f.start, f.end) if has_table(con, "marts", "fct_wholesaler_coverage_monthly") else (
+        ranged = _range_fit(con, f.start, f.end) if has_table(con, *PANEL.split(".")) else (
             "this published copy has no coverage panel")
         if isinstance(ranged, str):
             not_applied = (f"date: {ranged}",)
@@ -627,9 +627,8 @@ def _range_fit(con, start: date | None, end: date | None) -> pd.DataFrame | str:
     readout frame, or why the months cannot support the model."""
     where = " and ".join([*(["month_start <= ?"] if end else []), *(["month_start >= ?"] if start else [])])
     params = [*([end] if end else []), *([start.replace(day=1)] if start else [])]
-    print_ = con.execute(f"select count(*), sum(advisors), sum(purchases), min(month_start), max(month_start) "
-                         f"from {PANEL} where {where}", params).fetchone()
-    key = print_
+    key = con.execute(f"select count(*), sum(advisors), sum(purchases), min(month_start), max(month_start) "
+                      f"from {PANEL} where {where}", params).fetchone()
     with _RANGE_FITS_LOCK:
         if key not in _RANGE_FITS:
             _RANGE_FITS[key] = _fit_readout(con, where, params)
