@@ -39,14 +39,17 @@ from pipeline_support import (
 LONGEST_FIRST = (
     "tests/test_erasure.py",
     "tests/test_pipeline_inprocess.py",
-    "tests/dashboard/test_dashboard_browser.py",
-    "tests/test_browser.py",
-    "tests/test_dev.py",
-    "tests/quality/test_faults.py",
-    "tests/test_gate_property.py",
     "tests/test_incremental.py",
+    "tests/dashboard/test_dashboard_browser.py",
+    "tests/test_dev.py",
+    "tests/test_gate_property.py",
+    "tests/test_browser.py",
+    "tests/quality/test_faults.py",
+    "tests/test_expected_fixture.py",
     "tests/journeys/test_journey_crash.py",
+    "tests/test_byod.py",
     "tests/activation/test_crash.py",
+    "tests/test_one_writer.py",
 )
 
 
