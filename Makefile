@@ -88,8 +88,14 @@ sqlfluff: setup
 fixture: setup
 	bash scripts/build_fixture.sh $(FIXTURE_DIR) $(FIXTURE_ADVISORS) $(FIXTURE_DAYS) $(FIXTURE_SEED)
 
+# Two pytest-xdist workers (the reference machine's 2 cores): most of the time goes to dbt and Dagster
+# subprocesses and browsers that leave a core idle part of the time. `--dist loadfile`: a test file runs
+# in one worker (its module fixtures once); `--no-loadscope-reorder` keeps tests/conftest.py's order
+# (longest files first). PYTEST_WORKERS=0 runs them in this process, one after another.
+PYTEST_WORKERS ?= 2
 pytest: setup manifest
-	CJO_FIXTURE_DIR=$(CURDIR)/$(FIXTURE_DIR) $(BIN)/pytest -q
+	CJO_FIXTURE_DIR=$(CURDIR)/$(FIXTURE_DIR) $(BIN)/pytest -q -n $(PYTEST_WORKERS) --dist loadfile \
+		--no-loadscope-reorder --durations=30
 
 # Recovery of planted structure on demo-scale generated worlds (wholesaler skill on the demo's 20,000
 # advisors, personas on 3,000 advisors x a year): several minutes each, so not part of `make test`.

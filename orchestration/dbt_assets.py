@@ -24,6 +24,7 @@ import logging
 import os
 import shutil
 import sys
+import time
 from collections.abc import Iterable, Mapping, Sequence
 from functools import cache, cached_property
 from importlib import metadata
@@ -59,6 +60,9 @@ DBT_ELAPSED_PREFIX = "dbt elapsed_time="
 # SQL, run_results.json, logs). They are kept for debugging a run, but only the newest few: a full
 # pipeline makes 3-4 of them and they used to pile up (204 MB after a day of test runs).
 KEEP_INVOCATION_TARGETS = 12
+# A folder with a file written this recently may belong to a dbt step still running in another process
+# (dbt writes its log there as it goes): never pruned. An hour is longer than any step of the demo.
+ACTIVE_INVOCATION_SECONDS = 3600
 # The op (and invocation folder prefix, and run step key) of the dbt assets.
 OP_NAME = "cjo_dbt_assets"
 # When Dagster splits the dbt assets into several steps (marts that read ML tables), dbt's default
@@ -168,21 +172,39 @@ def dbt_build_args(*, checks_left_out: bool, dbt_vars: Mapping[str, Any] | None 
 
 
 def prune_invocation_targets(target_root: Path, keep: int = KEEP_INVOCATION_TARGETS,
-                             protect: Path | None = None) -> list[Path]:
+                             protect: Path | None = None, now: float | None = None) -> list[Path]:
     """Remove all but the `keep` newest dagster-dbt invocation folders of this project's dbt assets
-    (named after the ``OP_NAME`` op); `protect` (the current invocation) is never removed.
+    (named after the ``OP_NAME`` op); `protect` (the current invocation) is never removed, and neither is
+    a folder that may still be in use: one with a file written in the last ``ACTIVE_INVOCATION_SECONDS``.
+    The writer lock only serializes the dbt steps of one warehouse: a second process building another
+    warehouse from the same project (a second `cjo run` with another CJO_DUCKDB_PATH, parallel tests) has
+    its live invocation folder under the same target/, and removing it fails that dbt step.
     Returns what was removed. Everything else in target/ (the manifest, dbt's own folders) stays."""
     if not target_root.is_dir():
         return []
     folders = [p for p in target_root.iterdir() if p.is_dir() and p.name.startswith(OP_NAME)]
     folders.sort(key=lambda p: p.stat().st_mtime, reverse=True)
+    cutoff = (time.time() if now is None else now) - ACTIVE_INVOCATION_SECONDS
     removed = []
     for folder in folders[keep:]:
         if protect is not None and folder.resolve() == protect.resolve():
             continue
+        if _last_write(folder) > cutoff:
+            continue
         shutil.rmtree(folder, ignore_errors=True)
         removed.append(folder)
     return removed
+
+
+def _last_write(folder: Path) -> float:
+    """The newest modification time of `folder` and of anything in it (0 when it vanished meanwhile)."""
+    newest = 0.0
+    for p in (folder, *folder.rglob("*")):
+        try:
+            newest = max(newest, p.stat().st_mtime)
+        except FileNotFoundError:
+            continue
+    return newest
 
 
 def keep_partial_parse(invocation_target: Path, project_target: Path) -> bool:

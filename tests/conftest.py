@@ -6,6 +6,12 @@
   published into a temporary folder, with every CJO_* variable and DAGSTER_HOME pointing there for the
   whole session. Yields ``BuiltWarehouse`` (.root .raw_dir .landing_dir .duckdb_path .publish_dir
   .state_dir .dagster_home). Tests must treat it as read-only (build their own copy to write).
+- ``own_dbt_target`` (session, autouse): dagster-dbt's invocation folders go under a target folder of
+  this pytest process (DBT_TARGET_PATH), not the project's target/ shared with other processes.
+
+`make pytest` runs the tests in two pytest-xdist workers, one test file per worker at a time
+(``--dist loadfile``: a module-scoped fixture runs once), longest files first (LONGEST_FIRST).
+Everything a worker writes is its own: tmp_path (per worker), ports from the OS, DBT_TARGET_PATH.
 """
 
 from __future__ import annotations
@@ -26,6 +32,41 @@ from pipeline_support import (
     prepare_dagster_home,
     warehouse_env,
 )
+
+# The test files that take minutes (setup + calls, measured: `make pytest` prints the slowest), longest
+# first. Collected first, so the two xdist workers start on them and the many short files fill in the
+# rest; collected last (by name), one of them could start when the other worker has nothing left.
+LONGEST_FIRST = (
+    "tests/test_erasure.py",
+    "tests/test_pipeline_inprocess.py",
+    "tests/test_incremental.py",
+    "tests/dashboard/test_dashboard_browser.py",
+    "tests/test_dev.py",
+    "tests/test_gate_property.py",
+    "tests/test_browser.py",
+    "tests/quality/test_faults.py",
+    "tests/test_expected_fixture.py",
+    "tests/journeys/test_journey_crash.py",
+    "tests/test_byod.py",
+    "tests/activation/test_crash.py",
+    "tests/test_one_writer.py",
+)
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    rank = {path: i for i, path in enumerate(LONGEST_FIRST)}
+    items.sort(key=lambda item: rank.get(item.nodeid.split("::", 1)[0], len(rank)))  # stable: rest in order
+
+
+@pytest.fixture(scope="session", autouse=True)
+def own_dbt_target(tmp_path_factory: pytest.TempPathFactory):
+    """dagster-dbt puts each dbt step's folder under DBT_TARGET_PATH (default: the project's target/) and
+    the dbt assets prune old ones there; a folder of this process's own keeps parallel workers (and a
+    developer's `cjo run`) apart. Explicit --target-path arguments and the project's manifest are
+    unaffected."""
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("DBT_TARGET_PATH", str(tmp_path_factory.mktemp("dbt_target")))
+        yield
 
 
 @pytest.fixture(scope="session")

@@ -78,14 +78,14 @@ def test_zero_byte_files_are_quarantined_and_header_only_files_skipped_with_a_wa
 
 @pytest.mark.parametrize(("name", "content", "code", "words"), [
     ("bad.csv.gz", gzip.compress(f"{HEADER}\n".encode() + b"".join(
-        f"S{i},A1,P1,purchase,{i * 7919 % 10007},2026-01-01\n".encode() for i in range(3000)))[:4000],
+        f"S{i},A1,P1,purchase,{i * 7919 % 10007},2026-01-01\n".encode() for i in range(3000)), mtime=0)[:4000],
      "truncated_file", "gzip stream ends early"),
     ("bad.csv.gz", b"\x1f\x8b" + bytes(range(256)) * 4, "corrupt_file", "corrupt gzip"),
     ("bad.csv", f"{HEADER}\nS1,Ren\xe9e,P1,purchase,10,2026-01-01\n".encode("latin-1"), "wrong_encoding",
      "byte 0xe9 on line 2"),
     ("bad.csv", f"{HEADER}\n".encode("utf-16"), "wrong_encoding", "UTF-16"),
     ("bad.csv", b"PAR1" + bytes(100), "wrong_format", "Parquet file named .csv"),
-    ("bad.csv", gzip.compress(HEADER.encode()), "wrong_format", "name it .csv.gz"),
+    ("bad.csv", gzip.compress(HEADER.encode(), mtime=0), "wrong_format", "name it .csv.gz"),
     ("bad.parquet", f"{HEADER}\n".encode(), "wrong_format", "not a Parquet file"),
     ("bad.parquet", b"PAR1" + bytes(100) + b"PAR1", "unreadable", "cannot be read"),
     ("bad.csv", bytes(range(128, 256)) * 8, "wrong_encoding", "not UTF-8"),
