@@ -8,6 +8,8 @@
   .state_dir .dagster_home). Tests must treat it as read-only (build their own copy to write).
 - ``own_dbt_target`` (session, autouse): dagster-dbt's invocation folders go under a target folder of
   this pytest process (DBT_TARGET_PATH), not the project's target/ shared with other processes.
+- ``default_signal_dispositions`` (autouse): each test starts with SIGINT, SIGTERM, SIGHUP and SIGQUIT
+  at their defaults, so the processes it starts can be interrupted and terminated.
 
 `make pytest` runs the tests in two pytest-xdist workers, one test file per worker at a time
 (``--dist loadfile``: a module-scoped fixture runs once), longest files first (LONGEST_FIRST).
@@ -18,6 +20,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import signal
 import sys
 from pathlib import Path
 
@@ -67,6 +70,19 @@ def own_dbt_target(tmp_path_factory: pytest.TempPathFactory):
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("DBT_TARGET_PATH", str(tmp_path_factory.mktemp("dbt_target")))
         yield
+
+
+@pytest.fixture(autouse=True)
+def default_signal_dispositions():
+    """Every test starts with the default signal dispositions, which the processes it starts inherit.
+    In the final `make test` of session 6, something earlier in a pytest-xdist worker left SIGHUP,
+    SIGINT, SIGQUIT and SIGTERM ignored in the worker (SigIgn 0x81005007 in /proc). Every child
+    inherited that: Ctrl-C did not stop `cjo dev` (test_dev), and Dagster's `tail -F` log mirrors ignored
+    the SIGTERM meant to end them, kept `cjo run`'s output pipe open and hung the test for 600 s."""
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    for sig in (signal.SIGHUP, signal.SIGQUIT, signal.SIGTERM):
+        signal.signal(sig, signal.SIG_DFL)
+    yield
 
 
 @pytest.fixture(scope="session")
