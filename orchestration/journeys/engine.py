@@ -294,7 +294,8 @@ def _goals_and_exits(spec: JourneySpec, view: StateView, enrollments: dict[str, 
 def _retract(spec: JourneySpec, view: StateView, enrollments: dict[str, Enrollment], clock: datetime,
              ch: Changes) -> None:
     """The absent event turned up late, inside a window that already fired: the trigger was wrong. The
-    enrollment ends (trigger_retracted) whatever its state, and its due steps are cancelled."""
+    enrollment ends (trigger_retracted) whatever its state, at the absent event's time (its entry, when
+    that came first), and its due steps are cancelled."""
     late = [w for w in ch.watches.values() if w.journey == spec.name and w.fired_at is not None and w.is_closed]
     if not late:
         return
@@ -303,7 +304,10 @@ def _retract(spec: JourneySpec, view: StateView, enrollments: dict[str, Enrollme
         eid = stable_id(spec.name, w.customer_id, w.match_key)
         e = ch.enrollments.get(eid) or enrollments.get(eid) or stored.get(eid)
         if e is not None and e.exit_reason != RETRACTED:
-            e.exited_at, e.exit_reason = e.exited_at or max(clock, e.entered_at), RETRACTED
+            # when the absent event happened (never before the entry), not when this evaluation saw it:
+            # a run killed and re-run later must end up with the same row as one that never stopped
+            proven_wrong = max(w.absent_at, e.entered_at) if w.absent_at is not None else max(clock, e.entered_at)
+            e.exited_at, e.exit_reason = e.exited_at or proven_wrong, RETRACTED
             ch.enrollments[eid] = e
 
 
