@@ -15,7 +15,7 @@ Per journey, in this order:
    its window already passed, skipped when its guard or every branch fails, else due with the channel of
    choice and the rendered message. A due step is a candidate row of the decision ledger, the one gate;
 5. settling: a due step the destination acknowledged is sent; one whose window passed is expired with the
-   ledger's last verdict; one whose enrollment exited is cancelled.
+   ledger's last verdict; one whose enrollment exited before the window closed is cancelled.
 Replaying the same events (a re-delivered file, a lost cursor, a crash before the commit) changes
 nothing: every record is keyed by content.
 """
@@ -413,7 +413,10 @@ def _settle(spec: JourneySpec, view: StateView, enrollments: dict[str, Enrollmen
         e = ch.enrollments.get(s.enrollment_id) or enrollments.get(s.enrollment_id)
         if send_id in sent:
             s.status, s.sent_at, s.status_reason = "sent", sent[send_id], None
-        elif e is not None and e.exited_at is not None and e.exit_reason != "completed":
+        elif (e is not None and e.exited_at is not None and e.exit_reason != "completed"
+              and e.exited_at < s.expires_at):
+            # cancelled only when the exit came before the step's window closed; after it, the step had
+            # already expired, whenever this evaluation runs (a killed run's next one sees both at once)
             s.status, s.status_reason = "cancelled", e.exit_reason
         elif clock >= s.expires_at:
             s.status, s.status_reason = "expired", verdicts.get(send_id) or "not_sent"
